@@ -1,0 +1,74 @@
+# The LTC portal's commands. `make run` and `make test` do every set-up step they need, from zero.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+PYTEST_ARGS ?=
+DEV_ENV := DEBUG=$${DEBUG:-true}
+
+.PHONY: help run test deps assets system-deps worker beat lint bench messages migrate demo clean
+
+help:
+	@echo "make run      set up everything and serve the portal on http://127.0.0.1:$(PORT) (SQLite, eager Celery)"
+	@echo "make test     set up everything and run the whole test suite (PostgreSQL when DATABASE_URL is set)"
+	@echo "make worker   run a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make beat     run Celery beat with the database scheduler (needs CELERY_BROKER_URL)"
+	@echo "make lint     ruff"
+	@echo "make bench    benchmarks, figures written to bench/results/"
+	@echo "make messages refresh and compile the zh_Hans catalogue (needs gettext)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(STAMP) assets
+assets: node_modules/.package-lock.json
+
+# Debian packages the tests use: Chromium for the browser journeys, gettext for the catalogue check.
+system-deps:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	 command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	 if [ -n "$$missing" ]; then \
+	   if [ "$$(id -u)" = "0" ]; then echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	   else echo "please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
+
+migrate: deps
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+
+run: demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: deps system-deps
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+worker: deps
+	$(BIN)/celery -A ltc_portal worker --loglevel=INFO
+
+beat: deps
+	$(BIN)/celery -A ltc_portal beat --loglevel=INFO --scheduler django_celery_beat.schedulers:DatabaseScheduler
+
+lint: deps
+	$(BIN)/ruff check .
+	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: deps
+	$(DEV_ENV) $(BIN)/python bench/run.py
+
+messages: deps system-deps
+	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=tests --no-obsolete
+	DEBUG=true $(BIN)/python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=staticfiles --no-obsolete
+	DEBUG=true $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3

@@ -1,0 +1,130 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from leads import selectors, services
+from leads.models import Contact, Customer, Lead, LeadImport
+from ltc_portal.core.api.mixins import TransitionsMixin
+from ltc_portal.core.api.serializers import ReasonRequiredSerializer
+
+from .filters import ContactFilter, CustomerFilter, LeadFilter
+from .serializers import (
+    ContactSerializer,
+    CustomerSerializer,
+    LeadImportRequestSerializer,
+    LeadImportSerializer,
+    LeadSerializer,
+)
+
+
+class ServiceWriteMixin:
+    """Create and update through the app's services; serializers only validate the shape."""
+
+    create_service = None  # (user, data) -> instance
+    update_service = None  # (instance, user, data) -> instance
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_service(user=self.request.user, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).update_service(serializer.instance, user=self.request.user,
+                                                        data=serializer.validated_data)
+
+
+class LeadViewSet(TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                  viewsets.ReadOnlyModelViewSet):
+    """Leads (LTO). Create answers with `duplicates`: open leads sharing the e-mail, phone or company."""
+
+    queryset = Lead.objects.none()  # for the schema; get_queryset filters by visibility
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    search_fields = []
+    ordering_fields = ["score", "created_at", "company_name"]
+    transition_service = services.lead_transition
+    transition_serializers = {"disqualify": ReasonRequiredSerializer}
+    create_service = services.lead_create
+
+    def get_queryset(self):
+        return selectors.lead_list(self.request.user)
+
+    @staticmethod
+    def update_service(lead, *, user, data):
+        return services.lead_update(lead=lead, user=user, data=data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        lead = serializer.instance
+        duplicates = list(selectors.lead_duplicates(company_name=lead.company_name, email=lead.email,
+                                                    phone=lead.phone, exclude_pk=lead.pk))
+        for d in duplicates:
+            d.matched_on = selectors.duplicate_fields(d, company_name=lead.company_name, email=lead.email,
+                                                      phone=lead.phone)
+        lead = self.get_queryset().get(pk=lead.pk)
+        data = self.get_serializer(lead, context={**self.get_serializer_context(), "duplicates": duplicates}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": LeadImportRequestSerializer},
+                   responses={202: LeadImportSerializer})
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_file(self, request):
+        """Upload a .csv or .xlsx file of leads; poll `lead-imports/{id}/` for progress and the report."""
+        body = LeadImportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        lead_import = services.lead_import_start(user=request.user, filename=upload.name, content=upload.read(),
+                                                 valid_only=body.validated_data["valid_only"])
+        return Response(LeadImportSerializer(lead_import).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LeadImportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lead imports with progress and the per-row report."""
+
+    queryset = LeadImport.objects.none()
+    serializer_class = LeadImportSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return selectors.lead_import_visible(self.request.user).defer("content")
+
+    @extend_schema(request=None, responses={202: LeadImportSerializer})
+    @action(detail=True, methods=["post"], url_path="import-valid-rows")
+    def import_valid_rows(self, request, pk=None):
+        """Re-run a rejected import for its valid rows only."""
+        new = services.lead_import_valid_rows(lead_import=self.get_object(), user=request.user)
+        return Response(LeadImportSerializer(new).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CustomerViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                      viewsets.ReadOnlyModelViewSet):
+    queryset = Customer.objects.none()
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    ordering_fields = ["name", "created_at"]
+    create_service = services.customer_create
+
+    def get_queryset(self):
+        return selectors.customer_visible(self.request.user).select_related("owner")
+
+    @staticmethod
+    def update_service(customer, *, user, data):
+        return services.customer_update(customer=customer, user=user, data=data)
+
+
+class ContactViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                     viewsets.ReadOnlyModelViewSet):
+    queryset = Contact.objects.none()
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    create_service = services.contact_create
+
+    def get_queryset(self):
+        return selectors.contact_visible(self.request.user).select_related("customer")
+
+    @staticmethod
+    def update_service(contact, *, user, data):
+        return services.contact_update(contact=contact, user=user, data=data)
+

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import TransitionLog
+
+admin.site.site_header = _("LTC portal administration")
+admin.site.site_title = _("LTC portal")
+admin.site.index_title = _("Administration")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that are kept forever: visible, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VisibleToUserAdmin(admin.ModelAdmin):
+    """Admin whose list holds only what the user may see (the same selector as pages and API),
+    and whose object rights come from the rules permissions."""
+
+    #: ``callable(user) -> QuerySet`` returning the records the user may see
+    visible = None
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return type(self).visible(request.user, qs) if type(self).visible else qs
+
+
+@admin.register(TransitionLog)
+class TransitionLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "content_type", "object_id", "transition", "source", "target", "by", "reason")
+    list_filter = ("content_type", "transition")
+    search_fields = ("reason", "by__username")
+    date_hierarchy = "at"
+    list_select_related = ("content_type", "by")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and (request.user.is_superuser or request.user.is_staff)

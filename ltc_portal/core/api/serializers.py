@@ -1,0 +1,38 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class TransitionInfoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    target = serializers.CharField()
+    label = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    needs_reason = serializers.BooleanField()
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """Body of a transition call: an optional reason; apps subclass it for step data."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ReasonRequiredSerializer(TransitionInputSerializer):
+    reason = serializers.CharField(required=True, allow_blank=False, max_length=4000,
+                                   error_messages={"required": _("A reason is required."),
+                                                   "blank": _("A reason is required.")})
+
+
+class TransitionErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class TransitionLogSerializer(serializers.Serializer):
+    transition = serializers.CharField()
+    source = serializers.CharField()
+    target = serializers.CharField()
+    by = serializers.CharField(source="by.username", default=None)
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    gate_review_id = serializers.IntegerField(allow_null=True)

@@ -1,0 +1,33 @@
+"""Dashboard panels. Each app registers the panels it contributes in its ``apps.ready``;
+the home page shows each user the panels their roles are given."""
+
+from dataclasses import dataclass
+
+from .roles import user_roles
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str
+    template: str
+    context: object  # callable(request) -> dict
+    roles: tuple[str, ...] | None = None
+    order: int = 100
+
+
+_PANELS: dict[str, Panel] = {}
+
+
+def register(panel: Panel) -> None:
+    _PANELS[panel.key] = panel
+
+
+def panels_for(request) -> list[dict]:
+    user = request.user
+    roles = user_roles(user)
+    shown = []
+    for panel in sorted(_PANELS.values(), key=lambda p: p.order):
+        if panel.roles is not None and not user.is_superuser and not (roles & set(panel.roles)):
+            continue
+        shown.append({"key": panel.key, "template": panel.template, **panel.context(request)})
+    return shown

@@ -1,0 +1,45 @@
+"""The one navigation definition of the portal: each entry and the roles that see it.
+
+``roles=None`` means every signed-in user; superusers see every entry.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role, user_roles
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    icon: str = ""
+    roles: tuple[str, ...] | None = None
+
+
+MENU: tuple[MenuItem, ...] = (
+    MenuItem(_("Dashboard"), "home", "speedometer2"),
+    MenuItem(_("Leads"), "leads:lead-list", "person-lines-fill",
+             (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)),
+    MenuItem(_("Customers"), "leads:customer-list", "building"),
+    MenuItem(_("Opportunities"), "opportunities:opportunity-list", "graph-up-arrow",
+             (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)),
+)
+
+
+def menu_for(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    roles = user_roles(user)
+    items = []
+    for item in MENU:
+        if item.roles is not None and not user.is_superuser and not (roles & set(item.roles)):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": item.label, "url": url, "icon": item.icon, "url_name": item.url_name})
+    return items

@@ -1,0 +1,67 @@
+"""Money helpers: amounts are Decimal with an ISO 4217 currency code beside them, never float."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Active ISO 4217 codes (2024 list, funds and precious metals left out).
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
+    BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS
+    GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW
+    KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD
+    NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD
+    SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES
+    VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
+CENT = Decimal("0.01")
+
+
+def validate_currency(value: str) -> None:
+    if value not in ISO_4217:
+        raise ValidationError(
+            _("%(value)s is not an ISO 4217 currency code."), code="currency", params={"value": value}
+        )
+
+
+def quantize(amount: Decimal) -> Decimal:
+    """Round a money amount to cents, half up (commercial rounding)."""
+    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class MoneyField(models.DecimalField):
+    """A non-negative money amount; always paired with a CurrencyField on the model."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("validators", [MinValueValidator(Decimal("0"))])
+        super().__init__(*args, **kwargs)
+
+
+class CurrencyField(models.CharField):
+    """ISO 4217 currency code (upper case, three letters)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("validators", [validate_currency])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("validators", None)
+        return name, path, args, kwargs
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return value.upper() if isinstance(value, str) else value
+
+
+def default_currency() -> str:
+    """The company's base currency (setting BASE_CURRENCY), the default for new amounts."""
+    return settings.BASE_CURRENCY

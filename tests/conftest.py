@@ -1,0 +1,67 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, roles=(), **kwargs):
+        if username:
+            kwargs["username"] = username
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def sales(make_user):
+    return make_user("alice", roles=["sales"])
+
+
+@pytest.fixture
+def other_sales(make_user):
+    return make_user("bob", roles=["sales"])
+
+
+@pytest.fixture
+def director(make_user):
+    return make_user("dora", roles=["sales_director"])
+
+
+@pytest.fixture
+def executive(make_user):
+    return make_user("eve", roles=["executive"])
+
+
+@pytest.fixture
+def finance(make_user):
+    return make_user("fay", roles=["finance"])
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(u)`` authenticates it."""
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=user)
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def web(client):
+    """The Django test client; ``web.as_user(u)`` logs in."""
+
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+__all__ = ["PASSWORD"]

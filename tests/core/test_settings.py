@@ -1,0 +1,43 @@
+"""Settings come from the environment; production-style settings refuse the default secret key
+and pass Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    base.update({"DATABASE_URL": "sqlite:///:memory:", "SECURE_SSL_REDIRECT": "true",
+                 "SESSION_COOKIE_SECURE": "true", "CSRF_COOKIE_SECURE": "true"})
+    base.update(env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_refuses_to_start_on_default_secret_key_without_debug():
+    result = run_manage("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY is the built-in development key" in result.stderr
+
+
+def test_debug_mode_starts_on_the_default_key():
+    result = run_manage("check", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_is_clean_for_a_production_environment():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
+                        SECRET_KEY="p" * 20 + "-Zq8#kLm2$vN9@xR4!tY7&wB1^cD5*eF3", ALLOWED_HOSTS="ltc.example.com",
+                        SECURE_HSTS_PRELOAD="true")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_base_currency_and_time_zone_from_environment():
+    code = "from django.conf import settings; print(settings.BASE_CURRENCY, settings.TIME_ZONE)"
+    result = run_manage("shell", "-c", code, DEBUG="true", BASE_CURRENCY="eur", TIME_ZONE="Europe/Berlin")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("EUR Europe/Berlin")
