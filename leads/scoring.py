@@ -9,7 +9,7 @@ Engagement — how far the conversation has gone:
   source: referral 10, partner 8, tender 8, event 6, website 5, campaign 4, cold call 2, other 0
   state: contacted 10, nurturing 15, qualified or converted 25, disqualified → score 0
   notes recorded                              5
-The total is capped at 100. It is recomputed on every change of the lead (``lead_save``).
+The total is capped at 100. It is recomputed whenever the lead is saved (``Lead.derive``, called by ``Lead.save``).
 """
 
 from decimal import Decimal

@@ -38,7 +38,8 @@ def customer_visible(user, qs: QuerySet | None = None) -> QuerySet:
 
 
 def customer_list(user) -> QuerySet:
-    return customer_visible(user).select_related("owner").annotate(contact_count=Count("contacts", distinct=True))
+    return (customer_visible(user).select_related("owner")
+            .annotate(contact_count=Count("contacts", distinct=True)).order_by("name", "pk"))
 
 
 def contact_visible(user, qs: QuerySet | None = None) -> QuerySet:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField
 
 from leads.models import Customer, Lead
-from ltc_portal.core.models import AuditedModel, LifecycleModel
+from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency
 
 

@@ -6,6 +6,7 @@ Its ``permission`` is a callable ``(instance, user) -> bool``; ``may(perm)`` bui
 rules permission name. ``custom`` may carry ``label`` (button text) and ``needs_reason``.
 """
 
+import inspect
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -168,8 +169,11 @@ def apply_transition(instance, name: str, user, *, reason: str = "", data: dict 
     """Run the transition method, save, and write the log row. Call inside ``transaction.atomic``
     after ``lock`` and ``require_transition``."""
     source = instance.state
+    method = getattr(instance, name)
+    if "reason" in inspect.signature(method).parameters:
+        kwargs["reason"] = reason  # transitions that keep their reason on the record (e.g. disqualify)
     try:
-        getattr(instance, name)(**kwargs)
+        method(**kwargs)
         instance.save()
     except TransitionNotAllowed as exc:
         raise TransitionRefused(_("“%(name)s” is not possible now.") % {"name": name}, [str(exc)]) from exc

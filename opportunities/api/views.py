@@ -1,8 +1,8 @@
 from rest_framework import viewsets
 
+from ltc_portal.core.api.mixins import TransitionsMixin
 from opportunities.models import Opportunity
 from opportunities.selectors import opportunity_list
-from ltc_portal.core.api.mixins import TransitionsMixin
 
 from .serializers import OpportunitySerializer
 

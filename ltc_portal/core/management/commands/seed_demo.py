@@ -15,7 +15,7 @@ class Command(BaseCommand):
             for _order, name, func in seeders():
                 func(users)
                 self.stdout.write(f"  seeded {name}")
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
         for username, full_name, roles in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {', '.join(roles):<16} {full_name}")
         self.stdout.write(f"  {'admin':<10} {'superuser':<16} (Django admin)")
