@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import check, may
@@ -181,7 +182,7 @@ class Lead(LifecycleModel):
 
     # Lifecycle (DOMAIN.md §3). Run through leads.services, which locks, checks and logs.
     @transition(state, source=LeadState.NEW, target=LeadState.CONTACTED,
-                permission=may("leads.change_lead"), custom={"label": _("Contact")})
+                permission=may("leads.change_lead"), custom={"label": pgettext_lazy("lead step", "Contact")})
     def contact(self):
         """First contact made."""
 

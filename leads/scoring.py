@@ -14,6 +14,14 @@ The total is capped at 100. It is recomputed whenever the lead is saved (``Lead.
 
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
+
+PART_LABELS = {
+    "need": _("Need recorded"), "budget": _("Budget"), "timeline": _("Timeline"), "reachable": _("Reachable"),
+    "source": _("Source"), "stage": _("Stage reached"), "notes": _("Notes recorded"),
+    "disqualified": _("Disqualified"),
+}
+
 SOURCE_POINTS = {"referral": 10, "partner": 8, "tender": 8, "event": 6, "website": 5, "campaign": 4,
                  "cold_call": 2, "other": 0}
 TIMELINE_POINTS = {"within_3_months": 15, "3_to_6_months": 10, "6_to_12_months": 6, "over_12_months": 2}

@@ -4,6 +4,7 @@ The ``*_visible`` querysets are the list form of ``leads/rules.py``: every door 
 """
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from ltc_portal.core.roles import Role, has_role, sees_everything, user_roles
 
@@ -64,6 +65,9 @@ def lead_duplicates(*, company_name: str = "", email: str = "", phone: str = "",
     return qs.order_by("-created_at")[:20]
 
 
+MATCH_LABELS = {"company_name": _("company"), "email": _("e-mail"), "phone": _("phone")}
+
+
 def duplicate_fields(lead: Lead, *, company_name: str, email: str, phone: str) -> list[str]:
     """Which of the given values a candidate lead shares (for the warning text)."""
     fields = []
@@ -86,3 +90,14 @@ def lead_import_visible(user, qs: QuerySet | None = None) -> QuerySet:
     if user.is_superuser or has_role(user, Role.SALES_DIRECTOR):
         return qs
     return qs.filter(created_by=user)
+
+
+def lead_duplicate_candidates(*, company_name: str = "", email: str = "", phone: str = "",
+                              exclude_pk=None) -> list[Lead]:
+    """``lead_duplicates`` with, on each candidate, what it shares: ``matched_on`` (field names) and
+    ``matched_on_labels`` (words for the page)."""
+    found = list(lead_duplicates(company_name=company_name, email=email, phone=phone, exclude_pk=exclude_pk))
+    for d in found:
+        d.matched_on = duplicate_fields(d, company_name=company_name, email=email, phone=phone)
+        d.matched_on_labels = [str(MATCH_LABELS[f]) for f in d.matched_on]
+    return found

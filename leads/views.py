@@ -17,7 +17,7 @@ from .api.filters import CustomerFilter, LeadFilter
 from .export import leads_workbook
 from .forms import CustomerForm, LeadForm, LeadImportForm, TransitionForm
 from .models import LeadState
-from .scoring import score_breakdown
+from .scoring import PART_LABELS, score_breakdown
 
 PAGE_SIZE = 25
 
@@ -87,23 +87,19 @@ def lead_export(request):
 @login_required
 def lead_detail(request, pk):
     lead = get_object_or_404(selectors.lead_list(request.user), pk=pk)
-    duplicates = selectors.lead_duplicates(company_name=lead.company_name, email=lead.email, phone=lead.phone,
-                                           exclude_pk=lead.pk) if lead.is_open else []
+    duplicates = _duplicates_for_form({"company_name": lead.company_name, "email": lead.email, "phone": lead.phone,
+                                       "pk": lead.pk}) if lead.is_open else []
     return render(request, "leads/lead_detail.html", {
         "lead": lead, "transitions": describe_transitions(lead, request.user), "history": history(lead),
-        "score_parts": score_breakdown(lead), "duplicates": duplicates,
+        "score_parts": [(PART_LABELS[k], v) for k, v in score_breakdown(lead).items()], "duplicates": duplicates,
         "can_edit": lead.is_open and request.user.has_perm("leads.change_lead", lead),
         "transition_form": TransitionForm(),
     })
 
 
 def _duplicates_for_form(data) -> list:
-    found = list(selectors.lead_duplicates(company_name=data.get("company_name", ""), email=data.get("email", ""),
-                                           phone=data.get("phone", ""), exclude_pk=data.get("pk")))
-    for d in found:
-        d.matched_on = selectors.duplicate_fields(d, company_name=data.get("company_name", ""),
-                                                  email=data.get("email", ""), phone=data.get("phone", ""))
-    return found
+    return selectors.lead_duplicate_candidates(company_name=data.get("company_name", ""), email=data.get("email", ""),
+                                               phone=data.get("phone", ""), exclude_pk=data.get("pk"))
 
 
 @login_required

@@ -58,11 +58,8 @@ class LeadViewSet(TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, 
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         lead = serializer.instance
-        duplicates = list(selectors.lead_duplicates(company_name=lead.company_name, email=lead.email,
-                                                    phone=lead.phone, exclude_pk=lead.pk))
-        for d in duplicates:
-            d.matched_on = selectors.duplicate_fields(d, company_name=lead.company_name, email=lead.email,
-                                                      phone=lead.phone)
+        duplicates = selectors.lead_duplicate_candidates(company_name=lead.company_name, email=lead.email,
+                                                         phone=lead.phone, exclude_pk=lead.pk)
         lead = self.get_queryset().get(pk=lead.pk)
         data = self.get_serializer(lead, context={**self.get_serializer_context(), "duplicates": duplicates}).data
         return Response(data, status=status.HTTP_201_CREATED)

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from .models import TransitionLog
@@ -93,6 +94,19 @@ def transition_names(model) -> set[str]:
     return {t.name for t in _state_field(model).get_all_transitions(model)}
 
 
+def transition_labels(model) -> dict[str, str]:
+    """Every transition name of the model's lifecycle with its human label."""
+    return {t.name: str(t.custom.get("label") or t.name) for t in _state_field(model).get_all_transitions(model)}
+
+
+def state_label(instance) -> str:
+    return str(dict(_state_field(type(instance)).choices).get(instance.state, instance.state))
+
+
+#: steps that are not transitions but are logged as such: the record's creation in its first state
+LOG_ONLY_STEPS = {"open": _lazy("Opened")}
+
+
 def _transitions_from(instance):
     """The Transition objects leaving the instance's current state, one per name."""
     meta_field = _state_field(type(instance))
@@ -144,19 +158,21 @@ def require_transition(instance, name: str, user) -> None:
     UnknownTransition (404) for a name the lifecycle lacks, PermissionDenied (403) without the right,
     TransitionRefused (409) with every unmet condition otherwise.
     """
-    if name not in transition_names(type(instance)):
+    labels = transition_labels(type(instance))
+    if name not in labels:
         raise UnknownTransition(name)
     t = _transitions_from(instance).get(name)
+    state = state_label(instance)
     if t is None:
         raise TransitionRefused(
-            _("“%(name)s” is not possible from state “%(state)s”.") % {"name": name, "state": instance.state},
-            [_("The record is in state “%(state)s”.") % {"state": instance.state}],
+            _("“%(name)s” is not possible from state “%(state)s”.") % {"name": labels[name], "state": state},
+            [_("The record is in state “%(state)s”.") % {"state": state}],
         )
     if user is not None and not t.has_perm(instance, user):
-        raise PermissionDenied(_("You do not have permission to run “%(name)s” on this record.") % {"name": name})
+        raise PermissionDenied(_("You do not have permission to run “%(name)s” on this record.") % {"name": labels[name]})
     reasons = _reasons(instance, t, None)
     if reasons:
-        raise TransitionRefused(_("“%(name)s” is not possible yet.") % {"name": name}, reasons)
+        raise TransitionRefused(_("“%(name)s” is not possible yet.") % {"name": labels[name]}, reasons)
 
 
 def lock(instance):
@@ -215,7 +231,7 @@ def history(instance) -> list[TransitionLog]:
     """The transition log of one record, oldest first, with who did it and readable labels."""
     model = type(instance)
     states = {str(k): str(v) for k, v in _state_field(model).choices}
-    steps = {t.name: str(t.custom.get("label") or t.name) for t in _state_field(model).get_all_transitions(model)}
+    steps = {**{k: str(v) for k, v in LOG_ONLY_STEPS.items()}, **transition_labels(model)}
     entries = list(TransitionLog.objects.for_subject(instance).select_related("by"))
     for e in entries:
         e.source_label = states.get(e.source, e.source)
