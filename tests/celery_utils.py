@@ -38,10 +38,16 @@ def real_worker():
                                           "result_backend")}
     app.conf.update(broker_url=url, task_always_eager=False, task_default_queue=queue, result_backend=url)
     reset_connections()
+    # The worker thread's database connection must close after each task (Celery's Django fixup
+    # does so when it is past its age), or the test database cannot be dropped at the end.
+    db_settings = connections.settings["default"]
+    saved_max_age = db_settings.get("CONN_MAX_AGE", 0)
+    db_settings["CONN_MAX_AGE"] = 0
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
             yield
     finally:
+        db_settings["CONN_MAX_AGE"] = saved_max_age
         app.conf.update(saved)
         reset_connections()
         connections.close_all()
