@@ -101,7 +101,7 @@ def lead_convert(*, lead: Lead, user, reason: str = "") -> Lead:
     lead.customer_contact = contact
     lead.updated_by = user
     return apply_transition(
-        lead, "convert", user, reason=reason, by=user,
+        lead, "convert", user, reason=reason,
         data={"customer_id": customer.pk, "customer_created": customer_created,
               "contact_id": contact.pk if contact else None},
     )

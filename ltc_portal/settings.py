@@ -4,6 +4,7 @@ Unset DATABASE_URL means SQLite in the project folder; unset CELERY_BROKER_URL m
 tasks run eagerly in-process. See README.md for every variable.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -44,8 +45,12 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_celery_beat",
     "ltc_portal.core",
+    "ltc_portal.controls",
     "leads",
     "opportunities",
+    "contracts",
+    "delivery",
+    "finance",
 ]
 
 MIDDLEWARE = [
@@ -164,7 +169,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "QuoteLineCategoryEnum": "opportunities.models.LineCategory",
+        "CostCategoryEnum": "opportunities.models.CostCategory",
+    },
 }
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
@@ -203,4 +211,6 @@ LOGGING = {
 }
 
 # Business settings.
+# Gross margin (percent of revenue) below which ATB and ATC also need the executive's approval.
+MIN_GROSS_MARGIN = Decimal(env.str("MIN_GROSS_MARGIN", default="15"))
 LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=50_000)

@@ -14,6 +14,10 @@ handler500 = "ltc_portal.core.views.handler500"
 api_v1 = [
     path("", include("leads.api.urls")),
     path("", include("opportunities.api.urls")),
+    path("", include("contracts.api.urls")),
+    path("", include("delivery.api.urls")),
+    path("", include("finance.api.urls")),
+    path("", include("ltc_portal.controls.api.urls")),
     path("", include("ltc_portal.core.api.urls")),
 ]
 

@@ -7,4 +7,6 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = _("Opportunities (OTO, OTD)")
 
     def ready(self):
-        from . import handlers  # noqa: F401  (connects the reactions to upstream transitions)
+        from . import gates, handlers  # noqa: F401  (handlers connect the reactions to upstream steps)
+
+        gates.register()

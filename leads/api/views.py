@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from leads import selectors, services
 from leads.models import Contact, Customer, Lead, LeadImport
-from ltc_portal.core.api.mixins import TransitionsMixin
+from ltc_portal.core.api.mixins import ServiceWriteMixin, TransitionsMixin
 from ltc_portal.core.api.serializers import ReasonRequiredSerializer
 
 from .filters import ContactFilter, CustomerFilter, LeadFilter
@@ -17,20 +17,6 @@ from .serializers import (
     LeadImportSerializer,
     LeadSerializer,
 )
-
-
-class ServiceWriteMixin:
-    """Create and update through the app's services; serializers only validate the shape."""
-
-    create_service = None  # (user, data) -> instance
-    update_service = None  # (instance, user, data) -> instance
-
-    def perform_create(self, serializer):
-        serializer.instance = type(self).create_service(user=self.request.user, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(serializer.instance, user=self.request.user,
-                                                        data=serializer.validated_data)
 
 
 class LeadViewSet(TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,

@@ -3,7 +3,9 @@ running a transition with its row lock, permission check and log entry.
 
 A transition's ``conditions`` are ``Check`` objects (see ``check``): each says in words why it fails.
 Its ``permission`` is a callable ``(instance, user) -> bool``; ``may(perm)`` builds one from a
-rules permission name. ``custom`` may carry ``label`` (button text) and ``needs_reason``.
+rules permission name. ``custom`` may carry ``label`` (button text), ``needs_reason``, and
+``internal`` (a sentence): the step is run by the portal as the effect of another (a gate approval,
+a signed contract), never by a user; users calling it get 409 with that sentence.
 """
 
 import inspect
@@ -121,17 +123,27 @@ def _transitions_from(instance):
     return seen
 
 
-def _reasons(instance, t, user) -> list[str]:
+def _condition_failures(instance, t, skip=frozenset()) -> list[str]:
     reasons = []
-    if user is not None and not t.has_perm(instance, user):
-        label = t.custom.get("label") or t.name
-        reasons.append(_("You are not allowed to %(action)s this record.") % {"action": str(label).lower()})
     for condition in t.conditions:
+        if getattr(condition, "__name__", "") in skip:
+            continue
         if isinstance(condition, Check):
             reasons.extend(condition.failures(instance))
         elif not condition(instance):
             reasons.append(_("Condition not met: %(name)s.") % {"name": getattr(condition, "__name__", "?")})
     return reasons
+
+
+def _reasons(instance, t, user) -> list[str]:
+    reasons = []
+    if user is not None and t.custom.get("internal"):
+        # a step the portal runs itself as the effect of another (a gate approval, a contract signed)
+        return [str(t.custom["internal"])]
+    if user is not None and not t.has_perm(instance, user):
+        label = t.custom.get("label") or t.name
+        reasons.append(_("You are not allowed to %(action)s this record.") % {"action": str(label).lower()})
+    return reasons + _condition_failures(instance, t)
 
 
 def describe_transitions(instance, user) -> list[TransitionInfo]:
@@ -168,11 +180,23 @@ def require_transition(instance, name: str, user) -> None:
             _("“%(name)s” is not possible from state “%(state)s”.") % {"name": labels[name], "state": state},
             [_("The record is in state “%(state)s”.") % {"state": state}],
         )
+    if user is not None and t.custom.get("internal"):
+        raise TransitionRefused(_("“%(name)s” is not a step you run yourself.") % {"name": labels[name]},
+                                [str(t.custom["internal"])])
     if user is not None and not t.has_perm(instance, user):
         raise PermissionDenied(_("You do not have permission to run “%(name)s” on this record.") % {"name": labels[name]})
     reasons = _reasons(instance, t, None)
     if reasons:
         raise TransitionRefused(_("“%(name)s” is not possible yet.") % {"name": labels[name]}, reasons)
+
+
+def unmet_conditions(instance, name: str, *, skip: set[str] = frozenset()) -> list[str]:
+    """Why transition ``name`` could not run now, in words, leaving out the conditions named in
+    ``skip`` (permissions are not considered)."""
+    t = _transitions_from(instance).get(name)
+    if t is None:
+        return [_("Not possible while the record is “%(state)s”.") % {"state": state_label(instance)}]
+    return _condition_failures(instance, t, skip)
 
 
 def lock(instance):
@@ -186,8 +210,13 @@ def apply_transition(instance, name: str, user, *, reason: str = "", data: dict 
     after ``lock`` and ``require_transition``."""
     source = instance.state
     method = getattr(instance, name)
-    if "reason" in inspect.signature(method).parameters:
-        kwargs["reason"] = reason  # transitions that keep their reason on the record (e.g. disqualify)
+    params = inspect.signature(method).parameters
+    # transitions that keep their reason on the record (disqualify, lose) or need who did it
+    # (convert: the handlers it triggers record the user) declare these parameters
+    if "reason" in params:
+        kwargs.setdefault("reason", reason)
+    if "by" in params:
+        kwargs.setdefault("by", user)
     try:
         method(**kwargs)
         instance.save()

@@ -57,3 +57,17 @@ class TransitionsMixin:
     def history(self, request, pk=None):
         instance = self.get_object()
         return Response(TransitionLogSerializer(history(instance), many=True).data)
+
+
+class ServiceWriteMixin:
+    """Create and update through the app's services; serializers only validate the shape."""
+
+    create_service = None  # (user, data) -> instance
+    update_service = None  # (instance, user, data) -> instance
+
+    def perform_create(self, serializer):
+        serializer.instance = type(self).create_service(user=self.request.user, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = type(self).update_service(serializer.instance, user=self.request.user,
+                                                        data=serializer.validated_data)

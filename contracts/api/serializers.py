@@ -1,0 +1,54 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from contracts.models import Contract, PaymentMilestone, Trigger
+from ltc_portal.core.api.serializers import TransitionInputSerializer
+from opportunities.models import Opportunity
+
+
+class PaymentMilestoneSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False,
+                                       allow_null=True)
+    trigger = serializers.ChoiceField(choices=Trigger.choices)
+
+    class Meta:
+        model = PaymentMilestone
+        fields = ["id", "contract", "name", "amount", "percent", "trigger", "milestone", "planned_date", "state"]
+        read_only_fields = ["id", "contract", "state"]
+
+    def validate(self, attrs):
+        if attrs.get("amount") is None and attrs.get("percent") is None:
+            raise serializers.ValidationError(_("Give an amount or a percent."))
+        if attrs.get("trigger") == Trigger.ON_DATE and not attrs.get("planned_date"):
+            raise serializers.ValidationError({"planned_date": [_("A date trigger needs its planned date.")]})
+        return attrs
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    opportunity = serializers.PrimaryKeyRelatedField(queryset=Opportunity.objects.all())
+    payment_milestones = PaymentMilestoneSerializer(many=True, required=False)
+
+    class Meta:
+        model = Contract
+        fields = ["id", "opportunity", "number", "signed_date", "value", "currency", "quote", "payment_milestones",
+                  "state", "handover_date", "handover_attendees", "key_terms", "risks", "open_questions",
+                  "termination_reason", "created_at", "updated_at"]
+        read_only_fields = ["value", "currency", "quote", "state", "handover_date", "handover_attendees",
+                            "key_terms", "risks", "open_questions", "termination_reason", "created_at",
+                            "updated_at"]
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list):
+            fields["opportunity"].read_only = True
+        return fields
+
+
+class HandOverSerializer(TransitionInputSerializer):
+    date = serializers.DateField()
+    attendees = serializers.CharField(max_length=4000)
+    key_terms = serializers.CharField(max_length=8000)
+    risks = serializers.CharField(max_length=8000)
+    open_questions = serializers.CharField(max_length=8000)

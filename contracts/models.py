@@ -1,0 +1,145 @@
+"""Contracts and their payment milestones (DOMAIN.md §3).
+
+Lifecycle: ``draft`` → ``signed`` (only once ATC is approved; signing wins the opportunity) →
+``handed_over`` (合同交底 recorded) → ``fulfilled`` → ``closed``; ``terminated`` (reason) from
+``signed`` and ``handed_over``. Fulfilment and closing come with delivery and finance.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from ltc_portal.core.fsm import check, may
+from ltc_portal.core.models import LifecycleModel
+from ltc_portal.core.money import CurrencyField, MoneyField, quantize
+from opportunities.models import Opportunity, OpportunityState
+
+
+class ContractState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SIGNED = "signed", _("Signed")
+    HANDED_OVER = "handed_over", _("Handed over")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CLOSED = "closed", _("Closed")
+    TERMINATED = "terminated", _("Terminated")
+
+
+@check(_("The opportunity must have passed ATC (be in contracting) before the contract is signed."))
+def atc_passed(contract):
+    return contract.opportunity.state == OpportunityState.CONTRACTING
+
+
+@check(lambda c: _("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
+       % {"sum": c.milestones_total(), "value": c.value, "cur": c.currency})
+def milestones_add_up(contract):
+    return contract.payment_milestones.exists() and contract.milestones_total() == contract.value
+
+
+@check(_("Record the signing date."))
+def signed_date_recorded(contract):
+    return contract.signed_date is not None
+
+
+class Contract(LifecycleModel):
+    """The signed agreement that turns a won opportunity into delivery and cash. Its value and
+    currency come from the final (accepted) quote."""
+
+    opportunity = models.ForeignKey(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
+                                    related_name="contracts")
+    number = models.CharField(_("contract number"), max_length=60, unique=True)
+    value = MoneyField(_("value"), editable=False)
+    currency = CurrencyField(_("currency"), editable=False)
+    quote = models.ForeignKey("opportunities.Quote", verbose_name=_("final quote"), on_delete=models.PROTECT,
+                              related_name="+", editable=False)
+    signed_date = models.DateField(_("signed on"), null=True, blank=True)
+    handover_date = models.DateField(_("handover date"), null=True, blank=True, editable=False)
+    handover_attendees = models.TextField(_("handover attendees"), blank=True, editable=False)
+    key_terms = models.TextField(_("key terms"), blank=True, editable=False)
+    risks = models.TextField(_("risks"), blank=True, editable=False)
+    open_questions = models.TextField(_("open questions"), blank=True, editable=False)
+    termination_reason = models.TextField(_("termination reason"), blank=True, editable=False)
+    state = FSMField(_("state"), default=ContractState.DRAFT, choices=ContractState.choices, protected=True,
+                     db_index=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),
+            models.UniqueConstraint(fields=["opportunity"], condition=~Q(state="terminated"),
+                                    name="contract_one_live_per_opportunity",
+                                    violation_error_message=_("This opportunity already has a contract.")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def milestones_total(self):
+        return quantize(self.payment_milestones.aggregate(t=Coalesce(Sum("amount"), quantize(0)))["t"])
+
+    @transition(state, source=ContractState.DRAFT, target=ContractState.SIGNED,
+                conditions=[atc_passed, milestones_add_up, signed_date_recorded],
+                permission=may("contracts.change_contract"), custom={"label": _("Sign")})
+    def sign(self):
+        """Both parties signed."""
+
+    @transition(state, source=ContractState.SIGNED, target=ContractState.HANDED_OVER,
+                permission=may("contracts.change_contract"), custom={"label": _("Hand over (合同交底)")})
+    def hand_over(self, date=None, attendees="", key_terms="", risks="", open_questions=""):
+        self.handover_date = date
+        self.handover_attendees = attendees
+        self.key_terms = key_terms
+        self.risks = risks
+        self.open_questions = open_questions
+
+    @transition(state, source=[ContractState.SIGNED, ContractState.HANDED_OVER], target=ContractState.TERMINATED,
+                permission=may("contracts.change_contract"), custom={"label": _("Terminate"), "needs_reason": True})
+    def terminate(self, reason: str = ""):
+        self.termination_reason = reason
+
+
+class Trigger(models.TextChoices):
+    ON_SIGNING = "on_signing", _("On signing")
+    ON_ACCEPTANCE = "on_acceptance", _("On acceptance of a delivery milestone")
+    ON_DATE = "on_date", _("On a date")
+
+
+class PaymentMilestoneState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DUE = "due", _("Due (invoiceable)")
+
+
+class PaymentMilestone(LifecycleModel):
+    """A part of the contract value the customer pays on a trigger."""
+
+    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT,
+                                 related_name="payment_milestones")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=200)
+    percent = models.DecimalField(_("percent of value"), max_digits=5, decimal_places=2, null=True, blank=True)
+    amount = MoneyField(_("amount"))
+    trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices)
+    milestone = models.PositiveBigIntegerField(_("delivery milestone"), null=True, blank=True,
+                                               help_text=_("For “on acceptance”: the delivery milestone whose "
+                                                           "acceptance makes this payment due."))
+    planned_date = models.DateField(_("planned date"), null=True, blank=True)
+    state = FSMField(_("state"), default=PaymentMilestoneState.PLANNED, choices=PaymentMilestoneState.choices,
+                     protected=True)
+
+    class Meta:
+        verbose_name = _("payment milestone")
+        verbose_name_plural = _("payment milestones")
+        ordering = ["contract", "position", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="paymentmilestone_not_negative")]
+
+    def __str__(self):
+        return f"{self.contract} · {self.name}"
+
+    @transition(state, source=PaymentMilestoneState.PLANNED, target=PaymentMilestoneState.DUE,
+                custom={"label": _("Due"), "internal": _("A payment becomes due on its trigger.")})
+    def become_due(self):
+        """Its trigger happened: finance may invoice it."""

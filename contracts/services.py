@@ -1,0 +1,142 @@
+"""Every write on contracts and payment milestones."""
+
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ltc_portal.core.fsm import TransitionRefused, apply_transition, lock, record_transition, run_transition
+from ltc_portal.core.money import quantize
+from opportunities.gates import accepted_quote
+from opportunities.models import Opportunity, OpportunityState
+from opportunities.services import opportunity_win
+
+from .models import Contract, ContractState, PaymentMilestone, Trigger
+
+MILESTONE_FIELDS = ("name", "amount", "percent", "trigger", "milestone", "planned_date")
+HANDOVER_FIELDS = ("date", "attendees", "key_terms", "risks", "open_questions")
+
+
+def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]:
+    """Build the payment milestones; each gives an amount or a percent of the value; they must add
+    up exactly to the contract value."""
+    built, errors = [], []
+    for i, data in enumerate(items):
+        data = {k: v for k, v in data.items() if k in MILESTONE_FIELDS}
+        amount, percent = data.get("amount"), data.get("percent")
+        if amount is None and percent is None:
+            errors.append(_("Milestone %(n)s: give an amount or a percent.") % {"n": i + 1})
+            continue
+        if amount is None:
+            amount = quantize(contract.value * Decimal(percent) / 100)
+        if data.get("trigger") == Trigger.ON_DATE and not data.get("planned_date"):
+            errors.append(_("Milestone %(n)s: a date trigger needs its planned date.") % {"n": i + 1})
+        pm = PaymentMilestone(contract=contract, position=i, name=data.get("name", ""), amount=amount, percent=percent,
+                              trigger=data.get("trigger", ""), milestone=data.get("milestone"),
+                              planned_date=data.get("planned_date"))
+        try:
+            pm.full_clean(exclude=["contract"])
+        except ValidationError as exc:
+            errors.extend(f"{_('Milestone %(n)s') % {'n': i + 1}}: {m}" for m in exc.messages)
+        built.append(pm)
+    if not errors:
+        total = quantize(sum((pm.amount for pm in built), start=Decimal(0)))
+        if not built:
+            errors.append(_("Give the payment milestones."))
+        elif total != contract.value:
+            errors.append(_("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
+                          % {"sum": total, "value": contract.value, "cur": contract.currency})
+    if errors:
+        raise ValidationError({"payment_milestones": errors})
+    return built
+
+
+@transaction.atomic
+def contract_create(*, opportunity: Opportunity, user, data: dict) -> Contract:
+    """Draft the contract of an opportunity in ``contracting``: value and currency from its final
+    (accepted) quote; payment milestones adding up exactly to the value."""
+    opp = lock(opportunity)
+    if not user.has_perm("contracts.add_contract", None) or not user.has_perm("opportunities.change_opportunity", opp):
+        raise PermissionDenied(_("You may not draft a contract for this opportunity."))
+    if opp.state != OpportunityState.CONTRACTING:
+        raise TransitionRefused(_("A contract is drafted once ATC is approved."),
+                                [_("The opportunity is %(state)s.") % {"state": opp.get_state_display()}])
+    quote = accepted_quote(opp)
+    if quote is None:
+        raise TransitionRefused(_("The opportunity has no accepted quote."))
+    contract = Contract(opportunity=opp, number=(data.get("number") or "").strip(), value=quote.revenue,
+                        currency=quote.currency, quote=quote, signed_date=data.get("signed_date"),
+                        created_by=user, updated_by=user)
+    contract.full_clean(exclude=["quote"])
+    milestones = _milestones(contract, data.get("payment_milestones") or [])
+    try:
+        with transaction.atomic():
+            contract.save()
+    except IntegrityError as exc:
+        raise TransitionRefused(_("This opportunity already has a contract.")) from exc
+    for pm in milestones:
+        pm.contract = contract
+        pm.created_by = pm.updated_by = user
+    PaymentMilestone.objects.bulk_create(milestones)
+    record_transition(contract, "open", "", ContractState.DRAFT, user)
+    return contract
+
+
+@transaction.atomic
+def contract_update(*, contract: Contract, user, data: dict) -> Contract:
+    """Change a draft: number, signing date, and (all of) its payment milestones."""
+    contract = lock(contract)
+    if not user.has_perm("contracts.change_contract", contract):
+        raise PermissionDenied(_("You may not change this contract."))
+    if contract.state != ContractState.DRAFT:
+        raise TransitionRefused(_("A %(state)s contract is not edited; amendments come with change requests.")
+                                % {"state": contract.get_state_display()})
+    unknown = set(data) - {"number", "signed_date", "payment_milestones"}
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
+    for f in ("number", "signed_date"):
+        if f in data:
+            setattr(contract, f, data[f])
+    contract.updated_by = user
+    contract.full_clean(exclude=["quote"])
+    if "payment_milestones" in data:
+        milestones = _milestones(contract, data["payment_milestones"])
+        contract.payment_milestones.all().delete()
+        for pm in milestones:
+            pm.created_by = pm.updated_by = user
+        PaymentMilestone.objects.bulk_create(milestones)
+    contract.save()
+    return contract
+
+
+def contract_transition(contract: Contract, name: str, *, user, reason: str = "", **data) -> Contract:
+    if name == "sign":
+        return contract_sign(contract=contract, user=user, reason=reason)
+    if name == "hand_over":
+        return contract_hand_over(contract=contract, user=user, **data)
+    return run_transition(contract, name, user=user, reason=reason)
+
+
+@transaction.atomic
+def contract_sign(*, contract: Contract, user, reason: str = "") -> Contract:
+    """Sign (ATC approved, milestones adding up, signing date recorded): the opportunity is won and
+    the payments triggered on signing become due."""
+    contract = run_transition(contract, "sign", user=user, reason=reason)
+    opportunity_win(opportunity=contract.opportunity, user=user, contract_number=contract.number)
+    for pm in contract.payment_milestones.filter(trigger=Trigger.ON_SIGNING):
+        apply_transition(lock(pm), "become_due", user, reason=_("Contract signed"))
+    return contract
+
+
+@transaction.atomic
+def contract_hand_over(*, contract: Contract, user, date=None, attendees="", key_terms="", risks="",
+                       open_questions="", reason: str = "") -> Contract:
+    """Record the contract handover (合同交底): date, attendees, key terms, risks and open questions,
+    all required."""
+    values = {"date": date, "attendees": attendees, "key_terms": key_terms, "risks": risks,
+              "open_questions": open_questions}
+    missing = {k: [_("Required for the handover.")] for k, v in values.items() if not v or (isinstance(v, str) and not v.strip())}
+    if missing:
+        raise ValidationError(missing)
+    return run_transition(contract, "hand_over", user=user, reason=reason, data={"date": str(date)}, **values)

@@ -1,0 +1,43 @@
+"""Who may see and change delivery projects.
+
+- The PM and `pmo` change the project (the PMO assigns the PM and sets the PM's change authority).
+- `pmo`, `finance`, `executive`, `solution`, `sales_director` and superusers read every project;
+  the opportunity's owner reads its project; a `delivery` user reads the projects they manage.
+"""
+
+import rules
+
+from ltc_portal.core.roles import Role, is_pmo, is_superuser, user_roles
+
+
+@rules.predicate
+def is_pm(user, project):
+    return project is not None and project.pm_id == user.pk
+
+
+@rules.predicate
+def owns_opportunity(user, project):
+    return project is not None and project.opportunity.owner_id == user.pk
+
+
+@rules.predicate
+def reads_all_projects(user):
+    return bool(user_roles(user) & {Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR})
+
+
+@rules.predicate
+def no_object(user, obj):
+    return obj is None
+
+
+@rules.predicate
+def is_delivery(user):
+    return Role.DELIVERY in user_roles(user)
+
+
+rules.add_perm("delivery.view_project", is_superuser | reads_all_projects | is_pm | owns_opportunity
+               | (no_object & (is_delivery | rules.is_authenticated)))
+rules.add_perm("delivery.change_project", is_superuser | is_pmo | is_pm)
+rules.add_perm("delivery.assign_pm", is_superuser | is_pmo)
+rules.add_perm("delivery.add_project", rules.always_deny)
+rules.add_perm("delivery.delete_project", rules.always_deny)

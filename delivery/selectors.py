@@ -1,0 +1,20 @@
+from django.db.models import Q, QuerySet
+
+from ltc_portal.core.roles import Role, user_roles
+
+from .models import Project
+
+ALL_READERS = {Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR}
+
+
+def project_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Project.objects.all() if qs is None else qs
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser or (user_roles(user) & ALL_READERS):
+        return qs
+    return qs.filter(Q(pm=user) | Q(opportunity__owner=user))
+
+
+def project_list(user) -> QuerySet:
+    return project_visible(user).select_related("opportunity", "opportunity__customer", "pm", "contract")

@@ -1,0 +1,140 @@
+"""Admin for finance, PMO and directors: the queue of reviews waiting for one of your roles, a
+decide page (approve, or reject with a comment), everything else read-only; gate definitions are
+editable by superusers."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ltc_portal.core.fsm import TransitionRefused
+from ltc_portal.core.roles import Role, user_roles
+
+from . import selectors, services
+from .models import Decision, GateDecision, GateDefinition, GateReview, ReviewState
+
+
+@admin.register(GateDefinition)
+class GateDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_zh", "subject_type", "required_roles", "transition", "active")
+    list_editable = ("active",)
+    ordering = ("order",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class GateDecisionInline(admin.TabularInline):
+    model = GateDecision
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("role", "decision", "decided_by", "comment", "decided_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class WaitingForMeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("mine", gettext_lazy("Waiting for my decision"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "mine":
+            return queryset.filter(pk__in=[r.pk for r in selectors.reviews_waiting_for(request.user)])
+        return queryset
+
+
+class DecideForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Decide as"), choices=())
+    comment = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Role.choices)
+        self.fields["role"].choices = [(r, labels.get(r, r)) for r in roles]
+
+
+@admin.register(GateReview)
+class GateReviewAdmin(admin.ModelAdmin):
+    list_display = ("id", "gate", "subject_link", "state", "requested_by", "required_roles", "created_at",
+                    "decide_link")
+    list_filter = (WaitingForMeFilter, "state", "gate")
+    list_select_related = ("gate", "requested_by", "content_type")
+    inlines = [GateDecisionInline]
+    readonly_fields = ("gate", "content_type", "object_id", "requested_by", "comment", "evidence", "required_roles",
+                       "context", "state", "created_at", "decided_at")
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return selectors.review_visible(request.user, super().get_queryset(request))
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and bool(user_roles(request.user) or request.user.is_superuser)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("subject"))
+    def subject_link(self, obj):
+        return f"{obj.gate.get_subject_type_display()} #{obj.object_id}"
+
+    @admin.display(description=gettext_lazy("decide"))
+    def decide_link(self, obj):
+        if obj.state != ReviewState.PENDING:
+            return "—"
+        return format_html('<a class="button" href="{}">{}</a>',
+                           reverse("admin:controls_gatereview_decide", args=[obj.pk]), _("Decide"))
+
+    def get_urls(self):
+        return [path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view),
+                     name="controls_gatereview_decide")] + super().get_urls()
+
+    def decide_view(self, request, pk):
+        review = get_object_or_404(self.get_queryset(request), pk=pk)
+        roles = services.decidable_roles(review, request.user)
+        form = DecideForm(request.POST or None, roles=roles)
+        if request.method == "POST" and form.is_valid():
+            decision = Decision.REJECT if "reject" in request.POST else Decision.APPROVE
+            try:
+                services.gate_decide(review=review, user=request.user, decision=decision,
+                                     role=form.cleaned_data["role"], comment=form.cleaned_data["comment"])
+            except ValidationError as exc:
+                for field, errs in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+                    form.add_error(field if field in form.fields else None, errs)
+            except (TransitionRefused, PermissionDenied) as exc:
+                reasons = getattr(exc, "reasons", [])
+                messages.error(request, " ".join([str(getattr(exc, "detail", exc)), *map(str, reasons)]))
+            else:
+                messages.success(request, _("Your decision on %(review)s is recorded.") % {"review": review})
+                return redirect(f"{reverse('admin:controls_gatereview_changelist')}?queue=mine")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "review": review,
+                   "form": form, "roles": roles, "checklist": services.run_checklist(review.gate, review.subject),
+                   "decisions": review.decisions.select_related("decided_by"),
+                   "title": _("Decide %(review)s") % {"review": review}}
+        return TemplateResponse(request, "admin/controls/gatereview/decide.html", context)

@@ -1,0 +1,38 @@
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+
+from ltc_portal.core.roles import user_roles
+
+from . import registry
+from .models import GateReview, ReviewState
+
+
+def reviews_waiting_for(user) -> list[GateReview]:
+    """Pending reviews that one of the user's roles must still decide, oldest first. The requester
+    and anyone who already decided the review are left out (they may not decide it)."""
+    roles = user_roles(user)
+    if not roles:
+        return []
+    qs = (GateReview.objects.filter(state=ReviewState.PENDING).exclude(requested_by=user)
+          .exclude(decisions__decided_by=user)
+          .select_related("gate", "requested_by", "content_type").prefetch_related("decisions__decided_by")
+          .order_by("created_at", "id"))
+    waiting = []
+    for review in qs:
+        done = {d.role for d in review.decisions.all()}
+        if (set(review.required_roles) - done) & roles:
+            waiting.append(review)
+    return waiting
+
+
+def review_visible(user, qs: QuerySet | None = None) -> QuerySet:
+    """Reviews on subjects the user may see (each subject type says which), and those they requested."""
+    qs = GateReview.objects.all() if qs is None else qs
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    match = Q(requested_by=user)
+    for st in registry.subject_types().values():
+        match |= Q(content_type=ContentType.objects.get_for_model(st.model), object_id__in=st.visible(user).values("pk"))
+    return qs.filter(match)

@@ -1,0 +1,99 @@
+"""Checklist predicates of the sales gates (ATI, ATB, ATC) and the margin rule, registered with the
+control-point engine in apps.ready. Each says in words what is missing."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from ltc_portal.controls import registry
+from ltc_portal.core.fsm import check
+
+from .models import Opportunity, QuoteState
+from .selectors import opportunity_visible
+
+
+@check(_("Record the customer."))
+def customer_recorded(opp):
+    """Customer recorded."""
+    return opp.customer_id is not None
+
+
+@check(_("Record the customer's need (need summary)."))
+def need_recorded(opp):
+    """Need recorded."""
+    return bool(opp.need_summary.strip())
+
+
+@check(_("Record the customer's budget."))
+def budget_recorded(opp):
+    """Customer budget recorded."""
+    return bool(opp.customer_budget)
+
+
+@check(_("Record the timeline (expected close date)."))
+def timeline_recorded(opp):
+    """Timeline recorded."""
+    return opp.expected_close_date is not None
+
+
+@check(_("The expected value must be greater than zero."))
+def value_positive(opp):
+    """Expected value above zero."""
+    return opp.expected_value > 0
+
+
+def latest_quote(opp):
+    return opp.quotes.exclude(state=QuoteState.SUPERSEDED).order_by("-version").first()
+
+
+def accepted_quote(opp):
+    return opp.quotes.filter(state=QuoteState.ACCEPTED).order_by("-version").first()
+
+
+@check(_("Submit a quote version with priced lines and an estimate (概算), so its gross margin is known."))
+def quote_submitted(opp):
+    """A submitted quote with estimate and gross margin."""
+    q = latest_quote(opp)
+    return bool(q and q.state == QuoteState.SUBMITTED and q.revenue > 0 and q.estimate_lines.exists())
+
+
+@check(_("The customer must have accepted a quote version: that is the final quote."))
+def final_quote(opp):
+    """Final quote accepted by the customer."""
+    return accepted_quote(opp) is not None
+
+
+@check(_("Record the payment terms on the final quote."))
+def payment_terms_recorded(opp):
+    """Payment terms recorded."""
+    q = accepted_quote(opp)
+    return bool(q and q.payment_terms.strip())
+
+
+def margin_rule(definition, opp):
+    """ATB and ATC also need an executive when the quote's margin is below MIN_GROSS_MARGIN."""
+    if definition.code == "ATB":
+        q = latest_quote(opp)
+    elif definition.code == "ATC":
+        q = accepted_quote(opp)
+    else:
+        return set()
+    if q is not None and q.margin_percent is not None and q.margin_percent < settings.MIN_GROSS_MARGIN:
+        return {"executive"}
+    return set()
+
+
+def can_request(opp, user) -> bool:
+    return bool(user and user.is_authenticated and opp.owner_id == user.pk)
+
+
+def register():
+    registry.register_subject("opportunity", Opportunity, can_request=can_request,
+                              requester=_("the opportunity's owner"), visible=opportunity_visible)
+    for key, c in {
+        "opportunity.customer_recorded": customer_recorded, "opportunity.need_recorded": need_recorded,
+        "opportunity.budget_recorded": budget_recorded, "opportunity.timeline_recorded": timeline_recorded,
+        "opportunity.value_positive": value_positive, "opportunity.quote_submitted": quote_submitted,
+        "opportunity.final_quote": final_quote, "opportunity.payment_terms": payment_terms_recorded,
+    }.items():
+        registry.register_check(key, c)
+    registry.register_extra_roles(margin_rule)
