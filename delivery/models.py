@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -63,6 +64,9 @@ class Project(LifecycleModel):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("delivery:project-detail", args=[self.pk])
 
     @transition(state, source=ProjectState.ANALYZE, target=ProjectState.PLAN,
                 custom={"label": _("Plan"), "internal": _("A project moves to plan when ATB is approved.")})

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -73,6 +74,9 @@ class Opportunity(LifecycleModel):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("opportunities:opportunity-detail", args=[self.pk])
 
     @property
     def weighted_value(self) -> Decimal:

@@ -24,8 +24,9 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem(_("Leads"), "leads:lead-list", "person-lines-fill",
              (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)),
     MenuItem(_("Customers"), "leads:customer-list", "building"),
-    MenuItem(_("Opportunities"), "opportunities:opportunity-list", "graph-up-arrow",
-             (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)),
+    MenuItem(_("Pipeline"), "opportunities:opportunity-list", "graph-up-arrow"),
+    MenuItem(_("My decisions"), "controls:my-decisions", "check2-square",
+             (Role.SALES_DIRECTOR, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.EXECUTIVE)),
 )
 
 
