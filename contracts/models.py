@@ -5,7 +5,6 @@ Lifecycle: ``draft`` → ``signed`` (only once ATC is approved; signing wins the
 ``signed`` and ``handed_over``. Fulfilment and closing come with delivery and finance.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce

@@ -65,6 +65,8 @@ def contract_create(*, opportunity: Opportunity, user, data: dict) -> Contract:
     quote = accepted_quote(opp)
     if quote is None:
         raise TransitionRefused(_("The opportunity has no accepted quote."))
+    if opp.contracts.exclude(state=ContractState.TERMINATED).exists():
+        raise TransitionRefused(_("This opportunity already has a contract."))
     contract = Contract(opportunity=opp, number=(data.get("number") or "").strip(), value=quote.revenue,
                         currency=quote.currency, quote=quote, signed_date=data.get("signed_date"),
                         created_by=user, updated_by=user)

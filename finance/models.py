@@ -63,3 +63,6 @@ class BudgetLine(models.Model):
         verbose_name_plural = _("budget lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="budgetline_not_negative")]
+
+    def __str__(self):
+        return f"{self.get_category_display()} {self.amount}"

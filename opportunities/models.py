@@ -18,7 +18,7 @@ from django_fsm import FSMField, transition
 from leads.models import Customer, Lead
 from ltc_portal.controls.services import gate_approved
 from ltc_portal.core.fsm import check, may
-from ltc_portal.core.models import AuditedModel, LifecycleModel
+from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency, quantize
 
 
@@ -238,6 +238,9 @@ class QuoteLine(models.Model):
                                    name="quoteline_discount_0_100"),
         ]
 
+    def __str__(self):
+        return self.description
+
     @property
     def amount(self) -> Decimal:
         return quantize(self.quantity * self.unit_price * (100 - self.discount_percent) / 100)
@@ -260,3 +263,6 @@ class EstimateLine(models.Model):
         verbose_name_plural = _("estimate lines")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="estimateline_not_negative")]
+
+    def __str__(self):
+        return f"{self.get_category_display()} {self.amount}"

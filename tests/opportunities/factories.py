@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from contracts import services as contract_services
 from delivery import services as delivery_services
@@ -30,7 +31,7 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     expected_value = Decimal("1000000.00")
     currency = "CNY"
     probability = 40
-    expected_close_date = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=90))
+    expected_close_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=90))
 
 
 def quote_data(*, revenue=Decimal("1000000"), cost=Decimal("600000"), payment_terms="30% on signing, 70% on acceptance"):
@@ -66,9 +67,8 @@ def pass_ati(opp, cast):
     review = gates.gate_request(code="ATI", subject=opp, user=cast.owner, comment="Worth it")
     approve(review, cast.director)
     opp.refresh_from_db()
-    project = opp.project
-    delivery_services.project_update(project=project, user=cast.pmo, data={"pm": cast.pm})
-    return opp
+    delivery_services.project_update(project=opp.project, user=cast.pmo, data={"pm": cast.pm})
+    return Opportunity.objects.get(pk=opp.pk)
 
 
 def pass_presales_bid_reviews(opp, cast, *, revenue=Decimal("1000000"), cost=Decimal("600000")):
@@ -113,7 +113,7 @@ def draft_contract(opp, cast, number="C-2026-001"):
     quote = opp.quotes.get(state="accepted")
     half = (quote.revenue / 2).quantize(Decimal("0.01"))
     return contract_services.contract_create(opportunity=opp, user=cast.owner, data={
-        "number": number, "signed_date": datetime.date.today(),
+        "number": number, "signed_date": timezone.localdate(),
         "payment_milestones": [{"name": "Advance", "amount": half, "trigger": "on_signing"},
                                {"name": "Final acceptance", "amount": quote.revenue - half, "trigger": "on_acceptance"}]})
 

@@ -1,0 +1,68 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from delivery import services
+from finance import services as finance
+from ltc_portal.controls import services as gates
+from ltc_portal.core.fsm import TransitionRefused
+from tests.opportunities.factories import Cast, OpportunityFactory, approve, pass_ati
+
+
+@pytest.fixture
+def cast(make_user):
+    return Cast(make_user)
+
+
+@pytest.fixture
+def project(cast):
+    return pass_ati(OpportunityFactory(owner=cast.owner), cast).project
+
+
+def test_ati_opens_the_project_in_analyze_with_history(project, cast):
+    assert project.state == "analyze" and project.pm == cast.pm and project.currency == "CNY"
+
+
+def test_only_pmo_assigns_the_pm_and_only_delivery_people(project, cast, make_user):
+    with pytest.raises(PermissionDenied):
+        services.project_update(project=project, user=cast.pm, data={"pm": make_user("pm2", roles=["delivery"])})
+    with pytest.raises(ValidationError):
+        services.project_update(project=project, user=cast.pmo, data={"pm": cast.finance})
+    with pytest.raises(PermissionDenied):
+        services.project_update(project=project, user=cast.owner, data={"technical_solution": "x"})
+    assert services.project_update(project=project, user=cast.pm, data={"technical_solution": "SDN"}).technical_solution == "SDN"
+
+
+def test_presales_reviews_requested_by_the_pm_with_their_checklists(project, cast):
+    with pytest.raises(PermissionDenied):
+        gates.gate_request(code="DTRB", subject=project, user=cast.owner)
+    with pytest.raises(TransitionRefused) as refused:
+        gates.gate_request(code="DRA", subject=project, user=cast.pm)
+    text = " ".join(refused.value.reasons)
+    assert "delivery approach" in text and "cost estimate" in text and "key risks" in text
+    with pytest.raises(TransitionRefused, match="cannot be requested"):
+        gates.gate_request(code="DTRC", subject=project, user=cast.pm)  # not in plan yet
+    services.project_update(project=project, user=cast.pm, data={"technical_solution": "SDN"})
+    review = gates.gate_request(code="DTRB", subject=project, user=cast.pm)
+    with pytest.raises(PermissionDenied):
+        gates.gate_decide(review=review, user=cast.pmo, decision="approve")
+    approve(review, cast.solution)
+    assert gates.is_approved(project, "DTRB")
+
+
+def test_budget_versions(project, cast):
+    with pytest.raises(ValidationError):
+        finance.budget_create(project=project, user=cast.pm, data={"currency": "USD", "lines": []})
+    b1 = finance.budget_create(project=project, user=cast.pm, data={"lines": [
+        {"category": "labour", "amount": Decimal("100.10")}, {"category": "travel", "amount": Decimal("20")}]})
+    assert (b1.version, b1.total, b1.state) == (1, Decimal("120.10"), "draft")
+    with pytest.raises(TransitionRefused, match="already has a draft"):
+        finance.budget_create(project=project, user=cast.pm, data={})
+    b1 = finance.budget_transition(b1, "submit", user=cast.pm)
+    with pytest.raises(TransitionRefused, match="never edited"):
+        finance.budget_update(budget=b1, user=cast.pm, data={"lines": []})
+    b2 = finance.budget_create(project=project, user=cast.pm, data={"lines": [{"category": "other", "amount": Decimal("5")}]})
+    assert b2.version == 2
+    with pytest.raises(PermissionDenied):
+        finance.budget_create(project=project, user=cast.finance, data={})
