@@ -30,6 +30,10 @@ def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]
             continue
         if amount is None:
             amount = quantize(contract.value * Decimal(percent) / 100)
+        elif percent is not None and quantize(contract.value * Decimal(percent) / 100) != quantize(amount):
+            errors.append(_("Milestone %(n)s: %(amount)s is not %(percent)s%% of the contract value; give one or the "
+                            "other.") % {"n": i + 1, "amount": amount, "percent": percent})
+            continue
         if data.get("trigger") == Trigger.ON_DATE and not data.get("planned_date"):
             errors.append(_("Milestone %(n)s: a date trigger needs its planned date.") % {"n": i + 1})
         pm = PaymentMilestone(contract=contract, position=i, name=data.get("name", ""), amount=amount, percent=percent,

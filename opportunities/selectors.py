@@ -56,7 +56,7 @@ def weighted_forecast(user, qs: QuerySet | None = None) -> list[dict]:
     open opportunities the user sees. Opportunities without a close date fall under month null."""
     qs = opportunity_visible(user, qs).filter(state__in=OPEN_OPPORTUNITY_STATES)
     buckets: dict[tuple, dict] = {}
-    for opp in qs.select_related(None).prefetch_related(None).only("expected_value", "probability", "currency",
+    for opp in qs.select_related(None).prefetch_related(None).only("expected_value", "probability", "currency", "state",
                                                                    "expected_close_date"):
         month = opp.expected_close_date.strftime("%Y-%m") if opp.expected_close_date else None
         b = buckets.setdefault((month or "9999", opp.currency), {

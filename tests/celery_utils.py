@@ -3,7 +3,6 @@
 import contextlib
 import os
 import time
-import uuid
 
 import pytest
 import redis
@@ -30,14 +29,15 @@ def broker_url() -> str:
 
 @contextlib.contextmanager
 def real_worker():
-    """Run a worker thread consuming a queue of its own on the real broker; tasks sent meanwhile
-    go through Redis, not eagerly."""
+    """Run a worker thread on the real broker (the default queue, emptied first); tasks sent
+    meanwhile go through Redis, not eagerly. The queue name is left alone: Celery caches its queue
+    and routing tables, so changing it mid-process is not reliable."""
     url = broker_url()
-    queue = f"ltc-test-{uuid.uuid4().hex[:8]}"
-    saved = {k: app.conf.get(k) for k in ("broker_url", "task_always_eager", "task_default_queue",
-                                          "result_backend")}
-    app.conf.update(broker_url=url, task_always_eager=False, task_default_queue=queue, result_backend=url)
+    saved = {k: app.conf.get(k) for k in ("broker_url", "task_always_eager", "result_backend")}
+    app.conf.update(broker_url=url, task_always_eager=False, result_backend=url)
     reset_connections()
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue or "celery")
     # The worker thread's database connection must close after each task (Celery's Django fixup
     # does so when it is past its age), or the test database cannot be dropped at the end.
     db_settings = connections.settings["default"]

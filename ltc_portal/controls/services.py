@@ -103,7 +103,12 @@ def gates_for(subject, user=None) -> list[GateStatus]:
     statuses = []
     for d in definitions:
         review = latest.get(d.pk)
-        checklist = run_checklist(d, subject)
+        if review is not None and review.state == ReviewState.APPROVED and "checklist" in review.context:
+            # as it stood when approved: the subject has moved on since (a project in plan is no longer
+            # "in analyze"), which must not read as a failed check of a passed gate
+            checklist = [ChecklistItem(**item) for item in review.context["checklist"]]
+        else:
+            checklist = run_checklist(d, subject)
         blockers = request_blockers(d, subject, user, review=review, checklist=checklist) if user else []
         statuses.append(GateStatus(
             gate=d, status=review.state if review else "not_requested", review=review, checklist=checklist,
@@ -264,6 +269,8 @@ def _finalise_approval(review: GateReview, user, comment: str) -> None:
     if failed:
         raise TransitionRefused(_("%(code)s cannot be approved: its checklist no longer passes.")
                                 % {"code": review.gate.code}, failed)
+    review.context = {**review.context, "checklist": [vars(item) for item in run_checklist(review.gate, subject)]}
+    review.save(update_fields=["context"])
     apply_transition(review, "approve", user, reason=comment)
     if review.gate.transition:
         require_transition(subject, review.gate.transition, None)

@@ -26,9 +26,9 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem(_("Customers"), "leads:customer-list", "building"),
     MenuItem(_("Pipeline"), "opportunities:opportunity-list", "graph-up-arrow"),
     MenuItem(_("Contracts"), "contracts:contract-list", "file-earmark-text",
-             (Role.SALES, Role.SALES_DIRECTOR, Role.FINANCE, Role.EXECUTIVE, Role.PMO)),
+             (Role.SALES, Role.SALES_DIRECTOR, Role.FINANCE, Role.EXECUTIVE, Role.PMO, Role.DELIVERY)),
     MenuItem(_("Projects"), "delivery:project-list", "kanban",
-             (Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR)),
+             (Role.SALES, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR)),
     MenuItem(_("My decisions"), "controls:my-decisions", "check2-square",
              (Role.SALES_DIRECTOR, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.EXECUTIVE)),
 )

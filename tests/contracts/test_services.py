@@ -107,3 +107,11 @@ def test_one_live_contract_per_opportunity_and_only_the_owner(cast, contracting,
         draft_contract(contracting, cast, number="C-OTHER")
     with pytest.raises(PermissionDenied):
         services.contract_create(opportunity=contracting, user=make_user("s9", roles=["sales"]), data={})
+
+
+def test_amount_and_percent_must_agree(cast, contracting):
+    with pytest.raises(ValidationError, match="is not 30"):
+        services.contract_create(opportunity=contracting, user=cast.owner, data={
+            "number": "C-3", "payment_milestones": [
+                {"name": "Advance", "percent": Decimal("30"), "amount": Decimal("200000"), "trigger": "on_signing"},
+                {"name": "Rest", "amount": Decimal("800000"), "trigger": "on_acceptance"}]})

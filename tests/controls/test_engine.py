@@ -198,3 +198,12 @@ def test_gates_for_lists_status_checklist_and_who_can_act(cast, opp):
     assert director_view.status == "pending" and director_view.review == review
     assert director_view.decidable_roles == ["sales_director"]
     assert {s.gate.code: s for s in gates.gates_for(opp, cast.owner)}["ATI"].decidable_roles == []
+
+
+def test_an_approved_gate_keeps_the_checklist_it_passed(cast, opp):
+    opp = pass_atb(pass_ati(opp, cast), cast)  # the project has moved from analyze to plan since DTRB/DRA
+    statuses = {s.gate.code: s for s in gates.gates_for(opp.project, cast.pm)}
+    for code in ("DTRB", "DRA"):
+        assert statuses[code].status == "approved"
+        assert statuses[code].checklist and all(item.passed for item in statuses[code].checklist)
+    assert not all(item.passed for item in statuses["DTRC"].checklist)  # not approved: evaluated now

@@ -14,7 +14,8 @@ def test_lead_import_runs_on_a_real_worker_through_redis(make_user):
     with real_worker():
         imp = services.lead_import_start(user=user, filename="w.csv",
                                          content=csv_bytes("Worker One Ltd,,,,website,,,", "Worker Two Ltd,,,,event,,,"))
-        assert wait_for(lambda: LeadImport.objects.get(pk=imp.pk).done), "the worker did not finish the import"
+        finished = wait_for(lambda: LeadImport.objects.get(pk=imp.pk).done, timeout=60)
+        assert finished, f"the worker did not finish the import: {LeadImport.objects.get(pk=imp.pk).status}"
     imp.refresh_from_db()
     assert (imp.status, imp.imported_count) == ("imported", 2)
     assert set(Lead.objects.values_list("company_name", flat=True)) == {"Worker One Ltd", "Worker Two Ltd"}

@@ -1,0 +1,40 @@
+"""Forms of the budget pages: the version's note and its lines (a formset). Services write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contracts.forms import BootstrapForm
+from opportunities.models import CostCategory
+
+
+class BudgetForm(BootstrapForm):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           max_length=4000)
+
+
+class BudgetLineForm(BootstrapForm):
+    small = True
+
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *CostCategory.choices])
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=18, decimal_places=2)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+class BaseBudgetLineFormSet(forms.BaseFormSet):
+    def lines(self) -> list[dict]:
+        """The filled-in lines (blank and removed rows left out), as the service takes them."""
+        rows = []
+        for i, form in enumerate(self.forms):
+            blank_extra = i >= self.initial_form_count() and not form.has_changed()
+            if blank_extra or (self.can_delete and self._should_delete_form(form)):
+                continue
+            rows.append({k: form.cleaned_data.get(k) for k in ("category", "amount", "note")})
+        return rows
+
+
+BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=BaseBudgetLineFormSet, extra=3, can_delete=True,
+                                          max_num=200, validate_max=True)
+
+
+def line_initial(lines) -> list[dict]:
+    return [{"category": li.category, "amount": li.amount, "note": li.note} for li in lines]
