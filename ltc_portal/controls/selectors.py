@@ -15,7 +15,8 @@ def reviews_waiting_for(user) -> list[GateReview]:
         return []
     qs = (GateReview.objects.filter(state=ReviewState.PENDING).exclude(requested_by=user)
           .exclude(decisions__decided_by=user)
-          .select_related("gate", "requested_by", "content_type").prefetch_related("decisions__decided_by")
+          .select_related("gate", "requested_by", "content_type")
+          .prefetch_related("decisions__decided_by", "subject")
           .order_by("created_at", "id"))
     waiting = []
     for review in qs:

@@ -1,0 +1,80 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ltc_portal.controls import services as gates
+from tests.opportunities.factories import Cast, OpportunityFactory
+
+
+@pytest.fixture
+def cast(make_user):
+    return Cast(make_user)
+
+
+def test_my_decisions_lists_reviews_waiting_for_my_roles(web, cast):
+    opp = OpportunityFactory(owner=cast.owner, name="Harbour CCTV")
+    gates.gate_request(code="ATI", subject=opp, user=cast.owner)
+    page = web.as_user(cast.director).get("/gates/my-decisions/").content.decode()
+    assert "Harbour CCTV" in page and f'href="/opportunities/{opp.pk}/"' in page
+    assert "Harbour CCTV" not in web.as_user(cast.finance).get("/gates/my-decisions/").content.decode()
+
+
+def test_decide_from_the_page_and_refusals_are_messages(web, cast):
+    opp = OpportunityFactory(owner=cast.owner)
+    review = gates.gate_request(code="ATI", subject=opp, user=cast.owner)
+    r = web.as_user(cast.director).post(f"/gates/reviews/{review.pk}/decide/",
+                                        {"decision": "reject", "role": "sales_director", "comment": ""}, follow=True)
+    assert "Say why you reject." in r.content.decode()
+    review.refresh_from_db()
+    assert review.state == "pending"
+    r = web.as_user(cast.owner).post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve"}, follow=True)
+    assert "someone else must decide it" in r.content.decode()
+    web.as_user(cast.director).post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve"})
+    opp.refresh_from_db()
+    assert opp.state == "analysis"
+
+
+def test_request_with_bad_evidence_is_refused(web, cast):
+    opp = OpportunityFactory(owner=cast.owner)
+    r = web.as_user(cast.owner).post("/gates/request/", {"gate": "ATI", "subject_type": "opportunity",
+                                                         "subject_id": opp.pk, "evidence": "javascript:alert(1)"},
+                                     follow=True)
+    assert "web links" in r.content.decode()
+    assert not gates.latest_review(opp, "ATI")
+
+
+def test_admin_decide_page(client, cast):
+    cast.finance.is_staff = True
+    cast.finance.save()
+    cast.director.is_staff = True
+    cast.director.save()
+    opp = OpportunityFactory(owner=cast.owner)
+    review = gates.gate_request(code="ATI", subject=opp, user=cast.owner)
+    client.force_login(cast.director)
+    assert "Approve" in client.get(f"/admin/controls/gatereview/{review.pk}/decide/").content.decode()
+    r = client.post(f"/admin/controls/gatereview/{review.pk}/decide/", {"role": "sales_director", "comment": "",
+                                                                        "reject": "1"})
+    assert r.status_code == 200 and "Say why you reject." in r.content.decode()
+    r = client.post(f"/admin/controls/gatereview/{review.pk}/decide/", {"role": "sales_director", "approve": "1"})
+    assert r.status_code == 302
+    opp.refresh_from_db()
+    assert opp.state == "analysis"
+    assert client.get("/admin/controls/gatereview/?queue=mine").status_code == 200
+
+
+def test_my_decisions_query_count_is_constant(client, cast, make_user):
+    def grow(n, start):
+        for i in range(n):
+            owner = make_user(f"qo{start + i}", roles=["sales"])
+            gates.gate_request(code="ATI", subject=OpportunityFactory(owner=owner), user=owner)
+
+    def count():
+        client.force_login(cast.director)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/gates/my-decisions/").status_code == 200
+        return len(ctx.captured_queries)
+
+    grow(2, 0)
+    few = count()
+    grow(6, 10)
+    assert count() == few
