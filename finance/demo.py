@@ -142,7 +142,7 @@ def seed_deals(u):
         opp = _to_contracting(u, _to_bidding(u, _to_analysis(u, opp), Decimal("6500000"), Decimal("4300000")))
         _contract(u, opp, "SHZC-2026-017", sign=True, hand_over=True)
 
-    # 5. Lost after the bid.
+    # 5. Lost during the analysis.
     opp, new = _opportunity(u, "Northwind — fleet telematics", "Northwind Logistics Ltd.", Decimal("420000"), "GBP",
                             owner="sales2")
     if new:

@@ -1,8 +1,8 @@
 """Who may see and change opportunities and their quotes.
 
 - The owner (AR) edits their opportunities and quotes and requests ATI/ATB/ATC.
-- `sales_director` and superusers see and edit all; every role other than plain `sales` reads all
-  (solution, delivery, PMO and finance review the bid; executives read everything).
+- `sales_director` and superusers see and edit all; solution, delivery, PMO and finance read all (they
+  review the bid) and so do executives; HR does not.
 - A `sales` user sees the opportunities they own or are the solution owner of.
 """
 
@@ -26,9 +26,13 @@ def no_object(user, obj):
     return obj is None
 
 
+#: roles that read every opportunity (HR works on people, not deals)
+OPPORTUNITY_READERS = {Role.SALES_DIRECTOR, Role.EXECUTIVE, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.DELIVERY}
+
+
 @rules.predicate
 def reads_all_opportunities(user):
-    return bool(user_roles(user) - {Role.SALES})
+    return bool(user_roles(user) & OPPORTUNITY_READERS)
 
 
 @rules.predicate

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from ltc_portal.core.roles import Role, user_roles
 
 from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, Quote
+from .rules import OPPORTUNITY_READERS
 
 
 def opportunity_visible(user, qs: QuerySet | None = None) -> QuerySet:
@@ -15,7 +16,7 @@ def opportunity_visible(user, qs: QuerySet | None = None) -> QuerySet:
     if not user.is_authenticated:
         return qs.none()
     roles = user_roles(user)
-    if user.is_superuser or (roles - {Role.SALES}):
+    if user.is_superuser or (roles & OPPORTUNITY_READERS):
         return qs
     if Role.SALES in roles:
         return qs.filter(Q(owner=user) | Q(solution_owner=user))

@@ -1,4 +1,7 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -16,6 +19,25 @@ def english_by_default():
     translation.activate("en")
     yield
     translation.activate("en")
+
+
+SEED_MIGRATIONS = [
+    ("ltc_portal.core.migrations.0002_roles", "create_roles"),
+    ("ltc_portal.controls.migrations.0002_seed_sales_and_presales_gates", "seed"),
+]
+
+
+@pytest.fixture(autouse=True)
+def data_migration_rows(request):
+    """Transactional tests (live server, threads, the Celery worker) flush every table afterwards,
+    data-migration rows included: put the roles and the gate definitions back before each of them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or \
+        {"live_server", "transactional_db"} & set(request.fixturenames)
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        for module, func in SEED_MIGRATIONS:
+            getattr(importlib.import_module(module), func)(django_apps, None)
 
 
 @pytest.fixture

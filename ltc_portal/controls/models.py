@@ -25,7 +25,7 @@ class SubjectType(models.TextChoices):
 
 class GateDefinition(models.Model):
     """A control point of DOMAIN.md §4: who decides it and what must hold before it is requested.
-    Seeded by a migration; finance and PMO may adjust roles and checklist in the admin."""
+    Seeded by a migration; superusers adjust roles and checklist in the admin."""
 
     code = models.CharField(_("code"), max_length=10, unique=True)
     name = models.CharField(_("name"), max_length=120)

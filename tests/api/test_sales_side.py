@@ -153,3 +153,16 @@ def test_list_endpoint_query_count_is_constant(api, make_user, url):
     few = count()
     grow(3, 10)
     assert count() == few
+
+
+def test_internal_project_steps_are_409_not_500(api, cast):
+    opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
+    r = api.as_user(cast.pm).post(f"/api/v1/projects/{opp.project.pk}/transitions/plan/")
+    assert r.status_code == 409 and "ATB" in r.json()["reasons"][0]
+
+
+def test_hr_does_not_read_deals(api, cast, make_user):
+    OpportunityFactory(owner=cast.owner)
+    hr = make_user("hr-user", roles=["hr"])
+    assert api.as_user(hr).get("/api/v1/opportunities/").json()["count"] == 0
+    assert api.as_user(hr).get("/api/v1/customers/").status_code == 200

@@ -9,7 +9,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ltc_portal.core.fsm import UnknownTransition, describe_transitions, history, transition_names
+from ltc_portal.core.fsm import (
+    UnknownTransition,
+    describe_transitions,
+    history,
+    run_transition,
+    transition_names,
+)
 
 from .serializers import (
     TransitionErrorSerializer,
@@ -20,7 +26,7 @@ from .serializers import (
 
 
 class TransitionsMixin:
-    #: ``service(instance, name, *, user, **validated_body) -> instance``
+    #: ``service(instance, name, *, user, **validated_body) -> instance``; plain ``run_transition`` if None
     transition_service = None
     #: per-transition body serializers; the default takes an optional ``reason``
     transition_serializers: dict = {}
@@ -48,7 +54,8 @@ class TransitionsMixin:
             raise UnknownTransition(name)
         body = self.transition_input_serializer(name)(data=request.data)
         body.is_valid(raise_exception=True)
-        instance = type(self).transition_service(instance, name, user=request.user, **body.validated_data)
+        service = type(self).transition_service or run_transition
+        instance = service(instance, name, user=request.user, **body.validated_data)
         instance = self.get_queryset().get(pk=instance.pk)
         return Response(self.get_serializer(instance).data)
 
