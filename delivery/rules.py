@@ -41,3 +41,26 @@ rules.add_perm("delivery.change_project", is_superuser | is_pmo | is_pm)
 rules.add_perm("delivery.assign_pm", is_superuser | is_pmo)
 rules.add_perm("delivery.add_project", rules.always_deny)
 rules.add_perm("delivery.delete_project", rules.always_deny)
+
+
+# The project's records (team, delegations, milestones, risks, issues, changes, quality, meetings):
+# whoever reads the project reads them; its PM and the PMO write them.
+@rules.predicate
+def reads_records_project(user, record):
+    return record is None or user.has_perm("delivery.view_project", record.project)
+
+
+@rules.predicate
+def writes_records_project(user, record):
+    if record is None:
+        return bool(user_roles(user) & {Role.PMO, Role.DELIVERY}) or user.is_superuser
+    return user.has_perm("delivery.change_project", record.project)
+
+
+for _model in ("teammember", "delegation", "milestone", "risk", "projectissue", "changerequest", "qualitycheck",
+               "meeting"):
+    rules.add_perm(f"delivery.view_{_model}", reads_records_project)
+    rules.add_perm(f"delivery.change_{_model}", writes_records_project)
+    rules.add_perm(f"delivery.add_{_model}", writes_records_project)
+    rules.add_perm(f"delivery.delete_{_model}", rules.always_deny)
+rules.add_perm("delivery.waive_milestone", is_superuser | is_pmo)

@@ -18,3 +18,9 @@ def project_visible(user, qs: QuerySet | None = None) -> QuerySet:
 
 def project_list(user) -> QuerySet:
     return project_visible(user).select_related("opportunity", "opportunity__customer", "pm", "contract")
+
+
+def project_records(user, model, qs: QuerySet | None = None) -> QuerySet:
+    """The records of ``model`` (anything with a ``project``) on the projects the user may see."""
+    qs = model.objects.all() if qs is None else qs
+    return qs.filter(project__in=project_visible(user)).select_related("project")

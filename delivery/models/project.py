@@ -8,10 +8,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from contracts.models import Contract
+from ltc_portal.controls.services import gate_approved
+from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency
 from opportunities.models import Opportunity
@@ -29,6 +32,18 @@ class ProjectState(models.TextChoices):
 
 PHASES = (ProjectState.ANALYZE, ProjectState.PLAN, ProjectState.BUILD, ProjectState.IMPLEMENT,
           ProjectState.HANDOVER, ProjectState.CLOSED)
+
+
+@check(_("Staff the team: the PM and at least one more member."))
+def team_staffed(project):
+    today = timezone.localdate()
+    current = project.team.filter(start_date__lte=today).exclude(end_date__lt=today)
+    return current.filter(role="pm").exists() and current.exclude(role="pm").exists()
+
+
+@check(_("Plan the baseline: at least one milestone with planned start and end dates."))
+def baseline_planned(project):
+    return project.milestones.filter(planned_start__isnull=False, planned_end__isnull=False).exists()
 
 
 class Project(LifecycleModel):
@@ -67,6 +82,27 @@ class Project(LifecycleModel):
 
     def get_absolute_url(self):
         return reverse("delivery:project-detail", args=[self.pk])
+
+    @transition(state, source=ProjectState.PLAN, target=ProjectState.BUILD, conditions=[gate_approved("DR1")],
+                custom={"label": _("DR1: build")})
+    def dr1(self, by=None):
+        """DR1 approved: contract handed over and budget approved."""
+
+    @transition(state, source=ProjectState.BUILD, target=ProjectState.IMPLEMENT,
+                conditions=[team_staffed, baseline_planned], permission=may("delivery.change_project"),
+                custom={"label": _("Start implementation")})
+    def start_implementation(self, by=None):
+        """The team is staffed and the baseline plan exists."""
+
+    @transition(state, source=ProjectState.IMPLEMENT, target=ProjectState.HANDOVER, conditions=[gate_approved("DR3")],
+                custom={"label": _("DR3: hand over")})
+    def dr3(self, by=None):
+        """DR3 approved: ready to hand over to the customer's operations."""
+
+    @transition(state, source=ProjectState.HANDOVER, target=ProjectState.CLOSED, conditions=[gate_approved("DR4")],
+                custom={"label": _("DR4: close")})
+    def dr4(self, by=None):
+        """DR4 approved: closed."""
 
     @transition(state, source=ProjectState.ANALYZE, target=ProjectState.PLAN,
                 custom={"label": _("Plan"), "internal": _("A project moves to plan when ATB is approved.")})
