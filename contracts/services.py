@@ -146,3 +146,13 @@ def contract_hand_over(*, contract: Contract, user, date=None, attendees="", key
     if missing:
         raise ValidationError(missing)
     return run_transition(contract, "hand_over", user=user, reason=reason, data={"date": str(date)}, **values)
+
+
+@transaction.atomic
+def payments_due_on_acceptance(*, milestone, user) -> list[PaymentMilestone]:
+    """A delivery milestone was accepted: the payment milestones it triggers become due (invoiceable)."""
+    due = []
+    for pm in PaymentMilestone.objects.filter(trigger=Trigger.ON_ACCEPTANCE, milestone=milestone.pk, state="planned"):
+        due.append(apply_transition(lock(pm), "become_due", user,
+                                    reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}))
+    return due

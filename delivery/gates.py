@@ -2,6 +2,7 @@
 delivery adds to the sales gates (ATB needs DRA and DTRB; ATC needs DRB and DTRC), and the project
 as a gate subject (requested by its PM)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ltc_portal.controls import registry
@@ -9,8 +10,17 @@ from ltc_portal.controls.services import is_approved
 from ltc_portal.core.fsm import check
 from opportunities.gates import latest_quote
 
-from .models import Project, ProjectState
-from .selectors import project_visible
+from .models import (
+    OPEN_ISSUE_STATES,
+    ChangeRequest,
+    Defect,
+    DelegationScope,
+    MilestoneState,
+    Project,
+    ProjectState,
+    Severity,
+)
+from .selectors import project_records, project_visible
 
 
 @check(_("The project must be in analyze (pre-sales, before ATB)."))
@@ -88,18 +98,105 @@ def drb_dtrc_approved(opp):
     return _reviews_approved(opp, ("DTRC", "DRB"))
 
 
+# DR1, DR3, DR4 on the project ----------------------------------------------------------------------
+
+@check(_("The contract must be signed and handed over (合同交底)."))
+def contract_handed_over(project):
+    """Contract signed and handed over."""
+    return project.contract is not None and project.contract.state in ("handed_over", "fulfilled", "closed")
+
+
+@check(lambda p: _("Accept or waive every milestone first: %(names)s.")
+       % {"names": ", ".join(p.milestones.filter(state=MilestoneState.PLANNED).values_list("name", flat=True)[:10])})
+def milestones_done(project):
+    """Every milestone accepted or waived."""
+    return project.milestones.exists() and not project.milestones.filter(state=MilestoneState.PLANNED).exists()
+
+
+@check(_("Resolve the open critical issues first."))
+def no_open_critical_issue(project):
+    """No open critical issue."""
+    return not project.issues.filter(severity=Severity.CRITICAL, state__in=OPEN_ISSUE_STATES).exists()
+
+
+@check(_("Every quality check must have passed or have its defects closed."))
+def quality_passed(project):
+    """Quality checks passed or their defects closed."""
+    return not Defect.objects.filter(quality_check__project=project, closed_at__isnull=True).exists() and not (
+        project.quality_checks.filter(result="failed").exclude(defects__isnull=False).exists())
+
+
+@check(_("Record the final acceptance: date, who signed for the customer, and the document reference."))
+def final_acceptance(project):
+    """Final acceptance signed."""
+    return bool(project.final_acceptance_date and project.final_acceptance_by.strip()
+                and project.final_acceptance_ref.strip())
+
+
+@check(_("Record the lessons learned."))
+def lessons_learned(project):
+    """Lessons learned recorded."""
+    return bool(project.lessons_learned.strip())
+
+
+# DR2 on change requests ------------------------------------------------------------------------------
+
+@check(_("State the impact on scope, schedule and cost, and the reason."))
+def impacts_stated(change):
+    """Impacts on scope, schedule and cost stated."""
+    return bool(change.scope_impact.strip() and change.reason.strip())
+
+
+def has_change_authority(change, user) -> bool:
+    """The project's PM within the PM's limit, or a team member holding an active approve_change
+    delegation that covers the cost impact."""
+    amount = abs(change.cost_impact)
+    project = change.project
+    if project.pm_id == user.pk and amount <= project.pm_change_limit:
+        return True
+    return delegation_covers(project, user, DelegationScope.APPROVE_CHANGE, amount)
+
+
+def delegation_covers(project, user, scope, amount, day=None) -> bool:
+    day = day or timezone.localdate()
+    return project.delegations.filter(grantee=user, scope=scope, revoked_at__isnull=True, valid_from__lte=day,
+                                      valid_to__gte=day, limit_amount__gte=amount).exists()
+
+
+def dr2_routing(definition, change, roles):
+    """DR2: the PM's change authority within the PM's limit, finance above it."""
+    if definition.code != "DR2":
+        return roles
+    return ["change_authority"] if abs(change.cost_impact) <= change.project.pm_change_limit else ["finance"]
+
+
 def can_request(project, user) -> bool:
     return bool(user and user.is_authenticated and project.pm_id == user.pk)
+
+
+def can_request_change(change, user) -> bool:
+    """The person who raised the change, or the project's PM."""
+    return bool(user and user.is_authenticated and (change.created_by_id == user.pk or change.project.pm_id == user.pk))
 
 
 def register():
     registry.register_subject("project", Project, can_request=can_request, requester=_("the project's PM"),
                               visible=project_visible)
+    registry.register_subject("change_request", ChangeRequest, can_request=can_request_change,
+                              requester=_("whoever raised the change, or the project's PM"),
+                              visible=lambda user: project_records(user, ChangeRequest))
+    registry.register_subject_role("change_authority", _("PM's change authority (PM or delegate)"),
+                                   has_change_authority)
+    registry.register_roles_rule(dr2_routing)
     for key, c in {
         "project.in_analyze": in_analyze, "project.in_plan": in_plan, "project.pm_assigned": pm_assigned,
         "project.technical_solution": technical_solution, "project.delivery_approach": delivery_approach,
         "project.cost_estimate": cost_estimate, "project.key_risks": key_risks,
         "project.final_scope": final_scope, "project.delivery_plan": delivery_plan,
         "delivery.dra_dtrb_approved": dra_dtrb_approved, "delivery.drb_dtrc_approved": drb_dtrc_approved,
+        "project.contract_handed_over": contract_handed_over, "project.milestones_done": milestones_done,
+        "project.no_open_critical_issue": no_open_critical_issue, "project.quality_passed": quality_passed,
+        "project.final_acceptance": final_acceptance, "project.lessons_learned": lessons_learned,
+        "change.impacts_stated": impacts_stated,
     }.items():
         registry.register_check(key, c)

@@ -7,6 +7,6 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
-        from . import gates
+        from . import gates, handlers  # noqa: F401  (handlers connect the reactions to delivery's decisions)
 
         gates.register()

@@ -51,6 +51,11 @@ class Budget(LifecycleModel):
     def submit(self):
         """Submitted for approval (DR1, or a DR2 change)."""
 
+    @transition(state, source=BudgetState.SUBMITTED, target=BudgetState.APPROVED,
+                custom={"label": _("Approve"), "internal": _("A budget is approved by DR1 or by a DR2 change.")})
+    def approve(self, by=None):
+        """Approved: the project's current budget."""
+
 
 class BudgetLine(models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="lines")

@@ -6,7 +6,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from delivery.models import Project
-from ltc_portal.core.fsm import TransitionRefused, lock, record_transition, run_transition
+from ltc_portal.core.fsm import TransitionRefused, apply_transition, lock, record_transition, run_transition
 from ltc_portal.core.money import quantize
 
 from .models import Budget, BudgetLine, BudgetState
@@ -69,3 +69,45 @@ def budget_update(*, budget: Budget, user, data: dict) -> Budget:
 
 def budget_transition(budget: Budget, name: str, *, user, reason: str = "") -> Budget:
     return run_transition(budget, name, user=user, reason=reason)
+
+
+def budget_current(project: Project) -> Budget | None:
+    """The project's current budget: its latest approved version."""
+    return project.budgets.filter(state=BudgetState.APPROVED).order_by("-version").first()
+
+
+@transaction.atomic
+def budget_approve_submitted(*, project: Project, user, reason: str = "") -> Budget | None:
+    """DR1 approved: the latest submitted version becomes the approved (current) budget."""
+    budget = project.budgets.filter(state=BudgetState.SUBMITTED).order_by("-version").first()
+    if budget is None:
+        return None
+    return apply_transition(lock(budget), "approve", user, reason=reason)
+
+
+@transaction.atomic
+def budget_version_for_change(*, change, user) -> Budget:
+    """An approved change with a cost impact: the next version (submitted) is the current budget with
+    the impact applied — a line for an increase; a saving taken from the largest lines, never below
+    zero."""
+    project = change.project
+    base = budget_current(project) or project.budgets.order_by("-version").first()
+    lines = [{"category": li.category, "amount": li.amount, "note": li.note} for li in (base.lines.all() if base else [])]
+    note = _("Change #%(id)s: %(title)s") % {"id": change.pk, "title": change.title}
+    if change.cost_impact > 0:
+        lines.append({"category": "other", "amount": quantize(change.cost_impact), "note": note[:200]})
+    else:
+        saving = -change.cost_impact
+        for line in sorted(lines, key=lambda li: li["amount"], reverse=True):
+            cut = min(saving, line["amount"])
+            line["amount"] -= cut
+            saving -= cut
+            if not saving:
+                break
+    version = (project.budgets.aggregate(v=Max("version"))["v"] or 0) + 1
+    budget = Budget.objects.create(project=project, version=version, currency=project.currency, note=note,
+                                   created_by=user, updated_by=user)
+    _write_lines(budget, lines)
+    budget.save(update_fields=["total"])
+    record_transition(budget, "open", "", BudgetState.DRAFT, user, reason=note)
+    return apply_transition(budget, "submit", user, reason=note)

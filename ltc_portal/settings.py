@@ -172,6 +172,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "QuoteLineCategoryEnum": "opportunities.models.LineCategory",
         "CostCategoryEnum": "opportunities.models.CostCategory",
+        "PortalRoleEnum": "ltc_portal.core.roles.Role",
+        "ProjectRoleEnum": "delivery.models.team.ProjectRole",
     },
 }
 

@@ -69,17 +69,17 @@ def payment_terms_recorded(opp):
     return bool(q and q.payment_terms.strip())
 
 
-def margin_rule(definition, opp):
+def margin_rule(definition, opp, roles):
     """ATB and ATC also need an executive when the quote's margin is below MIN_GROSS_MARGIN."""
     if definition.code == "ATB":
         q = latest_quote(opp)
     elif definition.code == "ATC":
         q = accepted_quote(opp)
     else:
-        return set()
+        return roles
     if q is not None and q.margin_percent is not None and q.margin_percent < settings.MIN_GROSS_MARGIN:
-        return {"executive"}
-    return set()
+        return roles if "executive" in roles else [*roles, "executive"]
+    return roles
 
 
 def can_request(opp, user) -> bool:
@@ -96,4 +96,4 @@ def register():
         "opportunity.final_quote": final_quote, "opportunity.payment_terms": payment_terms_recorded,
     }.items():
         registry.register_check(key, c)
-    registry.register_extra_roles(margin_rule)
+    registry.register_roles_rule(margin_rule)

@@ -2,10 +2,10 @@
 authority, milestones with acceptance and quality, the registers (risks, issues, meetings) and
 change requests."""
 
-from .execution import AcceptanceCertificate, Defect, Milestone, MilestoneState, QualityCheck, QualityResult  # noqa: F401
-from .project import PHASES, Project, ProjectState  # noqa: F401
 from .changes import ChangeRequest, ChangeState  # noqa: F401
 from .choices import Severity  # noqa: F401
+from .execution import AcceptanceCertificate, Defect, Milestone, MilestoneState, QualityCheck, QualityResult  # noqa: F401
+from .project import PHASES, Project, ProjectState  # noqa: F401
 from .registers import (  # noqa: F401
     OPEN_ISSUE_STATES,
     IssueSource,

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from ltc_portal.core.fsm import may
 from ltc_portal.core.models import LifecycleModel
 
 
@@ -43,6 +44,6 @@ class ChangeRequest(LifecycleModel):
         """DR2 approved: the change applies."""
 
     @transition(state, source=ChangeState.DRAFT, target=ChangeState.WITHDRAWN,
-                custom={"label": _("Withdraw"), "needs_reason": True})
+                permission=may("delivery.change_changerequest"), custom={"label": _("Withdraw"), "needs_reason": True})
     def withdraw(self, by=None):
         """No longer wanted."""

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
-from ltc_portal.core.fsm import check
+from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import AppendOnlyModel, AuditedModel, LifecycleModel
 
 from .choices import Severity
@@ -55,7 +55,7 @@ class Milestone(LifecycleModel):
         """The customer signed its acceptance certificate (delivery.services.milestone_accept)."""
 
     @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.WAIVED,
-                custom={"label": _("Waive"), "needs_reason": True})
+                permission=may("delivery.waive_milestone"), custom={"label": _("Waive"), "needs_reason": True})
     def waive(self, reason: str = "", by=None):
         self.waive_reason = reason
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from ltc_portal.core.fsm import may
 from ltc_portal.core.models import AuditedModel, LifecycleModel
 
 from .choices import Severity
@@ -61,17 +62,17 @@ class Risk(LifecycleModel):
         self.exposure = (self.probability or 0) * (self.impact or 0)
         super().save(*args, **kwargs)
 
-    @transition(state, source=RiskState.OPEN, target=RiskState.MITIGATING, custom={"label": _("Start mitigating")})
+    @transition(state, source=RiskState.OPEN, target=RiskState.MITIGATING, permission=may("delivery.change_risk"), custom={"label": _("Start mitigating")})
     def mitigate(self, by=None):
         """The response plan is under way."""
 
     @transition(state, source=[RiskState.OPEN, RiskState.MITIGATING], target=RiskState.OCCURRED,
-                custom={"label": _("Occurred")})
+                permission=may("delivery.change_risk"), custom={"label": _("Occurred")})
     def occur(self, by=None):
         """The risk happened; it may raise an issue."""
 
     @transition(state, source=[RiskState.OPEN, RiskState.MITIGATING, RiskState.OCCURRED], target=RiskState.CLOSED,
-                custom={"label": _("Close")})
+                permission=may("delivery.change_risk"), custom={"label": _("Close")})
     def close(self, by=None):
         """No longer a risk."""
 
@@ -120,21 +121,21 @@ class ProjectIssue(LifecycleModel):
     def overdue(self) -> bool:
         return self.state in OPEN_ISSUE_STATES and self.due_date < timezone.localdate()
 
-    @transition(state, source=IssueState.OPEN, target=IssueState.IN_PROGRESS, custom={"label": _("Start")})
+    @transition(state, source=IssueState.OPEN, target=IssueState.IN_PROGRESS, permission=may("delivery.change_projectissue"), custom={"label": _("Start")})
     def start(self, by=None):
         """Someone works on it."""
 
     @transition(state, source=[IssueState.OPEN, IssueState.IN_PROGRESS], target=IssueState.RESOLVED,
-                custom={"label": _("Resolve")})
+                permission=may("delivery.change_projectissue"), custom={"label": _("Resolve")})
     def resolve(self, by=None):
         """Fixed; the resolution is recorded (delivery.services checks it)."""
 
-    @transition(state, source=IssueState.RESOLVED, target=IssueState.CLOSED, custom={"label": _("Close")})
+    @transition(state, source=IssueState.RESOLVED, target=IssueState.CLOSED, permission=may("delivery.change_projectissue"), custom={"label": _("Close")})
     def close(self, by=None):
         """Confirmed fixed."""
 
     @transition(state, source=[IssueState.RESOLVED, IssueState.CLOSED], target=IssueState.OPEN,
-                custom={"label": _("Reopen"), "needs_reason": True})
+                permission=may("delivery.change_projectissue"), custom={"label": _("Reopen"), "needs_reason": True})
     def reopen(self, by=None):
         """Not fixed after all."""
 

@@ -54,7 +54,7 @@ class GateDefinition(models.Model):
         return self.name_zh if translation.get_language() in ("zh-hans", "zh_Hans", "zh") else self.name
 
     def clean(self):
-        unknown_roles = set(self.required_roles or []) - set(Role.values)
+        unknown_roles = set(self.required_roles or []) - set(Role.values) - set(registry.subject_roles())
         if unknown_roles or not self.required_roles:
             raise ValidationError({"required_roles": _("Give one or more of: %(roles)s.")
                                    % {"roles": ", ".join(Role.values)}})

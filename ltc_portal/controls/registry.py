@@ -5,8 +5,11 @@
 - ``register_check``: a checklist predicate (a ``Check``) under a key that gate definitions list;
   a downstream app registers its checks on an upstream gate (delivery adds "DRA and DTRB approved"
   to ATB) without the upstream app importing it;
-- ``register_extra_roles``: a rule adding required roles to a review when it is requested (the
-  margin rule: ATB and ATC also need ``executive`` below ``MIN_GROSS_MARGIN``).
+- ``register_roles_rule``: a rule that sets a review's deciding roles when it is requested (the
+  margin rule: ATB and ATC also need ``executive`` below ``MIN_GROSS_MARGIN``; DR2 goes to the PM's
+  change authority within the PM's limit, else to finance);
+- ``register_subject_role``: a deciding role that is not a group but a relation to the subject
+  (``change_authority``: the project's PM or a delegate with enough approve_change authority).
 """
 
 from collections.abc import Callable
@@ -26,7 +29,9 @@ class SubjectType:
 
 _SUBJECTS: dict[str, SubjectType] = {}
 _CHECKS: dict[str, Check] = {}
-_EXTRA_ROLES: list[Callable] = []
+_ROLES_RULES: list[Callable] = []
+_SUBJECT_ROLES: dict[str, tuple[str, Callable]] = {}
+_REQUEST_CONTEXT: list[Callable] = []
 
 
 def register_subject(code: str, model: type, *, can_request: Callable, requester: str, visible: Callable) -> None:
@@ -39,9 +44,31 @@ def register_check(key: str, check: Check) -> None:
     _CHECKS[key] = check
 
 
-def register_extra_roles(rule: Callable) -> None:
-    """``rule(gate_definition, subject) -> set[str]`` of roles to add to a new review."""
-    _EXTRA_ROLES.append(rule)
+def register_roles_rule(rule: Callable) -> None:
+    """``rule(gate_definition, subject, roles) -> list[str]``: the deciding roles of a new review."""
+    _ROLES_RULES.append(rule)
+
+
+def register_subject_role(code: str, label, holds: Callable) -> None:
+    """A deciding role held through the subject: ``holds(subject, user) -> bool``."""
+    _SUBJECT_ROLES[code] = (label, holds)
+
+
+def register_request_context(rule: Callable) -> None:
+    """``rule(gate_definition, subject) -> dict`` added to a new review's context (what the deciders
+    see, e.g. DR1's budget variance against the estimate)."""
+    _REQUEST_CONTEXT.append(rule)
+
+
+def request_context(definition, subject) -> dict:
+    context = {}
+    for rule in _REQUEST_CONTEXT:
+        context.update(rule(definition, subject) or {})
+    return context
+
+
+def subject_roles() -> dict[str, tuple[str, Callable]]:
+    return dict(_SUBJECT_ROLES)
 
 
 def subject_types() -> dict[str, SubjectType]:
@@ -63,8 +90,8 @@ def check_keys() -> list[str]:
     return sorted(_CHECKS)
 
 
-def extra_roles(definition, subject) -> set[str]:
-    roles: set[str] = set()
-    for rule in _EXTRA_ROLES:
-        roles |= set(rule(definition, subject) or ())
+def roles_for(definition, subject) -> list[str]:
+    roles = list(definition.required_roles)
+    for rule in _ROLES_RULES:
+        roles = list(rule(definition, subject, roles))
     return roles

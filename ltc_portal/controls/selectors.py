@@ -10,9 +10,8 @@ from .models import GateReview, ReviewState
 def reviews_waiting_for(user) -> list[GateReview]:
     """Pending reviews that one of the user's roles must still decide, oldest first. The requester
     and anyone who already decided the review are left out (they may not decide it)."""
-    roles = user_roles(user)
-    if not roles:
-        return []
+    roles = set(user_roles(user))
+    subject_roles = registry.subject_roles()
     qs = (GateReview.objects.filter(state=ReviewState.PENDING).exclude(requested_by=user)
           .exclude(decisions__decided_by=user)
           .select_related("gate", "requested_by", "content_type")
@@ -20,8 +19,8 @@ def reviews_waiting_for(user) -> list[GateReview]:
           .order_by("created_at", "id"))
     waiting = []
     for review in qs:
-        done = {d.role for d in review.decisions.all()}
-        if (set(review.required_roles) - done) & roles:
+        open_roles = set(review.required_roles) - {d.role for d in review.decisions.all()}
+        if open_roles & roles or any(subject_roles[r][1](review.subject, user) for r in open_roles & set(subject_roles)):
             waiting.append(review)
     return waiting
 

@@ -28,7 +28,9 @@ ROLE_LABELS = dict(Role.choices)
 
 
 def role_label(code: str) -> str:
-    return str(ROLE_LABELS.get(code, code))
+    if code in ROLE_LABELS:
+        return str(ROLE_LABELS[code])
+    return str(registry.subject_roles().get(code, (code,))[0])
 
 
 # Reading the state of a subject's gates --------------------------------------------------------
@@ -120,8 +122,15 @@ def gates_for(subject, user=None) -> list[GateStatus]:
 
 
 def required_roles_for(definition: GateDefinition, subject) -> list[str]:
-    roles = list(definition.required_roles)
-    return roles + sorted(registry.extra_roles(definition, subject) - set(roles))
+    return registry.roles_for(definition, subject)
+
+
+def holds_role(user, role: str, subject) -> bool:
+    """A group role, or a role held through the subject (e.g. the PM's change authority)."""
+    resolver = registry.subject_roles().get(role)
+    if resolver is not None:
+        return bool(user and user.is_authenticated and resolver[1](subject, user))
+    return has_role(user, role)
 
 
 def request_blockers(definition, subject, user, *, review=None, checklist=None) -> list[str]:
@@ -156,7 +165,7 @@ def decidable_roles(review: GateReview, user) -> list[str]:
     if any(d.decided_by_id == user.pk for d in decisions):
         return []
     done = {d.role for d in decisions}
-    return [r for r in review.required_roles if r not in done and has_role(user, r)]
+    return [r for r in review.required_roles if r not in done and holds_role(user, r, review.subject)]
 
 
 # Requesting ------------------------------------------------------------------------------------
@@ -185,7 +194,8 @@ def gate_request(*, code: str, subject, user, comment: str = "", evidence: list[
             review = GateReview.objects.create(
                 gate=definition, content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk,
                 requested_by=user, comment=comment, evidence=list(evidence or []),
-                required_roles=required_roles_for(definition, subject), context=context or {},
+                required_roles=required_roles_for(definition, subject),
+                context={**registry.request_context(definition, subject), **(context or {})},
                 created_by=user, updated_by=user,
             )
     except IntegrityError as exc:
@@ -203,13 +213,13 @@ def _pick_role(review: GateReview, user, role: str | None, decisions: list[GateD
             raise ValidationError({"role": [_("%(role)s does not decide this review; it needs %(roles)s.")
                                             % {"role": role_label(role),
                                                "roles": ", ".join(map(role_label, review.required_roles))}]})
-        if not has_role(user, role):
+        if not holds_role(user, role, review.subject):
             raise PermissionDenied(_("You do not hold the role %(role)s.") % {"role": role_label(role)})
         if role in done:
             raise TransitionRefused(_("%(role)s has already decided this review.") % {"role": role_label(role)},
                                     [_("Decided by %(who)s.") % {"who": done[role].decided_by}])
         return role
-    mine = [r for r in review.required_roles if has_role(user, r)]
+    mine = [r for r in review.required_roles if holds_role(user, r, review.subject)]
     open_mine = [r for r in mine if r not in done]
     if not mine:
         raise PermissionDenied(_("This review is decided by %(roles)s; you hold none of these roles.")

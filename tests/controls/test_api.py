@@ -90,7 +90,7 @@ def test_gates_endpoint(api, cast, opp):
     assert {c["check"] for c in rows["ATB"]["checklist"]} == {"delivery.dra_dtrb_approved", "opportunity.quote_submitted"}
     opp = pass_ati(opp, cast)
     project_gates = api.as_user(cast.pm).get(f"/api/v1/projects/{opp.project.pk}/gates/").json()
-    assert [g["gate"] for g in project_gates] == ["DTRB", "DRA", "DTRC", "DRB"]
+    assert [g["gate"] for g in project_gates] == ["DTRB", "DRA", "DTRC", "DRB", "DR1", "DR3", "DR4"]
     ati = {g["gate"]: g for g in api.get(f"/api/v1/opportunities/{opp.pk}/gates/").json()}["ATI"]
     assert ati["status"] == "approved" and ati["decisions"][0]["decided_by"] == cast.director.username
 

@@ -118,3 +118,16 @@ def draft_contract(opp, cast, number="C-2026-001"):
                                {"name": "Final acceptance", "amount": quote.revenue - half, "trigger": "on_acceptance"}]})
 
 
+
+
+HANDOVER = {"attendees": "PM, AR, customer CIO", "key_terms": "LD 0.5%/week", "risks": "Cut-over window",
+            "open_questions": "Spare parts depot"}
+
+
+def project_in_plan_with_contract(cast):
+    """A won deal: its project in plan with the contract signed and handed over, a budget v1 draft."""
+    opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
+    contract = draft_contract(opp, cast)
+    contract = contract_services.contract_transition(contract, "sign", user=cast.owner)
+    contract_services.contract_transition(contract, "hand_over", user=cast.owner, date=timezone.localdate(), **HANDOVER)
+    return Opportunity.objects.get(pk=opp.pk).project

@@ -1,0 +1,287 @@
+"""Every write on the project's registers (DOMAIN.md §6): risks, issues (ITR), quality checks with
+the defects they found, and meetings with the actions they gave.
+
+Who: whoever reads the project reads its registers; its PM and the PMO write them (delivery/rules.py).
+State changes run through ``run_transition`` (locked, checked, logged), never by setting ``state``.
+Quality checks and meetings are records of what happened: they are not edited after creation (a new
+check corrects an old one); only their defects are closed and their actions marked done.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ltc_portal.core.fsm import TransitionRefused, lock, record_transition, require_transition, run_transition
+
+from .models import (
+    Defect,
+    IssueSource,
+    IssueState,
+    Meeting,
+    MeetingAction,
+    Project,
+    ProjectIssue,
+    ProjectState,
+    QualityCheck,
+    Risk,
+    RiskState,
+)
+
+RISK_FIELDS = ("category", "description", "probability", "impact", "owner", "response", "plan", "trigger")
+ISSUE_FIELDS = ("title", "description", "source", "severity", "owner", "due_date", "resolution", "risk")
+RAISED_ISSUE_FIELDS = ("title", "description", "severity", "owner", "due_date")
+QUALITY_CHECK_FIELDS = ("milestone", "subject", "date", "result", "inspector", "notes")
+DEFECT_FIELDS = ("description", "severity", "rework")
+MEETING_FIELDS = ("date", "kind", "attendees", "decisions")
+ACTION_FIELDS = ("description", "owner", "due_date")
+CLOSED_PROJECT_STATES = (ProjectState.CLOSED, ProjectState.CANCELLED)
+
+
+# Shared checks ----------------------------------------------------------------------------------
+
+def _assign(instance, data, allowed):
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
+    for k, v in data.items():
+        setattr(instance, k, v)
+
+
+def _require_project_writer(project: Project, user) -> Project:
+    """The PM or the PMO may add to an open project's registers."""
+    if not user.has_perm("delivery.change_project", project):
+        raise PermissionDenied(_("Only the project's PM or the PMO keep its registers."))
+    if project.state in CLOSED_PROJECT_STATES:
+        raise TransitionRefused(_("The project is “%(state)s”; nothing more is added to its registers.")
+                                % {"state": project.get_state_display()},
+                                [_("The project is in state “%(state)s”.") % {"state": project.get_state_display()}])
+    return project
+
+
+def _require_change(record, perm: str, user):
+    if not user.has_perm(perm, record):
+        raise PermissionDenied(_("Only the project's PM or the PMO change its registers."))
+
+
+def _check_people(data: dict, *fields: str):
+    """People named on a record (owner, inspector) must be active users."""
+    errors = {}
+    for f in fields:
+        if f in data and (data[f] is None or not data[f].is_active):
+            errors[f] = [_("Choose an active user.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_same_project(project: Project, data: dict, *fields: str):
+    errors = {}
+    for f in fields:
+        other = data.get(f)
+        if other is not None and other.project_id != project.pk:
+            errors[f] = [_("It must belong to the same project.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+# Risks ----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def risk_create(*, project: Project, user, data: dict) -> Risk:
+    """A new risk in ``open``; its exposure is probability × impact (computed on save)."""
+    project = _require_project_writer(lock(project), user)
+    data = dict(data)
+    _check_people(data, "owner")
+    risk = Risk(project=project, created_by=user, updated_by=user)
+    _assign(risk, data, RISK_FIELDS)
+    risk.full_clean()
+    risk.save()
+    record_transition(risk, "open", "", RiskState.OPEN, user)
+    return risk
+
+
+@transaction.atomic
+def risk_update(*, risk: Risk, user, data: dict) -> Risk:
+    """Change a risk that is not closed (its assessment, owner, response, plan, trigger)."""
+    risk = lock(risk)
+    _require_change(risk, "delivery.change_risk", user)
+    if risk.state == RiskState.CLOSED:
+        raise TransitionRefused(_("This risk is closed; it can no longer be edited."),
+                                [_("The record is in state “%(state)s”.") % {"state": risk.get_state_display()}])
+    data = dict(data)
+    _check_people(data, "owner")
+    _assign(risk, data, RISK_FIELDS)
+    risk.updated_by = user
+    risk.full_clean()
+    risk.save()
+    return risk
+
+
+@transaction.atomic
+def risk_transition(risk: Risk, name: str, *, user, reason: str = "", raise_issue: dict | None = None) -> Risk:
+    """``mitigate``, ``occur`` or ``close`` a risk. When it occurs, ``raise_issue`` ({title, severity,
+    owner, due_date[, description]}) opens an internal issue linked to the risk, in the same transaction."""
+    _require_change(risk, "delivery.change_risk", user)
+    if raise_issue:
+        if name != "occur":
+            raise ValidationError({"raise_issue": [_("An issue is raised only when the risk occurs.")]})
+        unknown = set(raise_issue) - set(RAISED_ISSUE_FIELDS)
+        if unknown:
+            raise ValidationError({"raise_issue": [_("These fields cannot be set here: %(fields)s.")
+                                                   % {"fields": ", ".join(sorted(unknown))}]})
+    risk = run_transition(risk, name, user=user, reason=reason)
+    if raise_issue:
+        try:
+            issue_create(project=risk.project, user=user,
+                         data={**dict(raise_issue), "source": IssueSource.INTERNAL, "risk": risk})
+        except ValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            raise ValidationError({"raise_issue": [f"{k}: {m}" for k, msgs in detail.items() for m in msgs]}) from exc
+    return risk
+
+
+# Issues (ITR) -------------------------------------------------------------------------------------
+
+@transaction.atomic
+def issue_create(*, project: Project, user, data: dict) -> ProjectIssue:
+    """A new issue in ``open`` with its severity, owner and due date (optionally raised by a risk of
+    the same project)."""
+    project = _require_project_writer(lock(project), user)
+    data = dict(data)
+    _check_people(data, "owner")
+    _check_same_project(project, data, "risk")
+    issue = ProjectIssue(project=project, created_by=user, updated_by=user)
+    _assign(issue, data, ISSUE_FIELDS)
+    issue.full_clean()
+    issue.save()
+    record_transition(issue, "open", "", IssueState.OPEN, user,
+                      data={"risk_id": issue.risk_id} if issue.risk_id else None)
+    return issue
+
+
+@transaction.atomic
+def issue_update(*, issue: ProjectIssue, user, data: dict) -> ProjectIssue:
+    """Change an issue that is not closed (a closed one is reopened first, with a reason)."""
+    issue = lock(issue)
+    _require_change(issue, "delivery.change_projectissue", user)
+    if issue.state == IssueState.CLOSED:
+        raise TransitionRefused(_("This issue is closed; reopen it to change it."),
+                                [_("The record is in state “%(state)s”.") % {"state": issue.get_state_display()}])
+    data = dict(data)
+    _check_people(data, "owner")
+    _check_same_project(issue.project, data, "risk")
+    _assign(issue, data, ISSUE_FIELDS)
+    issue.updated_by = user
+    issue.full_clean()
+    issue.save()
+    return issue
+
+
+@transaction.atomic
+def issue_transition(issue: ProjectIssue, name: str, *, user, reason: str = "",
+                     resolution: str | None = None) -> ProjectIssue:
+    """``start``, ``resolve`` (needs a resolution: already on the issue or given here, saved first),
+    ``close``, ``reopen`` (needs a reason)."""
+    _require_change(issue, "delivery.change_projectissue", user)
+    if name == "resolve":
+        issue = lock(issue)
+        require_transition(issue, name, user)
+        if resolution is not None and resolution.strip():
+            issue.resolution = resolution.strip()
+            issue.updated_by = user
+            issue.save(update_fields=["resolution", "updated_by", "updated_at"])
+        if not issue.resolution.strip():
+            raise ValidationError({"resolution": [_("Record how the issue was resolved first.")]})
+    return run_transition(issue, name, user=user, reason=reason)
+
+
+# Quality ------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def quality_check_create(*, project: Project, user, data: dict) -> QualityCheck:
+    """Record an inspection, its result and the defects it found ({description, severity, rework}).
+    A quality check is not edited afterwards: a new check corrects an old one; defects are closed
+    one by one (``defect_close``)."""
+    project = _require_project_writer(lock(project), user)
+    data = dict(data)
+    defects = data.pop("defects", None) or []
+    _check_people(data, "inspector")
+    _check_same_project(project, data, "milestone")
+    qc = QualityCheck(project=project, created_by=user, updated_by=user)
+    _assign(qc, data, QUALITY_CHECK_FIELDS)
+    qc.full_clean()
+    qc.save()
+    built = []
+    for d in defects:
+        d = dict(d)
+        unknown = set(d) - set(DEFECT_FIELDS)
+        if unknown:
+            raise ValidationError({"defects": [_("These fields cannot be set here: %(fields)s.")
+                                               % {"fields": ", ".join(sorted(unknown))}]})
+        defect = Defect(quality_check=qc, created_by=user, updated_by=user, **d)
+        defect.full_clean(exclude=["quality_check"])
+        built.append(defect)
+    Defect.objects.bulk_create(built)
+    return qc
+
+
+@transaction.atomic
+def defect_close(*, defect: Defect, user) -> Defect:
+    """The defect is fixed: record when (logged as ``close``)."""
+    defect = lock(defect)
+    if not user.has_perm("delivery.change_qualitycheck", defect.quality_check):
+        raise PermissionDenied(_("Only the project's PM or the PMO change its registers."))
+    if defect.closed_at is not None:
+        raise TransitionRefused(_("This defect is already closed."),
+                                [_("Closed on %(date)s.") % {"date": timezone.localtime(defect.closed_at).date()}])
+    defect.closed_at = timezone.now()
+    defect.updated_by = user
+    defect.save(update_fields=["closed_at", "updated_by", "updated_at"])
+    record_transition(defect, "close", "open", "closed", user)
+    return defect
+
+
+# Meetings ------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_create(*, project: Project, user, data: dict) -> Meeting:
+    """Record a meeting, its decisions and the actions it gave ({description, owner, due_date}).
+    A meeting is not edited afterwards; its actions are marked done one by one."""
+    project = _require_project_writer(lock(project), user)
+    data = dict(data)
+    actions = data.pop("actions", None) or []
+    meeting = Meeting(project=project, created_by=user, updated_by=user)
+    _assign(meeting, data, MEETING_FIELDS)
+    meeting.full_clean()
+    meeting.save()
+    built = []
+    for a in actions:
+        a = dict(a)
+        unknown = set(a) - set(ACTION_FIELDS)
+        if unknown:
+            raise ValidationError({"actions": [_("These fields cannot be set here: %(fields)s.")
+                                               % {"fields": ", ".join(sorted(unknown))}]})
+        try:
+            _check_people(a, "owner")
+        except ValidationError as exc:
+            raise ValidationError({"actions": [_("Action owners must be active users.")]}) from exc
+        action = MeetingAction(meeting=meeting, created_by=user, updated_by=user, **a)
+        action.full_clean(exclude=["meeting"])
+        built.append(action)
+    MeetingAction.objects.bulk_create(built)
+    return meeting
+
+
+@transaction.atomic
+def meeting_action_done(*, action: MeetingAction, user) -> MeetingAction:
+    """The action was carried out (logged as ``done``)."""
+    action = lock(action)
+    if not user.has_perm("delivery.change_meeting", action.meeting):
+        raise PermissionDenied(_("Only the project's PM or the PMO change its registers."))
+    if action.done:
+        raise TransitionRefused(_("This action is already done."))
+    action.done = True
+    action.updated_by = user
+    action.save(update_fields=["done", "updated_by", "updated_at"])
+    record_transition(action, "done", "open", "done", user)
+    return action
