@@ -2,7 +2,7 @@
 
 - The PM and `pmo` change the project (the PMO assigns the PM and sets the PM's change authority).
 - `pmo`, `finance`, `executive`, `solution`, `sales_director` and superusers read every project;
-  the opportunity's owner reads its project; a `delivery` user reads the projects they manage.
+  the opportunity's owner reads its project; its PM and its team members read it.
 """
 
 import rules
@@ -13,6 +13,11 @@ from ltc_portal.core.roles import Role, is_pmo, is_superuser, user_roles
 @rules.predicate
 def is_pm(user, project):
     return project is not None and project.pm_id == user.pk
+
+
+@rules.predicate
+def is_team_member(user, project):
+    return project is not None and project.team.filter(user_id=user.pk).exists()
 
 
 @rules.predicate
@@ -35,7 +40,7 @@ def is_delivery(user):
     return Role.DELIVERY in user_roles(user)
 
 
-rules.add_perm("delivery.view_project", is_superuser | reads_all_projects | is_pm | owns_opportunity
+rules.add_perm("delivery.view_project", is_superuser | reads_all_projects | is_pm | owns_opportunity | is_team_member
                | (no_object & (is_delivery | rules.is_authenticated)))
 rules.add_perm("delivery.change_project", is_superuser | is_pmo | is_pm)
 rules.add_perm("delivery.assign_pm", is_superuser | is_pmo)

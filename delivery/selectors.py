@@ -2,7 +2,7 @@ from django.db.models import Q, QuerySet
 
 from ltc_portal.core.roles import Role, user_roles
 
-from .models import Project
+from .models import Project, TeamMember
 
 ALL_READERS = {Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR}
 
@@ -13,7 +13,8 @@ def project_visible(user, qs: QuerySet | None = None) -> QuerySet:
         return qs.none()
     if user.is_superuser or (user_roles(user) & ALL_READERS):
         return qs
-    return qs.filter(Q(pm=user) | Q(opportunity__owner=user))
+    member_of = TeamMember.objects.filter(user=user).values("project_id")
+    return qs.filter(Q(pm=user) | Q(opportunity__owner=user) | Q(pk__in=member_of))
 
 
 def project_list(user) -> QuerySet:
