@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contracts import services as contracts
 from delivery import services as delivery
+from delivery import services_registers as registers
 from leads.models import Customer, Lead
 from ltc_portal.controls import services as gates
 from ltc_portal.core.demo import seeder
@@ -110,6 +111,44 @@ def _contract(u, opp, number, owner="sales", sign=False, hand_over=False):
     return contract
 
 
+def _implement(u, project, contract):
+    """DR1, the team, the baseline plan, a first acceptance, and the registers of a live project."""
+    today = timezone.localdate()
+    budget = project.budgets.get(version=1)
+    finance.budget_transition(budget, "submit", user=u["pm"])
+    _approve(gates.gate_request(code="DR1", subject=project, user=u["pm"], comment="交底完成，预算已提交"),
+             u["finance"], u["pmo"])
+    project.refresh_from_db()
+    for person, role, share in [(u["pm"], "pm", 100), (u["sales"], "ar", 20), (u["solution"], "sr", 30)]:
+        delivery.team_member_add(project=project, user=u["pm"], data={
+            "user": person, "role": role, "allocation_percent": share, "start_date": today})
+    delivery.delegation_grant(project=project, user=u["pm"], data={
+        "grantee": u["solution"], "scope": "accept_milestone", "limit_amount": Decimal("0"),
+        "valid_from": today, "valid_to": today + datetime.timedelta(days=180)})
+    milestones = []
+    for i, name in enumerate(["数据中台平台部署 / Platform deployed", "区级试点上线 / District pilot live",
+                              "全市推广验收 / City-wide acceptance"]):
+        start = today + datetime.timedelta(days=30 * i - 30)
+        milestones.append(delivery.milestone_create(project=project, user=u["pm"], data={
+            "name": name, "planned_start": start, "planned_end": start + datetime.timedelta(days=28)}))
+    payment = contract.payment_milestones.filter(trigger="on_acceptance").first()
+    if payment:
+        type(payment).objects.filter(pk=payment.pk).update(milestone=milestones[-1].pk)
+    project = delivery.project_transition(project, "start_implementation", user=u["pm"])
+    delivery.milestone_accept(milestone=milestones[0], user=u["pm"], signed_by="市大数据中心 张主任",
+                              date=today - datetime.timedelta(days=2), document_ref="YS-2026-001")
+    registers.risk_create(project=project, user=u["pm"], data={
+        "category": "Integration", "description": "Legacy district systems expose no API", "probability": 4,
+        "impact": 4, "owner": u["solution"], "response": "mitigate", "plan": "Build adapters in the pilot",
+        "trigger": "Adapter not ready two weeks before the pilot"})
+    registers.risk_create(project=project, user=u["pm"], data={
+        "category": "Schedule", "description": "Security assessment may slip", "probability": 2, "impact": 3,
+        "owner": u["pm"], "response": "accept"})
+    registers.issue_create(project=project, user=u["pm"], data={
+        "title": "Pilot district data quality below 95%", "source": "customer", "severity": "major",
+        "owner": u["solution"], "due_date": today - datetime.timedelta(days=1)})
+
+
 @seeder(order=50)
 def seed_deals(u):
     # 1. The converted lead's opportunity: ATI requested, waiting for the sales director.
@@ -136,11 +175,12 @@ def seed_deals(u):
     if new:
         _to_bidding(u, _to_analysis(u, opp), Decimal("12800000"), Decimal("11200000"))
 
-    # 4. Won: contract signed and handed over.
+    # 4. Won: contract signed and handed over; the project passed DR1 and is being implemented.
     opp, new = _opportunity(u, "上海智慧城市 — 一网统管数据中台", "上海智慧城市建设有限公司", Decimal("6500000"))
     if new:
         opp = _to_contracting(u, _to_bidding(u, _to_analysis(u, opp), Decimal("6500000"), Decimal("4300000")))
-        _contract(u, opp, "SHZC-2026-017", sign=True, hand_over=True)
+        contract = _contract(u, opp, "SHZC-2026-017", sign=True, hand_over=True)
+        _implement(u, Opportunity.objects.get(pk=opp.pk).project, contract)
 
     # 5. Lost during the analysis.
     opp, new = _opportunity(u, "Northwind — fleet telematics", "Northwind Logistics Ltd.", Decimal("420000"), "GBP",
