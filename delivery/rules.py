@@ -6,6 +6,7 @@
 """
 
 import rules
+from django.utils import timezone
 
 from ltc_portal.core.roles import Role, is_pmo, is_superuser, user_roles
 
@@ -69,3 +70,17 @@ for _model in ("teammember", "delegation", "milestone", "risk", "projectissue", 
     rules.add_perm(f"delivery.add_{_model}", writes_records_project)
     rules.add_perm(f"delivery.delete_{_model}", rules.always_deny)
 rules.add_perm("delivery.waive_milestone", is_superuser | is_pmo)
+
+
+@rules.predicate
+def may_accept_milestone(user, milestone):
+    """The PM, or a holder of an active accept_milestone delegation (services.authority_check says why not)."""
+    if milestone is None:
+        return False
+    today = timezone.localdate()
+    return milestone.project.pm_id == user.pk or milestone.project.delegations.filter(
+        grantee_id=user.pk, scope="accept_milestone", revoked_at__isnull=True, valid_from__lte=today,
+        valid_to__gte=today).exists()
+
+
+rules.add_perm("delivery.accept_milestone", may_accept_milestone)

@@ -304,7 +304,8 @@ def change_request_update(*, change: ChangeRequest, user, data: dict) -> ChangeR
         raise PermissionDenied(_("Only whoever raised the change, its PM or the PMO edit it."))
     if change.state != ChangeState.DRAFT:
         raise TransitionRefused(_("A decided change is not edited; raise a new one."))
-    if gates_latest_review(change, "DR2") is not None and gates_latest_review(change, "DR2").state == "pending":
+    review = gates_latest_review(change, "DR2")
+    if review is not None and review.state == "pending":
         raise TransitionRefused(_("DR2 is reviewing this change; wait for the decision."))
     _assign(change, {k: v for k, v in data.items() if k != "project"}, CHANGE_FIELDS)
     change.updated_by = user

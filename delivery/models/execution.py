@@ -50,7 +50,7 @@ class Milestone(LifecycleModel):
         return self.name
 
     @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.ACCEPTED, conditions=[milestone_planned],
-                custom={"label": _("Accept")})
+                permission=may("delivery.accept_milestone"), custom={"label": _("Accept")})
     def accept(self, by=None):
         """The customer signed its acceptance certificate (delivery.services.milestone_accept)."""
 
