@@ -4,11 +4,23 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from contracts.forms import bootstrap
+from contracts.forms import BootstrapForm, bootstrap, date_input
 from ltc_portal.core.money import ISO_4217
 from ltc_portal.core.roles import Role
 
-from .models import Project
+from .models import (
+    ChangeRequest,
+    Defect,
+    Delegation,
+    Meeting,
+    MeetingAction,
+    Milestone,
+    Project,
+    ProjectIssue,
+    QualityCheck,
+    Risk,
+    TeamMember,
+)
 
 PM_TEXT_FIELDS = ["name", "currency", "technical_solution", "delivery_approach", "key_risks", "final_scope",
                   "delivery_plan"]
@@ -39,3 +51,165 @@ class ProjectForm(forms.ModelForm):
             for name in PMO_ONLY_FIELDS:
                 del self.fields[name]
         bootstrap(self)
+
+
+# The delivery records (DOMAIN.md §6) -------------------------------------------------------------
+# ModelForms for their labels and field validation only: the views hand ``service_data()`` to the
+# services, which write (nothing here calls ``save``).
+
+def _people():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+def _person_label(u):
+    return f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
+
+
+class RecordForm(forms.ModelForm):
+    """A record of one project: people fields list active users; dates get a date picker."""
+
+    people_fields: tuple = ()
+    small = False
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        for name in self.people_fields:
+            if name in self.fields:
+                self.fields[name].queryset = _people()
+                self.fields[name].label_from_instance = _person_label
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField):
+                field.widget = date_input()
+            elif isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 2
+        bootstrap(self, small=self.small)
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data.get(name) for name in self._meta.fields}
+
+
+class TeamMemberForm(RecordForm):
+    people_fields = ("user",)
+
+    class Meta:
+        model = TeamMember
+        fields = ["user", "role", "allocation_percent", "start_date", "end_date"]
+
+
+class DelegationForm(RecordForm):
+    """The PM grants a member of the team a scope up to an amount for a time window."""
+
+    class Meta:
+        model = Delegation
+        fields = ["grantee", "scope", "limit_amount", "valid_from", "valid_to"]
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, project=project, **kwargs)
+        team = project.team.values("user_id") if project is not None else []
+        self.fields["grantee"].queryset = _people().filter(pk__in=team)
+        self.fields["grantee"].label_from_instance = _person_label
+        self.fields["limit_amount"].widget.attrs["min"] = "0"
+
+
+class MilestoneForm(RecordForm):
+    class Meta:
+        model = Milestone
+        fields = ["name", "deliverables", "planned_start", "planned_end", "actual_end"]
+
+
+class AcceptanceForm(BootstrapForm):
+    """The customer's acceptance certificate (验收) of a milestone."""
+
+    small = True
+    signed_by = forms.CharField(label=_("Signed for the customer by"), max_length=200)
+    date = forms.DateField(label=_("Date"), widget=date_input())
+    document_ref = forms.CharField(label=_("Document reference"), max_length=100)
+    remarks = forms.CharField(label=_("Remarks"), required=False, max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class RiskForm(RecordForm):
+    people_fields = ("owner",)
+
+    class Meta:
+        model = Risk
+        fields = ["category", "description", "probability", "impact", "owner", "response", "plan", "trigger"]
+
+
+class IssueForm(RecordForm):
+    people_fields = ("owner",)
+
+    class Meta:
+        model = ProjectIssue
+        fields = ["title", "description", "source", "severity", "owner", "due_date", "resolution", "risk"]
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, project=project, **kwargs)
+        self.fields["risk"].queryset = project.risks.all() if project is not None else Risk.objects.none()
+
+
+class ChangeRequestForm(RecordForm):
+    class Meta:
+        model = ChangeRequest
+        fields = ["title", "reason", "scope_impact", "schedule_impact_days", "cost_impact", "contract_value_impact"]
+
+
+class QualityCheckForm(RecordForm):
+    people_fields = ("inspector",)
+
+    class Meta:
+        model = QualityCheck
+        fields = ["milestone", "subject", "date", "result", "inspector", "notes"]
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, project=project, **kwargs)
+        self.fields["milestone"].queryset = (project.milestones.all() if project is not None
+                                             else Milestone.objects.none())
+
+
+class MeetingForm(RecordForm):
+    class Meta:
+        model = Meeting
+        fields = ["date", "kind", "attendees", "decisions"]
+
+
+class DefectForm(RecordForm):
+    small = True
+
+    class Meta:
+        model = Defect
+        fields = ["description", "severity", "rework"]
+
+
+class ActionForm(RecordForm):
+    small = True
+    people_fields = ("owner",)
+
+    class Meta:
+        model = MeetingAction
+        fields = ["description", "owner", "due_date"]
+
+
+class RowsFormSet(forms.BaseModelFormSet):
+    """Rows for a service: blank extra rows left out, never saved here."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", self.model.objects.none())
+        super().__init__(*args, **kwargs)
+
+    def rows(self) -> list[dict]:
+        return [form.service_data() for form in self.forms if form.has_changed() and form.cleaned_data]
+
+
+DefectFormSet = forms.modelformset_factory(Defect, form=DefectForm, formset=RowsFormSet, extra=3, max_num=50,
+                                           validate_max=True)
+ActionFormSet = forms.modelformset_factory(MeetingAction, form=ActionForm, formset=RowsFormSet, extra=3,
+                                           max_num=50, validate_max=True)
+
+
+class IssueStepForm(BootstrapForm):
+    """A step of an issue: the reason (reopen) and the resolution (resolve)."""
+
+    reason = forms.CharField(required=False, max_length=4000)
+    resolution = forms.CharField(required=False, max_length=8000)
