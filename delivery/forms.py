@@ -24,6 +24,8 @@ from .models import (
 
 PM_TEXT_FIELDS = ["name", "currency", "technical_solution", "delivery_approach", "key_risks", "final_scope",
                   "delivery_plan"]
+# recorded at the end of delivery, for DR4
+CLOSING_FIELDS = ["final_acceptance_date", "final_acceptance_by", "final_acceptance_ref", "lessons_learned"]
 PMO_ONLY_FIELDS = ["pm", "pm_change_limit"]
 
 
@@ -35,12 +37,17 @@ class ProjectForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        fields = PM_TEXT_FIELDS + PMO_ONLY_FIELDS
-        widgets = {f: forms.Textarea(attrs={"rows": 3}) for f in
-                   ("technical_solution", "delivery_approach", "key_risks", "final_scope", "delivery_plan")}
+        fields = PM_TEXT_FIELDS + CLOSING_FIELDS + PMO_ONLY_FIELDS
+        widgets = {**{f: forms.Textarea(attrs={"rows": 3}) for f in
+                      ("technical_solution", "delivery_approach", "key_risks", "final_scope", "delivery_plan",
+                       "lessons_learned")},
+                   "final_acceptance_date": date_input()}
 
     def __init__(self, *args, can_assign_pm=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.state not in ("implement", "handover", "closed"):
+            for name in CLOSING_FIELDS:  # final acceptance and lessons come at the end of delivery
+                del self.fields[name]
         if can_assign_pm:
             self.fields["pm"].queryset = (get_user_model().objects.filter(is_active=True, groups__name=Role.DELIVERY)
                                           .distinct().order_by("username"))
