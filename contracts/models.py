@@ -5,6 +5,7 @@ Lifecycle: ``draft`` → ``signed`` (only once ATC is approved; signing wins the
 ``signed`` and ``handed_over``. Fulfilment and closing come with delivery and finance.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import check, may
-from ltc_portal.core.models import LifecycleModel
+from ltc_portal.core.models import AppendOnlyModel, LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, quantize
 from opportunities.models import Opportunity, OpportunityState
 
@@ -76,6 +77,11 @@ class Contract(LifecycleModel):
 
     def __str__(self):
         return self.number
+
+    @property
+    def current_value(self):
+        """The signed value plus its amendments."""
+        return quantize(self.value + sum((a.value_change for a in self.amendments.all()), start=quantize(0)))
 
     def milestones_total(self):
         return quantize(self.payment_milestones.aggregate(t=Coalesce(Sum("amount"), quantize(0)))["t"])
@@ -142,3 +148,25 @@ class PaymentMilestone(LifecycleModel):
                 custom={"label": _("Due"), "internal": _("A payment becomes due on its trigger.")})
     def become_due(self):
         """Its trigger happened: finance may invoice it."""
+
+
+class ContractAmendment(AppendOnlyModel):
+    """A change of the contract's value agreed through an approved change request (DR2). The signed
+    value stays as signed; the current value is the value plus its amendments."""
+
+    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT,
+                                 related_name="amendments")
+    value_change = models.DecimalField(_("value change"), max_digits=18, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    change_request_id = models.PositiveBigIntegerField(_("change request"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
+                                    null=True, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contract amendment")
+        verbose_name_plural = _("contract amendments")
+        ordering = ["contract", "recorded_at", "id"]
+
+    def __str__(self):
+        return f"{self.contract} {self.value_change:+}"

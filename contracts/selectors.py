@@ -12,7 +12,7 @@ def contract_visible(user, qs: QuerySet | None = None) -> QuerySet:
 
 def contract_list(user) -> QuerySet:
     return contract_visible(user).select_related("opportunity", "opportunity__customer").prefetch_related(
-        "payment_milestones")
+        "payment_milestones", "amendments")
 
 
 def payment_milestone_list(user) -> QuerySet:

@@ -12,7 +12,7 @@ from opportunities.gates import accepted_quote
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.services import opportunity_win
 
-from .models import Contract, ContractState, PaymentMilestone, Trigger
+from .models import Contract, ContractAmendment, ContractState, PaymentMilestone, Trigger
 
 MILESTONE_FIELDS = ("name", "amount", "percent", "trigger", "milestone", "planned_date")
 HANDOVER_FIELDS = ("date", "attendees", "key_terms", "risks", "open_questions")
@@ -156,3 +156,13 @@ def payments_due_on_acceptance(*, milestone, user) -> list[PaymentMilestone]:
         due.append(apply_transition(lock(pm), "become_due", user,
                                     reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}))
     return due
+
+
+@transaction.atomic
+def contract_amend(*, contract: Contract, value_change, reason: str, user, change_request_id=None) -> ContractAmendment:
+    """Record a change of the contract's value (from an approved change request); never edited."""
+    contract = lock(contract)
+    if contract.state not in (ContractState.SIGNED, ContractState.HANDED_OVER):
+        raise TransitionRefused(_("Only a signed contract is amended."))
+    return ContractAmendment.objects.create(contract=contract, value_change=value_change, reason=reason,
+                                            change_request_id=change_request_id, recorded_by=user)

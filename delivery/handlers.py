@@ -1,15 +1,17 @@
-"""How delivery reacts to the sales side (connected in apps.py, run in the same transaction):
-ATI approved opens the pre-sales project; ATB approved moves it to plan; a lost or abandoned
-opportunity cancels it; a signed contract is linked to it."""
+"""How delivery reacts to the sales side and to its own decisions (connected in apps.py, run in the
+same transaction): ATI approved opens the pre-sales project; ATB approved moves it to plan; a lost or
+abandoned opportunity cancels it; a signed contract is linked to it; an approved change that changes
+the contract value records the amendment."""
 
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from django_fsm.signals import post_transition
 
 from contracts.models import Contract
+from contracts.services import contract_amend
 from opportunities.models import Opportunity
 
-from .models import Project, ProjectState
+from .models import ChangeRequest, Project, ProjectState
 from .services import project_move, project_open_for
 
 
@@ -39,3 +41,12 @@ def opportunity_moved(sender, instance, name, method_kwargs=None, **kwargs):
 def contract_signed(sender, instance, name, **kwargs):
     if name == "sign":
         Project.objects.filter(opportunity_id=instance.opportunity_id, contract__isnull=True).update(contract=instance)
+
+
+@receiver(post_transition, sender=ChangeRequest, dispatch_uid="delivery.change_amends_contract")
+def change_approved(sender, instance, name, method_kwargs=None, **kwargs):
+    """An approved change that changes the contract value records the contract amendment."""
+    if name == "approve" and instance.contract_value_impact and instance.project.contract_id:
+        contract_amend(contract=instance.project.contract, value_change=instance.contract_value_impact,
+                       reason=_("Change #%(id)s: %(title)s") % {"id": instance.pk, "title": instance.title},
+                       user=(method_kwargs or {}).get("by"), change_request_id=instance.pk)

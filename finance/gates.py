@@ -32,10 +32,14 @@ def dr1_context(definition, project) -> dict:
     if budget is None or quote is None:
         return {}
     variance = budget.total - quote.cost
+    percent = (variance * 100 / quote.cost).quantize(Decimal("0.01")) if quote.cost else None
+    summary = _("Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
+                "%(variance)s %(cur)s (%(percent)s%%).") % {
+        "v": budget.version, "budget": budget.total, "estimate": quote.cost, "variance": variance,
+        "percent": percent if percent is not None else "—", "cur": budget.currency}
     return {"budget_version": budget.version, "budget_total": str(budget.total), "estimate_total": str(quote.cost),
-            "variance": str(variance),
-            "variance_percent": str((variance * 100 / quote.cost).quantize(Decimal("0.01"))) if quote.cost else None,
-            "currency": budget.currency}
+            "variance": str(variance), "variance_percent": str(percent) if percent is not None else None,
+            "currency": budget.currency, "summary": str(summary)}
 
 
 def register():

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from contracts.models import Contract, PaymentMilestone, Trigger
+from contracts.models import Contract, ContractAmendment, PaymentMilestone, Trigger
 from ltc_portal.core.api.serializers import TransitionInputSerializer
 from opportunities.models import Opportunity
 
@@ -25,13 +25,22 @@ class PaymentMilestoneSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ContractAmendmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContractAmendment
+        fields = ["value_change", "reason", "change_request_id", "recorded_by", "recorded_at"]
+
+
 class ContractSerializer(serializers.ModelSerializer):
     opportunity = serializers.PrimaryKeyRelatedField(queryset=Opportunity.objects.all())
     payment_milestones = PaymentMilestoneSerializer(many=True, required=False)
+    amendments = ContractAmendmentSerializer(many=True, read_only=True)
+    current_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:
         model = Contract
-        fields = ["id", "opportunity", "number", "signed_date", "value", "currency", "quote", "payment_milestones",
+        fields = ["id", "opportunity", "number", "signed_date", "value", "current_value", "amendments", "currency",
+                  "quote", "payment_milestones",
                   "state", "handover_date", "handover_attendees", "key_terms", "risks", "open_questions",
                   "termination_reason", "created_at", "updated_at"]
         read_only_fields = ["value", "currency", "quote", "state", "handover_date", "handover_attendees",

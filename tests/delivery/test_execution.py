@@ -242,3 +242,18 @@ class TestDR3AndDR4:
         approve(gates.gate_request(code="DR4", subject=project, user=cast.pm), cast.finance, cast.pmo)
         project.refresh_from_db()
         assert project.state == "closed"
+
+
+def test_a_change_of_contract_value_records_the_amendment(cast, make_user):
+    project = pass_dr1(project_in_plan_with_contract(cast), cast)
+    eng = make_user("eng", roles=["delivery"])
+    staff_and_plan(project, cast, eng)
+    change = services.change_request_create(project=project, user=eng, data={
+        "title": "Two more stations", "reason": "Customer order", "scope_impact": "+2 stations",
+        "cost_impact": Decimal("0"), "contract_value_impact": Decimal("120000")})
+    approve(gates.gate_request(code="DR2", subject=change, user=eng), cast.pm)
+    contract = project.contract
+    contract.refresh_from_db()
+    amendment = contract.amendments.get()
+    assert (amendment.value_change, amendment.change_request_id) == (Decimal("120000.00"), change.pk)
+    assert contract.current_value == Decimal("1120000.00") and contract.value == Decimal("1000000.00")
