@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import may
@@ -20,7 +21,7 @@ class ChangeRequest(LifecycleModel):
 
     project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
                                 related_name="change_requests")
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     reason = models.TextField(_("reason"))
     scope_impact = models.TextField(_("scope impact"))
     schedule_impact_days = models.IntegerField(_("schedule impact (days)"), default=0)

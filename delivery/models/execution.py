@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import check, may
@@ -50,7 +51,7 @@ class Milestone(LifecycleModel):
         return self.name
 
     @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.ACCEPTED, conditions=[milestone_planned],
-                permission=may("delivery.accept_milestone"), custom={"label": _("Accept")})
+                permission=may("delivery.accept_milestone"), custom={"label": pgettext_lazy("milestone step", "Accept")})
     def accept(self, by=None):
         """The customer signed its acceptance certificate (delivery.services.milestone_accept)."""
 

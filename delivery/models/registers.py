@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import may
@@ -22,7 +23,7 @@ class RiskResponse(models.TextChoices):
 
 
 class RiskState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("state", "Open")
     MITIGATING = "mitigating", _("Mitigating")
     OCCURRED = "occurred", _("Occurred")
     CLOSED = "closed", _("Closed")
@@ -83,7 +84,7 @@ class IssueSource(models.TextChoices):
 
 
 class IssueState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("state", "Open")
     IN_PROGRESS = "in_progress", _("In progress")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
@@ -97,7 +98,7 @@ class ProjectIssue(LifecycleModel):
 
     project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
                                 related_name="issues")
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     source = models.CharField(_("source"), max_length=10, choices=IssueSource.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
@@ -144,7 +145,7 @@ class MeetingKind(models.TextChoices):
     WEEKLY = "weekly", _("Weekly")
     MONTHLY = "monthly", _("Monthly")
     GATE = "gate", _("Gate review")
-    CUSTOMER = "customer", _("Customer")
+    CUSTOMER = "customer", _("Customer meeting")
 
 
 class Meeting(AuditedModel):

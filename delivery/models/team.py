@@ -33,8 +33,8 @@ class TeamMember(AuditedModel):
     role = models.CharField(_("project role"), max_length=20, choices=ProjectRole.choices)
     allocation_percent = models.PositiveSmallIntegerField(_("allocation %"), default=100,
                                                           validators=[MinValueValidator(1), MaxValueValidator(100)])
-    start_date = models.DateField(_("from"))
-    end_date = models.DateField(_("to"), null=True, blank=True)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("team member")
