@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.money import quantize
+from ltc_portal.core.pages import form_errors_from, page_of, refusal_text
 from opportunities.gates import accepted_quote
 from opportunities.models import OpportunityState
 from opportunities.selectors import opportunity_list
@@ -24,32 +24,7 @@ from . import selectors, services
 from .forms import ContractForm, HandoverForm, MilestoneFormSet, TransitionForm, milestone_initial
 from .models import Contract, ContractState
 
-PAGE_SIZE = 25
 MILESTONE_PREFIX = "milestones"
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _form_errors_from(form, exc: ValidationError):
-    """Put a service's ValidationError on the form: its own fields where they match, the rest (the
-    payment milestones' total among them) as errors of the whole form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _refusal(exc) -> str:
-    if isinstance(exc, TransitionRefused):
-        return " ".join([exc.detail, *map(str, exc.reasons)])
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    if isinstance(exc, UnknownTransition):
-        return _("No such step.")
-    return str(exc) or _("You are not allowed to do this.")
 
 
 @login_required
@@ -65,7 +40,7 @@ def contract_list(request):
                  .filter(~Exists(live)).order_by("expected_close_date", "pk")[:10]
                  if request.user.has_perm("opportunities.change_opportunity", o)]
     return render(request, "contracts/contract_list.html", {
-        "page": _page(request, qs), "querystring": f"state={state}" if state in ContractState.values else "",
+        "page": page_of(request, qs), "querystring": f"state={state}" if state in ContractState.values else "",
         "states": ContractState.choices, "state": state, "ready": ready,
     })
 
@@ -102,9 +77,9 @@ def contract_create(request):
                 contract = services.contract_create(opportunity=opportunity, user=request.user, data={
                     **form.cleaned_data, "payment_milestones": formset.milestones()})
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
-                form.add_error(None, _refusal(exc))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, _("Contract %(number)s drafted.") % {"number": contract.number})
                 return redirect("contracts:contract-detail", pk=contract.pk)
@@ -131,9 +106,9 @@ def contract_edit(request, pk):
                 services.contract_update(contract=contract, user=request.user, data={
                     **form.cleaned_data, "payment_milestones": formset.milestones()})
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
-                messages.error(request, _refusal(exc))
+                messages.error(request, refusal_text(exc))
                 return redirect("contracts:contract-detail", pk=contract.pk)
             else:
                 messages.success(request, _("Contract saved."))
@@ -194,12 +169,12 @@ def contract_transition(request, pk, name):
         contract = services.contract_transition(contract, name, user=request.user, reason=reason, **data)
     except ValidationError as exc:
         if handover_form is not None:
-            _form_errors_from(handover_form, exc)
-            messages.error(request, _refusal(exc))
+            form_errors_from(handover_form, exc)
+            messages.error(request, refusal_text(exc))
             return _render_detail(request, contract, handover_form)
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     except (TransitionRefused, UnknownTransition, PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, _("Contract %(number)s is now “%(state)s”.")
                          % {"number": contract.number, "state": contract.get_state_display()})

@@ -19,6 +19,7 @@ from ltc_portal.core.fsm import (
     run_transition,
 )
 from ltc_portal.core.roles import Role, has_role
+from ltc_portal.core.services import assign_fields
 from opportunities.models import Opportunity
 
 from .models import (
@@ -33,14 +34,6 @@ from .models import (
     ProjectState,
     TeamMember,
 )
-
-
-def _assign(instance, data, allowed):
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
-    for k, v in data.items():
-        setattr(instance, k, v)
 
 PM_FIELDS = ("name", "currency", "technical_solution", "delivery_approach", "key_risks", "final_scope",
              "delivery_plan", "lessons_learned", "final_acceptance_date", "final_acceptance_by",
@@ -117,7 +110,7 @@ def team_member_add(*, project: Project, user, data: dict) -> TeamMember:
     project = lock(project)
     _require_project_writer(project, user)
     member = TeamMember(project=project, created_by=user, updated_by=user)
-    _assign(member, data, TEAM_FIELDS)
+    assign_fields(member, data, TEAM_FIELDS)
     if member.user_id and not member.user.is_active:
         raise ValidationError({"user": [_("This person is no longer active.")]})
     member.full_clean()
@@ -129,7 +122,7 @@ def team_member_add(*, project: Project, user, data: dict) -> TeamMember:
 def team_member_update(*, member: TeamMember, user, data: dict) -> TeamMember:
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     _require_project_writer(member.project, user)
-    _assign(member, {k: v for k, v in data.items() if k != "project"}, TEAM_FIELDS)
+    assign_fields(member, {k: v for k, v in data.items() if k != "project"}, TEAM_FIELDS)
     member.updated_by = user
     member.full_clean()
     member.save()
@@ -152,7 +145,7 @@ def delegation_grant(*, project: Project, user, data: dict, replaces: Delegation
     project = lock(project)
     _require_pm(project, user)
     delegation = Delegation(project=project, created_by=user, updated_by=user, replaces=replaces)
-    _assign(delegation, data, DELEGATION_FIELDS)
+    assign_fields(delegation, data, DELEGATION_FIELDS)
     if delegation.grantee_id and not project.team.filter(user_id=delegation.grantee_id).exists():
         raise ValidationError({"grantee": [_("Authority is granted to members of the project team.")]})
     delegation.full_clean()
@@ -217,7 +210,7 @@ def milestone_create(*, project: Project, user, data: dict) -> Milestone:
     project = lock(project)
     _require_project_writer(project, user)
     milestone = Milestone(project=project, created_by=user, updated_by=user)
-    _assign(milestone, data, MILESTONE_FIELDS)
+    assign_fields(milestone, data, MILESTONE_FIELDS)
     milestone.full_clean()
     milestone.save()
     record_transition(milestone, "open", "", MilestoneState.PLANNED, user)
@@ -230,7 +223,7 @@ def milestone_update(*, milestone: Milestone, user, data: dict) -> Milestone:
     _require_project_writer(milestone.project, user)
     if milestone.state != MilestoneState.PLANNED and set(data) - {"actual_end"}:
         raise TransitionRefused(_("An accepted or waived milestone keeps its plan; only its actual end can be set."))
-    _assign(milestone, {k: v for k, v in data.items() if k != "project"}, MILESTONE_FIELDS)
+    assign_fields(milestone, {k: v for k, v in data.items() if k != "project"}, MILESTONE_FIELDS)
     milestone.updated_by = user
     milestone.full_clean()
     milestone.save()
@@ -290,7 +283,7 @@ def change_request_create(*, project: Project, user, data: dict) -> ChangeReques
     if project.state not in (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER):
         raise TransitionRefused(_("Changes are raised while the project is in build, implement or handover."))
     change = ChangeRequest(project=project, created_by=user, updated_by=user)
-    _assign(change, data, CHANGE_FIELDS)
+    assign_fields(change, data, CHANGE_FIELDS)
     change.full_clean()
     change.save()
     record_transition(change, "open", "", ChangeState.DRAFT, user)
@@ -307,7 +300,7 @@ def change_request_update(*, change: ChangeRequest, user, data: dict) -> ChangeR
     review = gates_latest_review(change, "DR2")
     if review is not None and review.state == "pending":
         raise TransitionRefused(_("DR2 is reviewing this change; wait for the decision."))
-    _assign(change, {k: v for k, v in data.items() if k != "project"}, CHANGE_FIELDS)
+    assign_fields(change, {k: v for k, v in data.items() if k != "project"}, CHANGE_FIELDS)
     change.updated_by = user
     change.full_clean()
     change.save()

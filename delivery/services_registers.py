@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import TransitionRefused, lock, record_transition, require_transition, run_transition
+from ltc_portal.core.services import assign_fields
 
 from .models import (
     Defect,
@@ -39,14 +40,6 @@ CLOSED_PROJECT_STATES = (ProjectState.CLOSED, ProjectState.CANCELLED)
 
 
 # Shared checks ----------------------------------------------------------------------------------
-
-def _assign(instance, data, allowed):
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
-    for k, v in data.items():
-        setattr(instance, k, v)
-
 
 def _require_project_writer(project: Project, user) -> Project:
     """The PM or the PMO may add to an open project's registers."""
@@ -93,7 +86,7 @@ def risk_create(*, project: Project, user, data: dict) -> Risk:
     data = dict(data)
     _check_people(data, "owner")
     risk = Risk(project=project, created_by=user, updated_by=user)
-    _assign(risk, data, RISK_FIELDS)
+    assign_fields(risk, data, RISK_FIELDS)
     risk.full_clean()
     risk.save()
     record_transition(risk, "open", "", RiskState.OPEN, user)
@@ -110,7 +103,7 @@ def risk_update(*, risk: Risk, user, data: dict) -> Risk:
                                 [_("The record is in state “%(state)s”.") % {"state": risk.get_state_display()}])
     data = dict(data)
     _check_people(data, "owner")
-    _assign(risk, data, RISK_FIELDS)
+    assign_fields(risk, data, RISK_FIELDS)
     risk.updated_by = user
     risk.full_clean()
     risk.save()
@@ -151,7 +144,7 @@ def issue_create(*, project: Project, user, data: dict) -> ProjectIssue:
     _check_people(data, "owner")
     _check_same_project(project, data, "risk")
     issue = ProjectIssue(project=project, created_by=user, updated_by=user)
-    _assign(issue, data, ISSUE_FIELDS)
+    assign_fields(issue, data, ISSUE_FIELDS)
     issue.full_clean()
     issue.save()
     record_transition(issue, "open", "", IssueState.OPEN, user,
@@ -170,7 +163,7 @@ def issue_update(*, issue: ProjectIssue, user, data: dict) -> ProjectIssue:
     data = dict(data)
     _check_people(data, "owner")
     _check_same_project(issue.project, data, "risk")
-    _assign(issue, data, ISSUE_FIELDS)
+    assign_fields(issue, data, ISSUE_FIELDS)
     issue.updated_by = user
     issue.full_clean()
     issue.save()
@@ -208,7 +201,7 @@ def quality_check_create(*, project: Project, user, data: dict) -> QualityCheck:
     _check_people(data, "inspector")
     _check_same_project(project, data, "milestone")
     qc = QualityCheck(project=project, created_by=user, updated_by=user)
-    _assign(qc, data, QUALITY_CHECK_FIELDS)
+    assign_fields(qc, data, QUALITY_CHECK_FIELDS)
     qc.full_clean()
     qc.save()
     built = []
@@ -251,7 +244,7 @@ def meeting_create(*, project: Project, user, data: dict) -> Meeting:
     data = dict(data)
     actions = data.pop("actions", None) or []
     meeting = Meeting(project=project, created_by=user, updated_by=user)
-    _assign(meeting, data, MEETING_FIELDS)
+    assign_fields(meeting, data, MEETING_FIELDS)
     meeting.full_clean()
     meeting.save()
     built = []

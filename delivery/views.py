@@ -24,6 +24,7 @@ from finance import services as finance_services
 from ltc_portal.controls.models import GateReview
 from ltc_portal.controls.services import gates_for, latest_review
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
+from ltc_portal.core.pages import form_errors_from, refusal_text
 from opportunities.models import OpportunityState
 
 from . import selectors, services
@@ -64,14 +65,6 @@ from .models import (
 
 PAGE_SIZE = 25
 FINISHED = (ProjectState.CLOSED, ProjectState.CANCELLED)
-
-
-def _form_errors_from(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def phase_strip(project) -> list[dict]:
@@ -139,7 +132,7 @@ def project_edit(request, pk):
         try:
             project = services.project_update(project=project, user=user, data=data)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         except (PermissionDenied, TransitionRefused) as exc:
             form.add_error(None, getattr(exc, "detail", None) or str(exc) or _("You are not allowed to do this."))
         else:
@@ -251,22 +244,10 @@ def project_transition(request, pk, name):
     try:
         project = services.project_transition(project, name, user=request.user, reason=reason)
     except (ValidationError, TransitionRefused, UnknownTransition, PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, _("The project is now “%(state)s”.") % {"state": project.get_state_display()})
     return redirect("delivery:project-detail", pk=pk)
-
-
-def _refusal(exc) -> str:
-    if isinstance(exc, TransitionRefused):
-        return " ".join([exc.detail, *map(str, exc.reasons)])
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return " ".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
-        return " ".join(exc.messages)
-    if isinstance(exc, UnknownTransition):
-        return _("No such step.")
-    return str(exc) or _("You are not allowed to do this.")
 
 
 # The records: one description per kind, one create view, one edit view --------------------------
@@ -329,9 +310,9 @@ def _save(request, spec, form, formset, write):
     try:
         return write(data)
     except ValidationError as exc:
-        _form_errors_from(form, exc)
+        form_errors_from(form, exc)
     except (PermissionDenied, TransitionRefused) as exc:
-        form.add_error(None, _refusal(exc))
+        form.add_error(None, refusal_text(exc))
     return None
 
 
@@ -407,7 +388,7 @@ def record_transition(request, pk, name, kind):
     try:
         record = step(record, name, user=user, reason=reason, **kwargs)
     except (ValidationError, TransitionRefused, UnknownTransition, PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, _("“%(record)s” is now “%(state)s”.") % {"record": record,
                                                                           "state": record.get_state_display()})
@@ -438,7 +419,7 @@ def record_step(request, pk, kind):
     try:
         run(record, request.user)
     except (ValidationError, TransitionRefused, PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, str(done))
     return redirect("delivery:project-detail", pk=project_of(record))

@@ -12,30 +12,13 @@ from django.views.decorators.http import require_POST
 from contracts.forms import TransitionForm
 from delivery.selectors import project_list
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
+from ltc_portal.core.pages import form_errors_from, refusal_text
 
 from . import selectors, services
 from .forms import BudgetForm, BudgetLineFormSet, line_initial
 from .models import BudgetState
 
 LINE_PREFIX = "lines"
-
-
-def _form_errors_from(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _refusal(exc) -> str:
-    if isinstance(exc, TransitionRefused):
-        return " ".join([exc.detail, *map(str, exc.reasons)])
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    if isinstance(exc, UnknownTransition):
-        return _("No such step.")
-    return str(exc) or _("You are not allowed to do this.")
 
 
 def _not_editable(budget) -> str:
@@ -68,9 +51,9 @@ def budget_create(request):
                 budget = services.budget_create(project=project, user=request.user, data={
                     "note": form.cleaned_data["note"], "lines": formset.lines()})
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
-                form.add_error(None, _refusal(exc))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, _("Budget version %(v)s drafted.") % {"v": budget.version})
                 return redirect("finance:budget-detail", pk=budget.pk)
@@ -96,9 +79,9 @@ def budget_edit(request, pk):
                 services.budget_update(budget=budget, user=request.user, data={
                     "note": form.cleaned_data["note"], "lines": formset.lines()})
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
-                messages.error(request, _refusal(exc))
+                messages.error(request, refusal_text(exc))
                 return redirect("finance:budget-detail", pk=budget.pk)
             else:
                 messages.success(request, _("Budget saved."))
@@ -127,7 +110,7 @@ def budget_transition(request, pk, name):
     try:
         budget = services.budget_transition(budget, name, user=request.user, reason=reason)
     except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, _("Budget version %(v)s is now “%(state)s”.")
                          % {"v": budget.version, "state": budget.get_state_display()})

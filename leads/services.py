@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import apply_transition, lock, require_transition, run_transition
 from ltc_portal.core.roles import Role, has_role
+from ltc_portal.core.services import assign_fields
 
 from .models import OPEN_LEAD_STATES, Contact, Customer, Lead, LeadImport
 from .normalize import normalize_company, normalize_email
@@ -30,14 +31,6 @@ def _check_owner(*, user, owner) -> None:
         raise ValidationError({"owner": [_("The owner must hold the sales or sales director role.")]})
 
 
-def _assign(instance, data: dict, allowed: tuple[str, ...]) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
-    for field, value in data.items():
-        setattr(instance, field, value)
-
-
 # Leads ---------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -51,7 +44,7 @@ def lead_create(*, user, data: dict) -> Lead:
     owner = data.pop("owner", None) or user
     _check_owner(user=user, owner=owner)
     lead = Lead(owner=owner, created_by=user, updated_by=user)
-    _assign(lead, data, LEAD_EDITABLE_FIELDS)
+    assign_fields(lead, data, LEAD_EDITABLE_FIELDS)
     lead.full_clean()
     lead.save()
     return lead
@@ -69,7 +62,7 @@ def lead_update(*, lead: Lead, user, data: dict) -> Lead:
     data = dict(data)
     if "owner" in data:
         _check_owner(user=user, owner=data["owner"])
-    _assign(lead, data, LEAD_EDITABLE_FIELDS)
+    assign_fields(lead, data, LEAD_EDITABLE_FIELDS)
     lead.updated_by = user
     lead.full_clean()
     lead.save()
@@ -137,7 +130,7 @@ def customer_create(*, user, data: dict) -> Customer:
     owner = data.pop("owner", None) or user
     _check_owner(user=user, owner=owner)
     customer = Customer(owner=owner, created_by=user, updated_by=user)
-    _assign(customer, data, CUSTOMER_EDITABLE_FIELDS)
+    assign_fields(customer, data, CUSTOMER_EDITABLE_FIELDS)
     customer.name_normalized = normalize_company(customer.name)
     customer.full_clean()
     customer.save()
@@ -152,7 +145,7 @@ def customer_update(*, customer: Customer, user, data: dict) -> Customer:
     data = dict(data)
     if "owner" in data:
         _check_owner(user=user, owner=data["owner"])
-    _assign(customer, data, CUSTOMER_EDITABLE_FIELDS)
+    assign_fields(customer, data, CUSTOMER_EDITABLE_FIELDS)
     customer.name_normalized = normalize_company(customer.name)
     customer.updated_by = user
     customer.full_clean()
@@ -181,7 +174,7 @@ def contact_create(*, user, data: dict) -> Contact:
     if customer is None or not user.has_perm("leads.change_customer", customer):
         raise PermissionDenied(_("You may not add contacts to this customer."))
     contact = Contact(created_by=user, updated_by=user)
-    _assign(contact, data, CONTACT_EDITABLE_FIELDS)
+    assign_fields(contact, data, CONTACT_EDITABLE_FIELDS)
     contact.email = normalize_email(contact.email)
     contact.full_clean()
     contact.save()
@@ -195,7 +188,7 @@ def contact_update(*, contact: Contact, user, data: dict) -> Contact:
         raise PermissionDenied(_("You may not change this contact."))
     if "customer" in data and not user.has_perm("leads.change_customer", data["customer"]):
         raise PermissionDenied(_("You may not move the contact to that customer."))
-    _assign(contact, data, CONTACT_EDITABLE_FIELDS)
+    assign_fields(contact, data, CONTACT_EDITABLE_FIELDS)
     contact.email = normalize_email(contact.email)
     contact.updated_by = user
     contact.full_clean()

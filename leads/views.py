@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
+from ltc_portal.core.pages import form_errors_from, page_of
 
 from . import selectors, services
 from .api.filters import CustomerFilter, LeadFilter
@@ -19,25 +19,11 @@ from .forms import CustomerForm, LeadForm, LeadImportForm, TransitionForm
 from .models import LeadState
 from .scoring import PART_LABELS, score_breakdown
 
-PAGE_SIZE = 25
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
 
 def _querystring_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
-
-
-def _form_errors_from(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def dashboard_context(request) -> dict:
@@ -64,7 +50,7 @@ def lead_list(request):
     filterset = LeadFilter(request.GET or None, queryset=selectors.lead_list(request.user), request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     return render(request, "leads/lead_list.html", {
-        "filter": filterset, "page": _page(request, qs), "querystring": _querystring_without_page(request),
+        "filter": filterset, "page": page_of(request, qs), "querystring": _querystring_without_page(request),
         "can_add": request.user.has_perm("leads.add_lead"),
     })
 
@@ -120,7 +106,7 @@ def lead_create(request):
             try:
                 lead = services.lead_create(user=request.user, data=data)
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                form_errors_from(form, exc)
             else:
                 messages.success(request, _("Lead created."))
                 return redirect("leads:lead-detail", pk=lead.pk)
@@ -143,7 +129,7 @@ def lead_edit(request, pk):
         try:
             services.lead_update(lead=lead, user=request.user, data=data)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("Lead saved."))
             return redirect("leads:lead-detail", pk=lead.pk)
@@ -184,7 +170,7 @@ def lead_import(request):
             lead_import = services.lead_import_start(user=request.user, filename=upload.name, content=upload.read(),
                                                      valid_only=form.cleaned_data["valid_only"])
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             return redirect("leads:import-detail", pk=lead_import.pk)
     imports = selectors.lead_import_visible(request.user).defer("content").select_related("created_by")[:10]
@@ -215,7 +201,7 @@ def customer_list(request):
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(request.user), request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     return render(request, "leads/customer_list.html", {
-        "filter": filterset, "page": _page(request, qs), "querystring": _querystring_without_page(request),
+        "filter": filterset, "page": page_of(request, qs), "querystring": _querystring_without_page(request),
         "can_add": request.user.has_perm("leads.add_customer"),
     })
 
@@ -246,7 +232,7 @@ def customer_form(request, pk=None):
             else:
                 customer = services.customer_create(user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("Customer saved."))
             return redirect("leads:customer-detail", pk=customer.pk)

@@ -11,6 +11,7 @@ from ltc_portal.controls.services import latest_review
 from ltc_portal.core.fsm import TransitionRefused, apply_transition, lock, record_transition, run_transition
 from ltc_portal.core.money import quantize
 from ltc_portal.core.roles import Role, has_role
+from ltc_portal.core.services import assign_fields
 
 from .models import EstimateLine, Opportunity, OpportunityState, Quote, QuoteLine, QuoteState
 
@@ -19,14 +20,6 @@ OPPORTUNITY_FIELDS = ("customer", "owner", "solution_owner", "name", "need_summa
 QUOTE_FIELDS = ("currency", "payment_terms", "valid_until", "notes")
 LINE_FIELDS = ("description", "category", "quantity", "unit_price", "discount_percent", "unit_cost")
 ESTIMATE_FIELDS = ("category", "amount", "note")
-
-
-def _assign(instance, data, allowed):
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
-    for k, v in data.items():
-        setattr(instance, k, v)
 
 
 def _check_people(*, user, data, current_owner=None):
@@ -70,7 +63,7 @@ def opportunity_create(*, user, data: dict) -> Opportunity:
     data.setdefault("owner", user)
     _check_people(user=user, data=data)
     opp = Opportunity(created_by=user, updated_by=user)
-    _assign(opp, data, OPPORTUNITY_FIELDS)
+    assign_fields(opp, data, OPPORTUNITY_FIELDS)
     opp.full_clean()
     opp.save()
     record_transition(opp, "open", "", OpportunityState.VALIDATING, user)
@@ -92,7 +85,7 @@ def opportunity_update(*, opportunity: Opportunity, user, data: dict) -> Opportu
         if fixed:
             raise ValidationError({f: [_("Fixed once ATI is approved.")] for f in fixed})
     _check_people(user=user, data=data, current_owner=opp.owner)
-    _assign(opp, data, OPPORTUNITY_FIELDS)
+    assign_fields(opp, data, OPPORTUNITY_FIELDS)
     opp.updated_by = user
     opp.full_clean()
     opp.save()
@@ -175,7 +168,7 @@ def quote_create(*, opportunity: Opportunity, user, data: dict) -> Quote:
     for older in opp.quotes.filter(state__in=[QuoteState.DRAFT, QuoteState.SUBMITTED]):
         apply_transition(lock(older), "supersede", user, reason=_("Replaced by version %(v)s") % {"v": version})
     quote = Quote(opportunity=opp, version=version, created_by=user, updated_by=user)
-    _assign(quote, data, QUOTE_FIELDS)
+    assign_fields(quote, data, QUOTE_FIELDS)
     quote.full_clean(exclude=["version"])
     quote.save()
     _write_lines(quote, lines, estimate_lines)
@@ -198,7 +191,7 @@ def quote_update(*, quote: Quote, user, data: dict) -> Quote:
     if "currency" in data and data["currency"] != quote.opportunity.currency:
         raise ValidationError({"currency": [_("The quote must be in the opportunity's currency (%(cur)s).")
                                             % {"cur": quote.opportunity.currency}]})
-    _assign(quote, data, QUOTE_FIELDS)
+    assign_fields(quote, data, QUOTE_FIELDS)
     quote.updated_by = user
     quote.full_clean(exclude=["version"])
     if lines is not None or estimate_lines is not None:

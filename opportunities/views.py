@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ltc_portal.controls import registry
 from ltc_portal.controls.services import gates_for
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
+from ltc_portal.core.pages import form_errors_from, refusal_text
 
 from . import selectors, services
 from .forms import (
@@ -33,22 +34,6 @@ from .models import OPEN_OPPORTUNITY_STATES, OpportunityState, QuoteState
 PAGE_SIZE = 25
 CHART_COLOURS = ("#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#d63384", "#20c997")
 LINES_PREFIX, ESTIMATE_PREFIX = "lines", "estimate"
-
-
-def _form_errors_from(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _refusal_text(exc) -> str:
-    if isinstance(exc, TransitionRefused):
-        return " ".join([exc.detail, *map(str, exc.reasons)])
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc) or _("You are not allowed to do this.")
 
 
 def _require_view_perm(user):
@@ -172,7 +157,7 @@ def opportunity_create(request):
         try:
             opportunity = services.opportunity_create(user=request.user, data=data)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, _("Opportunity created."))
             return redirect("opportunities:opportunity-detail", pk=opportunity.pk)
@@ -197,9 +182,9 @@ def opportunity_edit(request, pk):
         try:
             services.opportunity_update(opportunity=opportunity, user=request.user, data=data)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         except PermissionDenied as exc:
-            form.add_error(None, _refusal_text(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, _("Opportunity saved."))
             return redirect("opportunities:opportunity-detail", pk=pk)
@@ -213,11 +198,11 @@ def _run_transition(request, func, obj, name, noun_done):
     try:
         obj = func(obj, name, user=request.user, reason=reason)
     except TransitionRefused as exc:
-        messages.error(request, _refusal_text(exc))
+        messages.error(request, refusal_text(exc))
     except UnknownTransition:
         messages.error(request, _("No such step."))
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _refusal_text(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, noun_done % {"state": obj.get_state_display()})
 
@@ -291,9 +276,9 @@ def quote_create(request, pk):
             quote = services.quote_create(opportunity=opportunity, user=request.user,
                                           data=_quote_data(form, lines, estimates))
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         except (TransitionRefused, PermissionDenied) as exc:
-            form.add_error(None, _refusal_text(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             _saved_message(request, quote)
             return redirect("opportunities:quote-detail", pk=quote.pk)
@@ -319,12 +304,12 @@ def quote_edit(request, pk):
         try:
             quote = services.quote_update(quote=quote, user=request.user, data=_quote_data(form, lines, estimates))
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         except TransitionRefused as exc:
-            messages.error(request, _refusal_text(exc))
+            messages.error(request, refusal_text(exc))
             return redirect("opportunities:quote-detail", pk=pk)
         except PermissionDenied as exc:
-            form.add_error(None, _refusal_text(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             _saved_message(request, quote)
             return redirect("opportunities:quote-detail", pk=pk)

@@ -1,0 +1,37 @@
+"""Helpers every app's browser pages share: paging, and turning a service's refusal into words on
+the page (form errors or a message)."""
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.utils.translation import gettext as _
+
+from .fsm import TransitionRefused, UnknownTransition
+
+PAGE_SIZE = 25
+
+
+def page_of(request, qs, size: int = PAGE_SIZE):
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def form_errors_from(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on its own fields where they match, the rest as
+    errors of the whole form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def refusal_text(exc) -> str:
+    """A refused action in words for a page message: the reason and every unmet condition."""
+    if isinstance(exc, TransitionRefused):
+        return " ".join([exc.detail, *map(str, exc.reasons)])
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return " ".join(str(m) for msgs in exc.message_dict.values() for m in msgs)
+        return " ".join(exc.messages)
+    if isinstance(exc, UnknownTransition):
+        return _("No such step.")
+    return str(exc) or _("You are not allowed to do this.")
