@@ -58,6 +58,12 @@ class DelegationSerializer(ProjectRecordSerializer):
         return obj.active_on()
 
 
+class NarrowSerializer(serializers.Serializer):
+    limit_amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False,
+                                            default=None)
+    valid_to = serializers.DateField(required=False, default=None)
+
+
 class MilestoneSerializer(ProjectRecordSerializer):
     class Meta:
         model = Milestone

@@ -15,6 +15,7 @@ from .serializers import (
     ChangeRequestSerializer,
     DelegationSerializer,
     MilestoneSerializer,
+    NarrowSerializer,
     ProjectSerializer,
     TeamMemberSerializer,
 )
@@ -94,6 +95,15 @@ class DelegationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if not selectors.project_visible(self.request.user).filter(pk=project.pk).exists():
             raise ValidationError({"project": ["Invalid pk - object does not exist."]})
         serializer.instance = services.delegation_grant(project=project, user=self.request.user, data=data)
+
+    @extend_schema(request=NarrowSerializer, responses=DelegationSerializer)
+    @action(detail=True, methods=["post"])
+    def narrow(self, request, pk=None):
+        """Lower the limit or end the window earlier: the grant is revoked and a new one replaces it."""
+        body = NarrowSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        new = services.delegation_narrow(delegation=self.get_object(), user=request.user, **body.validated_data)
+        return Response(self.get_serializer(new).data, status=201)
 
     @extend_schema(request=None, responses=DelegationSerializer)
     @action(detail=True, methods=["post"])

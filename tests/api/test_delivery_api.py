@@ -48,6 +48,11 @@ def test_team_and_delegations(api, cast, project, make_user):
     assert r.status_code == 201 and r.json()["active"] is True
     d = r.json()["id"]
     assert client.patch(f"/api/v1/delegations/{d}/", {"limit_amount": "9"}, format="json").status_code == 405
+    r = client.post(f"/api/v1/delegations/{d}/narrow/", {"limit_amount": "5"}, format="json")
+    assert r.status_code == 400 and "limit_amount" in r.json()  # narrowing cannot raise the limit
+    r = client.post(f"/api/v1/delegations/{d}/narrow/", {"valid_to": str(TODAY)}, format="json")
+    assert r.status_code == 201 and r.json()["replaces"] == d
+    d = r.json()["id"]
     r = client.post(f"/api/v1/delegations/{d}/revoke/")
     assert r.status_code == 200 and r.json()["revoked_at"] and r.json()["active"] is False
     assert client.post(f"/api/v1/delegations/{d}/revoke/").status_code == 409
