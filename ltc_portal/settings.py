@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,11 +18,14 @@ DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - refuse
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is the built-in development key. Set SECRET_KEY in the environment "
-        "(or DEBUG=true for local development only)."
-    )
+# With DEBUG off the portal refuses to serve on the built-in key: the WSGI/ASGI application (gunicorn,
+# runserver) and the Celery worker stop with this message; other commands warn
+# (ltc_portal/core/checks.py), so that migrations can be checked or made without a key.
+INSECURE_SECRET_KEY = not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY
+INSECURE_SECRET_KEY_MESSAGE = (
+    "SECRET_KEY is the built-in development key. Set SECRET_KEY in the environment "
+    "(or DEBUG=true for local development only)."
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

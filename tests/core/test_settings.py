@@ -18,10 +18,25 @@ def run_manage(*args, **env):
                           timeout=120)
 
 
-def test_refuses_to_start_on_default_secret_key_without_debug():
+def test_refuses_to_serve_on_default_secret_key_without_debug():
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    for code in ("import ltc_portal.wsgi", "import ltc_portal.asgi"):
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode != 0
+        assert "SECRET_KEY is the built-in development key" in result.stderr
+    result = run_manage("runserver", "127.0.0.1:0", "--noreload", ALLOWED_HOSTS="localhost")
+    assert result.returncode != 0 and "SECRET_KEY is the built-in development key" in result.stderr
     result = run_manage("check")
-    assert result.returncode != 0
-    assert "SECRET_KEY is the built-in development key" in result.stderr
+    assert "ltc.W001" in result.stderr + result.stdout
+
+
+def test_a_real_key_serves_without_warning():
+    code = "import ltc_portal.wsgi; print('served')"
+    env = {**{k: v for k, v in os.environ.items() if k != "DEBUG"}, "SECRET_KEY": "k" * 50}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and "served" in result.stdout, result.stderr
 
 
 def test_debug_mode_starts_on_the_default_key():
