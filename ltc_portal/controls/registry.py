@@ -25,6 +25,7 @@ class SubjectType:
     can_request: Callable  # (subject, user) -> bool
     requester: str  # who may request, in words
     visible: Callable  # (user) -> QuerySet of the subjects the user may see
+    prefetch: Callable | None = None  # () -> QuerySet used to load subjects in lists (their relations)
 
 
 _SUBJECTS: dict[str, SubjectType] = {}
@@ -34,8 +35,9 @@ _SUBJECT_ROLES: dict[str, tuple[str, Callable]] = {}
 _REQUEST_CONTEXT: list[Callable] = []
 
 
-def register_subject(code: str, model: type, *, can_request: Callable, requester: str, visible: Callable) -> None:
-    _SUBJECTS[code] = SubjectType(code, model, can_request, requester, visible)
+def register_subject(code: str, model: type, *, can_request: Callable, requester: str, visible: Callable,
+                     prefetch: Callable | None = None) -> None:
+    _SUBJECTS[code] = SubjectType(code, model, can_request, requester, visible, prefetch)
 
 
 def register_check(key: str, check: Check) -> None:

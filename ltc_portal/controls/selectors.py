@@ -1,10 +1,18 @@
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Q, QuerySet
 
 from ltc_portal.core.roles import user_roles
 
 from . import registry
 from .models import GateReview, ReviewState
+
+
+def subjects_prefetch() -> GenericPrefetch:
+    """Load the reviews' subjects with what each subject type needs in lists (e.g. a change request's
+    project and its delegations, which decide who holds the change authority)."""
+    return GenericPrefetch("subject", [(st.prefetch or st.model._default_manager.all)()
+                                       for st in registry.subject_types().values()])
 
 
 def reviews_waiting_for(user) -> list[GateReview]:
@@ -15,7 +23,7 @@ def reviews_waiting_for(user) -> list[GateReview]:
     qs = (GateReview.objects.filter(state=ReviewState.PENDING).exclude(requested_by=user)
           .exclude(decisions__decided_by=user)
           .select_related("gate", "requested_by", "content_type")
-          .prefetch_related("decisions__decided_by", "subject")
+          .prefetch_related("decisions__decided_by", subjects_prefetch())
           .order_by("created_at", "id"))
     waiting = []
     for review in qs:

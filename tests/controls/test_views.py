@@ -1,9 +1,13 @@
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from delivery import services as delivery
 from ltc_portal.controls import services as gates
-from tests.opportunities.factories import Cast, OpportunityFactory
+from tests.delivery.test_execution import pass_dr1, staff_and_plan
+from tests.opportunities.factories import Cast, OpportunityFactory, project_in_plan_with_contract
 
 
 @pytest.fixture
@@ -78,3 +82,30 @@ def test_my_decisions_query_count_is_constant(client, cast, make_user):
     few = count()
     grow(6, 10)
     assert count() == few
+
+
+def test_my_decisions_query_count_is_constant_with_change_reviews(client, make_user):
+    cast = Cast(make_user, prefix="dr2q")
+    project = pass_dr1(project_in_plan_with_contract(cast), cast)
+    eng = make_user("dr2q-eng", roles=["delivery"])
+    staff_and_plan(project, cast, eng)
+    delivery.project_update(project=project, user=cast.pmo, data={"pm_change_limit": Decimal("100000")})
+
+    def grow(n, start):
+        for i in range(n):
+            change = delivery.change_request_create(project=project, user=eng, data={
+                "title": f"Change {start + i}", "reason": "r", "scope_impact": "s", "cost_impact": Decimal("10")})
+            gates.gate_request(code="DR2", subject=change, user=eng)
+
+    def count():
+        client.force_login(cast.pm)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/gates/my-decisions/")
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response.content.decode().count("<tr>")
+
+    grow(2, 0)
+    few, rows_few = count()
+    grow(5, 10)
+    many, rows_many = count()
+    assert rows_many == rows_few + 5 and many == few
