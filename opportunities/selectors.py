@@ -1,10 +1,10 @@
 """Reads of opportunities and quotes: lists, the pipeline board and the weighted forecast."""
 
-from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 
+from ltc_portal.core.money import quantize
 from ltc_portal.core.roles import Role, user_roles
 
 from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, Quote
@@ -36,19 +36,30 @@ def quote_list(user) -> QuerySet:
     return quote_visible(user).select_related("opportunity").prefetch_related("lines", "estimate_lines")
 
 
-def pipeline_by_stage(user) -> list[dict]:
-    """Open opportunities by stage: count, total and weighted value per currency, and the rows."""
+PIPELINE_CARDS = 25
+
+
+def pipeline_by_stage(user, cards: int = PIPELINE_CARDS) -> list[dict]:
+    """Open opportunities by stage: count, total and weighted value per currency (aggregated in the
+    database), and the first ``cards`` opportunities by expected close date. One aggregate query and
+    one query per stage, whatever the number of opportunities."""
+    visible = opportunity_visible(user).filter(state__in=OPEN_OPPORTUNITY_STATES)
     stages = {s: {"state": s, "label": str(OpportunityState(s).label), "count": 0, "opportunities": [],
-                  "totals": defaultdict(Decimal), "weighted": defaultdict(Decimal)} for s in OPEN_OPPORTUNITY_STATES}
-    for opp in opportunity_list(user).filter(state__in=OPEN_OPPORTUNITY_STATES).order_by("expected_close_date", "pk"):
-        stage = stages[opp.state]
-        stage["count"] += 1
-        stage["opportunities"].append(opp)
-        stage["totals"][opp.currency] += opp.expected_value
-        stage["weighted"][opp.currency] += opp.weighted_value
-    for stage in stages.values():
-        stage["totals"] = dict(stage["totals"])
-        stage["weighted"] = dict(stage["weighted"])
+                  "totals": {}, "weighted": {}} for s in OPEN_OPPORTUNITY_STATES}
+    sums = (visible.order_by().values("state", "currency")
+            .annotate(n=Count("id"), total=Sum("expected_value"),
+                      weighted=Sum(F("expected_value") * F("probability") / Value(Decimal(100)),
+                                   output_field=DecimalField(max_digits=20, decimal_places=2))))
+    for row in sums:
+        stage = stages[row["state"]]
+        stage["count"] += row["n"]
+        stage["totals"][row["currency"]] = quantize(row["total"])
+        stage["weighted"][row["currency"]] = quantize(row["weighted"])
+    for state, stage in stages.items():
+        if stage["count"]:
+            stage["opportunities"] = list(opportunity_list(user).filter(state=state)
+                                          .order_by("expected_close_date", "pk")[:cards])
+        stage["more"] = max(0, stage["count"] - len(stage["opportunities"]))
     return list(stages.values())
 
 

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from ltc_portal.controls.models import GateReview
 from opportunities import services
 from opportunities.models import Opportunity, Quote
+from opportunities.selectors import PIPELINE_CARDS
 from tests.leads.factories import CustomerFactory
 from tests.opportunities.factories import Cast, OpportunityFactory, pass_ati, quote_data
 
@@ -385,3 +386,13 @@ def test_reader_roles_see_but_cannot_edit(web, cast, finance):
     assert _messages(r)
     quote.refresh_from_db()
     assert quote.state == "draft"
+
+
+def test_pipeline_shows_the_first_cards_and_counts_the_rest(web, make_user):
+    owner = make_user("pipeline-owner", roles=["sales"])
+    for _ in range(PIPELINE_CARDS + 2):
+        OpportunityFactory(owner=owner, expected_value=Decimal("1000.00"), probability=50)
+    page = web.as_user(owner).get("/opportunities/").content.decode()
+    assert page.count('class="card card-body p-2 border opportunity-card"') == PIPELINE_CARDS
+    assert "and 2 more" in page and f"{PIPELINE_CARDS + 2} opportunities" in page
+    assert "27,000 CNY" in page and "13,500 CNY" in page
