@@ -94,6 +94,8 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
         pmo.open(path)
         pmo.approve("DR4", "pmo")
         expect(pmo.page.locator("#project-state")).to_have_text(re.compile("Closed"))
+        expect(pmo.page.locator("#final-acceptance")).to_contain_text("FA-2026-01")
+        expect(pmo.page.locator("#lessons-learned")).to_contain_text("track access")
         pmo.page.screenshot(path="/tmp/e2e-delivery-journey.png", full_page=True)
     finally:
         for person in (pm, finance, pmo):
