@@ -4,32 +4,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ltc_portal.core.forms import BootstrapForm, TransitionForm, date_input  # noqa: F401  (TransitionForm: used by the views)
+
 from .models import PaymentMilestone, Trigger
-
-
-def date_input():
-    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
-def bootstrap(form, small=False):
-    """Give every widget of the form its Bootstrap class."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select" + (" form-select-sm" if small else "")
-        else:
-            css = "form-control" + (" form-control-sm" if small else "")
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-
-class BootstrapForm(forms.Form):
-    small = False
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        bootstrap(self, small=self.small)
 
 
 class ContractForm(BootstrapForm):
@@ -91,8 +68,3 @@ class HandoverForm(BootstrapForm):
     risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 3}), max_length=8000)
     open_questions = forms.CharField(label=_("Open questions"), widget=forms.Textarea(attrs={"rows": 2}),
                                      max_length=8000)
-
-
-class TransitionForm(BootstrapForm):
-    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=4000)

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from contracts.forms import BootstrapForm, bootstrap, date_input
+from ltc_portal.core.forms import BootstrapForm, bootstrap, date_input
 from ltc_portal.core.money import ISO_4217
 from ltc_portal.core.roles import Role
 

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from contracts.forms import TransitionForm
 from contracts.models import ContractState
 from finance import services as finance_services
 from ltc_portal.controls.models import GateReview
 from ltc_portal.controls.services import gates_for, latest_review
+from ltc_portal.core.forms import TransitionForm
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.pages import form_errors_from, refusal_text
 from opportunities.models import OpportunityState

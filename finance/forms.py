@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from contracts.forms import BootstrapForm
+from ltc_portal.core.forms import BootstrapForm
 from opportunities.models import CostCategory
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from ltc_portal.core.forms import TransitionForm  # noqa: F401  (used by the views)
 from ltc_portal.core.money import ISO_4217
 from ltc_portal.core.roles import Role, has_role
 
@@ -51,8 +52,3 @@ class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["name", "tax_id", "industry"]
-
-
-class TransitionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=4000)

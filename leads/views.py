@@ -16,7 +16,7 @@ from . import selectors, services
 from .api.filters import CustomerFilter, LeadFilter
 from .export import leads_workbook
 from .forms import CustomerForm, LeadForm, LeadImportForm, TransitionForm
-from .models import LeadState
+from .models import OPEN_LEAD_STATES, LeadState
 from .scoring import PART_LABELS, score_breakdown
 
 
@@ -38,7 +38,7 @@ def dashboard_context(request) -> dict:
                                    "backgroundColor": "#0d6efd"}]},
             "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": {"beginAtZero": True}}},
         },
-        "top_leads": selectors.lead_list(request.user).filter(state__in=["new", "contacted", "nurturing", "qualified"])
+        "top_leads": selectors.lead_list(request.user).filter(state__in=OPEN_LEAD_STATES)
         .order_by("-score")[:5],
     }
 

@@ -9,26 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.models import Customer
 from leads.selectors import customer_visible
+from ltc_portal.core.forms import TransitionForm, bootstrap  # noqa: F401  (TransitionForm: used by the views)
 from ltc_portal.core.money import ISO_4217
 from ltc_portal.core.roles import Role, has_role
 
 from .models import CostCategory, LineCategory, Opportunity, OpportunityState
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
-
-
-def _style(form, small=False):
-    """Bootstrap classes on every widget (the templates render ``field.as_widget``)."""
-    size = " form-control-sm" if small else ""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select" + (" form-select-sm" if small else "")
-        else:
-            css = "form-control" + size
-        widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
 
 
 def _people(*roles):
@@ -73,7 +60,7 @@ class OpportunityForm(forms.ModelForm):
             self.fields[name].validators.append(MinValueValidator(Decimal("0")))
             self.fields[name].widget.attrs["min"] = "0"
         self.fields["probability"].widget.attrs.update({"min": "0", "max": "100"})
-        _style(self)
+        bootstrap(self)
 
 
 class QuoteForm(forms.Form):
@@ -85,7 +72,7 @@ class QuoteForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self)
+        bootstrap(self)
 
 
 class QuoteLineForm(forms.Form):
@@ -99,7 +86,7 @@ class QuoteLineForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self, small=True)
+        bootstrap(self, small=True)
         for name in ("quantity", "unit_price", "discount_percent", "unit_cost"):
             self.fields[name].widget.attrs["data-field"] = name
 
@@ -117,7 +104,7 @@ class EstimateLineForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _style(self, small=True)
+        bootstrap(self, small=True)
         self.fields["amount"].widget.attrs["data-field"] = "amount"
 
 
@@ -138,8 +125,3 @@ def formset_rows(formset) -> list[dict]:
     deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
     return [{k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
             for form in formset.forms if form.cleaned_data and id(form) not in deleted]
-
-
-class TransitionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=4000)

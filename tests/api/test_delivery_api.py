@@ -135,3 +135,14 @@ def test_list_endpoint_query_count_is_constant(api, make_user, url):
     few = count()
     grow(6, 10)
     assert count() == few
+
+
+def test_transitions_list_tells_who_may_accept_a_milestone(api, cast, project, make_user):
+    milestone = staff_and_plan(project, cast, make_user("eng", roles=["delivery"]))
+    steps = {t["name"]: t for t in api.as_user(cast.finance).get(f"/api/v1/milestones/{milestone.pk}/transitions/").json()}
+    assert steps["accept"]["allowed"] is False and steps["waive"]["allowed"] is False
+    r = api.as_user(cast.finance).post(f"/api/v1/milestones/{milestone.pk}/transitions/accept/",
+                                       {"date": str(TODAY), "signed_by": "x", "document_ref": "y"}, format="json")
+    assert r.status_code == 403
+    steps = {t["name"]: t for t in api.as_user(cast.pm).get(f"/api/v1/milestones/{milestone.pk}/transitions/").json()}
+    assert steps["accept"]["allowed"] is True and steps["waive"]["allowed"] is False

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from ltc_portal.controls import services as gates
-from ltc_portal.controls.models import GateDecision, GateReview
+from ltc_portal.controls.models import GateDecision, GateDefinition, GateReview
 from ltc_portal.core.fsm import TransitionRefused
 from ltc_portal.core.models import TransitionLog
 from opportunities import services
@@ -207,3 +207,18 @@ def test_an_approved_gate_keeps_the_checklist_it_passed(cast, opp):
         assert statuses[code].status == "approved"
         assert statuses[code].checklist and all(item.passed for item in statuses[code].checklist)
     assert not all(item.passed for item in statuses["DTRC"].checklist)  # not approved: evaluated now
+
+
+def test_gate_definitions_refuse_unknown_roles_and_checks(db):
+    gate = GateDefinition.objects.get(code="ATI")
+    gate.required_roles = ["wizard"]
+    with pytest.raises(ValidationError) as err:
+        gate.full_clean()
+    assert "required_roles" in err.value.message_dict
+    gate.required_roles = ["sales_director"]
+    gate.checklist = ["opportunity.moon_phase"]
+    with pytest.raises(ValidationError) as err:
+        gate.full_clean()
+    assert "checklist" in err.value.message_dict
+    gate.checklist = ["opportunity.need_recorded"]
+    gate.full_clean()
