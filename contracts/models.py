@@ -1,8 +1,9 @@
 """Contracts and their payment milestones (DOMAIN.md §3).
 
 Lifecycle: ``draft`` → ``signed`` (only once ATC is approved; signing wins the opportunity) →
-``handed_over`` (合同交底 recorded) → ``fulfilled`` → ``closed``; ``terminated`` (reason) from
-``signed`` and ``handed_over``. Fulfilment and closing come with delivery and finance.
+``handed_over`` (合同交底 recorded); ``terminated`` (reason) from ``signed`` and ``handed_over``.
+``fulfilled`` and ``closed`` (DOMAIN.md) are added with their steps when invoices exist (finance):
+until then no state exists that nothing can reach.
 """
 
 from django.conf import settings
@@ -22,8 +23,6 @@ class ContractState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SIGNED = "signed", _("Signed")
     HANDED_OVER = "handed_over", _("Handed over")
-    FULFILLED = "fulfilled", _("Fulfilled")
-    CLOSED = "closed", _("Closed")
     TERMINATED = "terminated", _("Terminated")
 
 

@@ -2,14 +2,15 @@
 
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import TransitionRefused, apply_transition, lock, record_transition, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
 from ltc_portal.core.money import quantize
-from opportunities.gates import accepted_quote
 from opportunities.models import Opportunity, OpportunityState
+from opportunities.selectors import accepted_quote
 from opportunities.services import opportunity_win
 
 from .models import Contract, ContractAmendment, ContractState, PaymentMilestone, Trigger
@@ -57,7 +58,7 @@ def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]
 
 
 @transaction.atomic
-def contract_create(*, opportunity: Opportunity, user, data: dict) -> Contract:
+def contract_create(*, opportunity: Opportunity, user: User, data: dict) -> Contract:
     """Draft the contract of an opportunity in ``contracting``: value and currency from its final
     (accepted) quote; payment milestones adding up exactly to the value."""
     opp = lock(opportunity)
@@ -85,12 +86,12 @@ def contract_create(*, opportunity: Opportunity, user, data: dict) -> Contract:
         pm.contract = contract
         pm.created_by = pm.updated_by = user
     PaymentMilestone.objects.bulk_create(milestones)
-    record_transition(contract, "open", "", ContractState.DRAFT, user)
+    log_created(contract, user=user)
     return contract
 
 
 @transaction.atomic
-def contract_update(*, contract: Contract, user, data: dict) -> Contract:
+def contract_update(*, contract: Contract, user: User, data: dict) -> Contract:
     """Change a draft: number, signing date, and (all of) its payment milestones."""
     contract = lock(contract)
     if not user.has_perm("contracts.change_contract", contract):
@@ -116,7 +117,7 @@ def contract_update(*, contract: Contract, user, data: dict) -> Contract:
     return contract
 
 
-def contract_transition(contract: Contract, name: str, *, user, reason: str = "", **data) -> Contract:
+def contract_transition(*, contract: Contract, name: str, user: User, reason: str = "", **data) -> Contract:
     if name == "sign":
         return contract_sign(contract=contract, user=user, reason=reason)
     if name == "hand_over":
@@ -125,18 +126,18 @@ def contract_transition(contract: Contract, name: str, *, user, reason: str = ""
 
 
 @transaction.atomic
-def contract_sign(*, contract: Contract, user, reason: str = "") -> Contract:
+def contract_sign(*, contract: Contract, user: User, reason: str = "") -> Contract:
     """Sign (ATC approved, milestones adding up, signing date recorded): the opportunity is won and
     the payments triggered on signing become due."""
     contract = run_transition(contract, "sign", user=user, reason=reason)
     opportunity_win(opportunity=contract.opportunity, user=user, contract_number=contract.number)
     for pm in contract.payment_milestones.filter(trigger=Trigger.ON_SIGNING):
-        apply_transition(lock(pm), "become_due", user, reason=_("Contract signed"))
+        run_effect(pm, "become_due", user=user, reason=_("Contract signed"))
     return contract
 
 
 @transaction.atomic
-def contract_hand_over(*, contract: Contract, user, date=None, attendees="", key_terms="", risks="",
+def contract_hand_over(*, contract: Contract, user: User, date=None, attendees="", key_terms="", risks="",
                        open_questions="", reason: str = "") -> Contract:
     """Record the contract handover (合同交底): date, attendees, key terms, risks and open questions,
     all required."""
@@ -149,17 +150,17 @@ def contract_hand_over(*, contract: Contract, user, date=None, attendees="", key
 
 
 @transaction.atomic
-def payments_due_on_acceptance(*, milestone, user) -> list[PaymentMilestone]:
+def payments_due_on_acceptance(*, milestone, user: User) -> list[PaymentMilestone]:
     """A delivery milestone was accepted: the payment milestones it triggers become due (invoiceable)."""
     due = []
     for pm in PaymentMilestone.objects.filter(trigger=Trigger.ON_ACCEPTANCE, milestone=milestone.pk, state="planned"):
-        due.append(apply_transition(lock(pm), "become_due", user,
-                                    reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}))
+        due.append(run_effect(pm, "become_due", user=user,
+                              reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}))
     return due
 
 
 @transaction.atomic
-def contract_amend(*, contract: Contract, value_change, reason: str, user, change_request_id=None) -> ContractAmendment:
+def contract_amend(*, contract: Contract, value_change, reason: str, user: User | None, change_request_id=None) -> ContractAmendment:
     """Record a change of the contract's value (from an approved change request); never edited."""
     contract = lock(contract)
     if contract.state not in (ContractState.SIGNED, ContractState.HANDED_OVER):

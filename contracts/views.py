@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.money import quantize
 from ltc_portal.core.pages import form_errors_from, page_of, refusal_text
-from opportunities.gates import accepted_quote
 from opportunities.models import OpportunityState
-from opportunities.selectors import opportunity_list
+from opportunities.selectors import accepted_quote, opportunity_list
 
 from . import selectors, services
 from .forms import ContractForm, HandoverForm, MilestoneFormSet, TransitionForm, milestone_initial
@@ -166,7 +165,7 @@ def contract_transition(request, pk, name):
     reason_form = TransitionForm(request.POST)
     reason = reason_form.cleaned_data["reason"] if reason_form.is_valid() else ""
     try:
-        contract = services.contract_transition(contract, name, user=request.user, reason=reason, **data)
+        contract = services.contract_transition(contract=contract, name=name, user=request.user, reason=reason, **data)
     except ValidationError as exc:
         if handover_form is not None:
             form_errors_from(handover_form, exc)

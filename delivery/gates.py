@@ -2,15 +2,21 @@
 delivery adds to the sales gates (ATB needs DRA and DTRB; ATC needs DRB and DTRC), and the project
 as a gate subject (requested by its PM)."""
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import ContractState
 from ltc_portal.controls import registry
-from ltc_portal.controls.services import is_approved
+from ltc_portal.controls.selectors import is_approved
 from ltc_portal.core.fsm import check
-from opportunities.gates import latest_quote
+from opportunities.selectors import latest_quote
 
+from .authority import has_authority
 from .models import (
+    DR2,
+    DRA,
+    DRB,
+    DTRB,
+    DTRC,
     OPEN_ISSUE_STATES,
     ChangeRequest,
     Defect,
@@ -21,6 +27,12 @@ from .models import (
     Severity,
 )
 from .selectors import project_records, project_visible
+
+
+def _projects_in(state):
+    return lambda: Project.objects.filter(state=state)
+
+
 
 
 @check(_("The project must be in analyze (pre-sales, before ATB)."))
@@ -89,13 +101,13 @@ def _reviews_approved(opp, codes) -> list[str]:
 @check(_("DRA and DTRB must be approved on the delivery project."))
 def dra_dtrb_approved(opp):
     """DRA and DTRB approved."""
-    return _reviews_approved(opp, ("DTRB", "DRA"))
+    return _reviews_approved(opp, (DTRB, DRA))
 
 
 @check(_("DRB and DTRC must be approved on the delivery project."))
 def drb_dtrc_approved(opp):
     """DRB and DTRC approved."""
-    return _reviews_approved(opp, ("DTRC", "DRB"))
+    return _reviews_approved(opp, (DTRC, DRB))
 
 
 # DR1, DR3, DR4 on the project ----------------------------------------------------------------------
@@ -103,7 +115,7 @@ def drb_dtrc_approved(opp):
 @check(_("The contract must be signed and handed over (合同交底)."))
 def contract_handed_over(project):
     """Contract signed and handed over."""
-    return project.contract is not None and project.contract.state in ("handed_over", "fulfilled", "closed")
+    return project.contract is not None and project.contract.state == ContractState.HANDED_OVER
 
 
 @check(lambda p: _("Accept or waive every milestone first: %(names)s.")
@@ -149,25 +161,14 @@ def impacts_stated(change):
 
 def has_change_authority(change, user) -> bool:
     """The project's PM within the PM's limit, or a team member holding an active approve_change
-    delegation that covers the cost impact."""
-    amount = abs(change.cost_impact)
-    project = change.project
-    if project.pm_id == user.pk and amount <= project.pm_change_limit:
-        return True
-    return delegation_covers(project, user, DelegationScope.APPROVE_CHANGE, amount)
-
-
-def delegation_covers(project, user, scope, amount, day=None) -> bool:
-    """In Python over ``project.delegations.all()`` so that a prefetched list (the decisions page)
-    costs no query per review."""
-    day = day or timezone.localdate()
-    return any(d.grantee_id == user.pk and d.scope == scope and d.limit_amount >= amount and d.active_on(day)
-               for d in project.delegations.all())
+    delegation that covers the cost impact (delivery.authority)."""
+    return has_authority(project=change.project, user=user, scope=DelegationScope.APPROVE_CHANGE,
+                         amount=change.cost_impact)
 
 
 def dr2_routing(definition, change, roles):
     """DR2: the PM's change authority within the PM's limit, finance above it."""
-    if definition.code != "DR2":
+    if definition.code != DR2:
         return roles
     return ["change_authority"] if abs(change.cost_impact) <= change.project.pm_change_limit else ["finance"]
 
@@ -182,6 +183,11 @@ def can_request_change(change, user) -> bool:
 
 
 def register():
+    # the pre-sales reviews run no step: the projects in the phase they review wait at them
+    for code, state in ((DTRB, ProjectState.ANALYZE), (DRA, ProjectState.ANALYZE), (DTRC, ProjectState.PLAN),
+                        (DRB, ProjectState.PLAN)):
+        registry.uses_gate(code, waiting=_projects_in(state))
+    registry.uses_gate(DR2)
     registry.register_subject("project", Project, can_request=can_request, requester=_("the project's PM"),
                               visible=project_visible)
     registry.register_subject("change_request", ChangeRequest, can_request=can_request_change,

@@ -1,52 +1,44 @@
-"""How delivery reacts to the sales side and to its own decisions (connected in apps.py, run in the
-same transaction): ATI approved opens the pre-sales project; ATB approved moves it to plan; a lost or
+"""How delivery reacts to the sales side and to its own decisions (domain events, run in the same
+transaction): ATI approved opens the pre-sales project; ATB approved moves it to plan; a lost or
 abandoned opportunity cancels it; a signed contract is linked to it; an approved change that changes
 the contract value records the amendment."""
 
-from django.dispatch import receiver
 from django.utils.translation import gettext as _
-from django_fsm.signals import post_transition
 
 from contracts.models import Contract
 from contracts.services import contract_amend
+from ltc_portal.core.events import Event, on
 from opportunities.models import Opportunity
 
-from .models import ChangeRequest, Project, ProjectState
-from .services import project_move, project_open_for
+from .models import ChangeRequest
+from .services import project_cancel_for, project_link_contract, project_open_for, project_plan_for
 
 
-def _project(opportunity):
-    return Project.objects.filter(opportunity=opportunity).first()
+@on(Opportunity, "ati")
+def ati_approved(event: Event) -> None:
+    project_open_for(opportunity=event.subject, user=event.user)
 
 
-@receiver(post_transition, sender=Opportunity, dispatch_uid="delivery.opportunity_moved")
-def opportunity_moved(sender, instance, name, method_kwargs=None, **kwargs):
-    by = (method_kwargs or {}).get("by")
-    if name == "ati":
-        project_open_for(opportunity=instance, user=by)
-    elif name == "atb":
-        project = _project(instance)
-        if project is not None and project.state == ProjectState.ANALYZE:
-            project_move(project=project, name="plan", user=by, reason=_("ATB approved"))
-    elif name in ("lose", "abandon"):
-        project = _project(instance)
-        if project is not None and project.state in (ProjectState.ANALYZE, ProjectState.PLAN):
-            reason = (method_kwargs or {}).get("reason", "")
-            project_move(project=project, name="cancel", user=by,
-                         reason=_("Opportunity %(step)s: %(reason)s") % {"step": instance.get_state_display(),
-                                                                          "reason": reason})
+@on(Opportunity, "atb")
+def atb_approved(event: Event) -> None:
+    project_plan_for(opportunity=event.subject, user=event.user)
 
 
-@receiver(post_transition, sender=Contract, dispatch_uid="delivery.contract_signed")
-def contract_signed(sender, instance, name, **kwargs):
-    if name == "sign":
-        Project.objects.filter(opportunity_id=instance.opportunity_id, contract__isnull=True).update(contract=instance)
+@on(Opportunity, "lose", "abandon")
+def opportunity_closed(event: Event) -> None:
+    project_cancel_for(opportunity=event.subject, user=event.user, reason=event.reason)
 
 
-@receiver(post_transition, sender=ChangeRequest, dispatch_uid="delivery.change_amends_contract")
-def change_approved(sender, instance, name, method_kwargs=None, **kwargs):
+@on(Contract, "sign")
+def contract_signed(event: Event) -> None:
+    project_link_contract(contract=event.subject)
+
+
+@on(ChangeRequest, "approve")
+def change_approved(event: Event) -> None:
     """An approved change that changes the contract value records the contract amendment."""
-    if name == "approve" and instance.contract_value_impact and instance.project.contract_id:
-        contract_amend(contract=instance.project.contract, value_change=instance.contract_value_impact,
-                       reason=_("Change #%(id)s: %(title)s") % {"id": instance.pk, "title": instance.title},
-                       user=(method_kwargs or {}).get("by"), change_request_id=instance.pk)
+    change = event.subject
+    if change.contract_value_impact and change.project.contract_id:
+        contract_amend(contract=change.project.contract, value_change=change.contract_value_impact,
+                       reason=_("Change #%(id)s: %(title)s") % {"id": change.pk, "title": change.title},
+                       user=event.user, change_request_id=change.pk)

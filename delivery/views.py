@@ -3,32 +3,25 @@ record, budgets, the gate strip, history) with the PM's cockpit (team, delegatio
 budget vs estimate, risks, issues, changes, meetings, quality, next steps), its edit form and the
 pages of the delivery records. Thin: forms validate, services write."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from contracts.models import ContractState
-from finance import services as finance_services
-from ltc_portal.controls.models import GateReview
-from ltc_portal.controls.services import gates_for, latest_review
+from ltc_portal.controls.selectors import gates_for, latest_review
+from ltc_portal.core import panels
 from ltc_portal.core.forms import TransitionForm
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.pages import form_errors_from, refusal_text
 from opportunities.models import OpportunityState
 
 from . import selectors, services
-from . import services_registers as registers
 from .forms import (
     AcceptanceForm,
     ActionFormSet,
@@ -44,27 +37,24 @@ from .forms import (
     TeamMemberForm,
 )
 from .models import (
-    OPEN_ISSUE_STATES,
+    DR2,
     PHASES,
     ChangeRequest,
     ChangeState,
     Defect,
     Delegation,
-    DelegationScope,
     Meeting,
     MeetingAction,
     Milestone,
     Project,
     ProjectIssue,
-    ProjectState,
     QualityCheck,
     Risk,
-    RiskState,
     TeamMember,
 )
+from .rules import authority_grantable, change_raisable, project_open, project_writable
 
 PAGE_SIZE = 25
-FINISHED = (ProjectState.CLOSED, ProjectState.CANCELLED)
 
 
 def phase_strip(project) -> list[dict]:
@@ -84,35 +74,28 @@ def project_list(request):
     return render(request, "delivery/project_list.html", {"page": page})
 
 
-def _contract_of(project, user):
-    contract = project.contract
-    if contract is None:
-        contract = project.opportunity.contracts.exclude(state=ContractState.TERMINATED).first()
-    if contract is not None and not user.has_perm("contracts.view_contract", contract):
-        return None
-    return contract
-
-
 @login_required
 def project_detail(request, pk):
     user = request.user
     project = _project_for(user, pk, Project.objects.select_related(
         "opportunity__owner", "opportunity__customer", "pm", "contract__quote"))
     opportunity = project.opportunity
-    contract = _contract_of(project, user)
-    budgets = list(project.budgets.order_by("-version"))
-    can_change = user.has_perm("delivery.change_project", project) and project.state not in FINISHED
+    contract = selectors.project_contract(project, user)
+    cockpit = selectors.project_cockpit(project, user)
+    writable = cockpit["can_write"]
     return render(request, "delivery/project_detail.html", {
         "project": project, "opportunity": opportunity, "contract": contract,
-        "phases": phase_strip(project), "budgets": budgets,
-        "can_edit": can_change,
-        "can_add_budget": can_change and not any(b.state == "draft" for b in budgets),
+        "phases": phase_strip(project),
+        "can_edit": writable,
         "can_draft_contract": (contract is None and opportunity.state == OpportunityState.CONTRACTING
                                and user.has_perm("contracts.add_contract")
                                and user.has_perm("opportunities.change_opportunity", opportunity)),
         "gates": gates_for(project, user),
         "history": history(project),
-        **cockpit(project, user),
+        "side_panels": panels.panels_for("project.side", subject=project, user=user),
+        **cockpit,
+        "member_form": TeamMemberForm(project=project, prefix="member") if writable else None,
+        "delegation_form": DelegationForm(project=project, prefix="delegation") if cockpit["can_grant"] else None,
     })
 
 
@@ -120,10 +103,11 @@ def project_detail(request, pk):
 def project_edit(request, pk):
     user = request.user
     project = get_object_or_404(selectors.project_list(user), pk=pk)
-    if not user.has_perm("delivery.change_project", project):
-        raise PermissionDenied(_("Only the project's PM or the PMO change this project."))
-    if project.state in FINISHED:
-        messages.error(request, _("This project is %(state)s.") % {"state": project.get_state_display()})
+    refusal = project_writable.refusal(project, user)
+    if isinstance(refusal, PermissionDenied):
+        raise refusal
+    if refusal is not None:
+        messages.error(request, refusal_text(refusal))
         return redirect(project)
     title = project.name  # the form writes its input onto the instance while validating
     form = ProjectForm(request.POST or None, instance=project, can_assign_pm=user.has_perm("delivery.assign_pm", project))
@@ -134,18 +118,11 @@ def project_edit(request, pk):
         except ValidationError as exc:
             form_errors_from(form, exc)
         except (PermissionDenied, TransitionRefused) as exc:
-            form.add_error(None, getattr(exc, "detail", None) or str(exc) or _("You are not allowed to do this."))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, _("Project saved."))
             return redirect(project)
     return render(request, "delivery/project_form.html", {"form": form, "project": project, "title": title})
-
-
-# The PM cockpit ------------------------------------------------------------------------------------
-
-TOP_RISKS = 5
-LIST_LIMIT = 10
-RECENT = 3
 
 
 def _visible_projects(user):
@@ -158,83 +135,6 @@ def _project_for(user, pk, qs=None):
     return get_object_or_404(qs.filter(pk__in=_visible_projects(user).values("pk")), pk=pk)
 
 
-def _may_accept(project, user) -> bool:
-    try:
-        services.authority_check(project=project, user=user, scope=DelegationScope.ACCEPT_MILESTONE)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def _dr2_reviews(changes) -> dict:
-    """The latest DR2 review of each change, in one query (what controls.latest_review gives one by one)."""
-    if not changes:
-        return {}
-    latest = {}
-    for review in (GateReview.objects.filter(gate__code="DR2", content_type=ContentType.objects.get_for_model(ChangeRequest),
-                                             object_id__in=[c.pk for c in changes]).order_by("created_at", "id")):
-        latest[review.object_id] = review
-    return latest
-
-
-def _budget_vs_estimate(project, contract) -> dict:
-    budget = finance_services.budget_current(project)
-    quote = getattr(contract, "quote", None) if contract is not None else None
-    estimate = quote.cost if quote is not None else None
-    row = {"budget": budget, "estimate": estimate, "variance": None, "percent": None}
-    if budget is not None and estimate is not None:
-        row["variance"] = budget.total - estimate
-        if estimate:
-            row["percent"] = (row["variance"] * 100 / estimate).quantize(Decimal("0.1"))
-    return row
-
-
-def cockpit(project, user) -> dict:
-    """What the PM watches on the project page, in a constant number of queries."""
-    today = timezone.localdate()
-    writer = user.has_perm("delivery.change_project", project) and project.state not in FINISHED
-    grants = project.pm_id == user.pk or user.has_perm("delivery.assign_pm", project)
-    delegations = list(project.delegations.select_related("grantee", "revoked_by"))
-    for d in delegations:
-        d.is_active = d.active_on(today)
-    open_issues = (project.issues.filter(state__in=OPEN_ISSUE_STATES).select_related("owner")
-                   .order_by("due_date", "id"))
-    changes = list(project.change_requests.filter(state=ChangeState.DRAFT).select_related("created_by")
-                   .order_by("-created_at", "-id")[:LIST_LIMIT])
-    reviews = _dr2_reviews(changes)
-    for c in changes:
-        c.dr2 = reviews.get(c.pk)
-    return {
-        "today": today,
-        "can_write": writer,
-        "can_grant": grants and project.state not in FINISHED,
-        "can_accept": project.state not in FINISHED and _may_accept(project, user),
-        "can_waive": user.has_perm("delivery.waive_milestone") and project.state not in FINISHED,
-        "can_raise_change": project.state in (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER) and (
-            writer or any(m.user_id == user.pk for m in project.team.all())),
-        "team": list(project.team.select_related("user").order_by("role", "user__username")),
-        "delegations_active": [d for d in delegations if d.is_active],
-        "delegations_past": [d for d in delegations if not d.is_active],
-        "milestones": list(project.milestones.select_related("acceptance").order_by("planned_end", "id")),
-        "budget_row": _budget_vs_estimate(project, project.contract),
-        "top_risks": list(project.risks.exclude(state=RiskState.CLOSED).select_related("owner")
-                          .order_by("-exposure", "id")[:TOP_RISKS]),
-        "risk_count": project.risks.exclude(state=RiskState.CLOSED).count(),
-        "open_issues": list(open_issues[:LIST_LIMIT]),
-        "open_issue_count": open_issues.count(),
-        "overdue_issue_count": open_issues.filter(due_date__lt=today).count(),
-        "pending_changes": changes,
-        "meetings": list(project.meetings.prefetch_related(
-            Prefetch("actions", queryset=MeetingAction.objects.select_related("owner")))
-            .order_by("-date", "-id")[:RECENT]),
-        "quality_checks": list(project.quality_checks.select_related("inspector", "milestone")
-                               .prefetch_related("defects").order_by("-date", "-id")[:RECENT]),
-        "transitions": [t for t in describe_transitions(project, user) if t.name == "start_implementation"],
-        "member_form": TeamMemberForm(project=project, prefix="member") if writer else None,
-        "delegation_form": DelegationForm(project=project, prefix="delegation") if grants else None,
-    }
-
-
 @login_required
 @require_POST
 def project_transition(request, pk, name):
@@ -242,7 +142,7 @@ def project_transition(request, pk, name):
     reason_form = TransitionForm(request.POST)
     reason = reason_form.cleaned_data["reason"] if reason_form.is_valid() else ""
     try:
-        project = services.project_transition(project, name, user=request.user, reason=reason)
+        project = services.project_transition(project=project, name=name, user=request.user, reason=reason)
     except (ValidationError, TransitionRefused, UnknownTransition, PermissionDenied) as exc:
         messages.error(request, refusal_text(exc))
     else:
@@ -252,43 +152,34 @@ def project_transition(request, pk, name):
 
 # The records: one description per kind, one create view, one edit view --------------------------
 
-def _writer(user, project):
-    return user.has_perm("delivery.change_project", project) and project.state not in FINISHED
-
-
-def _granter(user, project):
-    return (project.pm_id == user.pk or user.has_perm("delivery.assign_pm", project)) and project.state not in FINISHED
-
-
-def _raiser(user, project):
-    return user.has_perm("delivery.change_project", project) or project.team.filter(user=user).exists()
-
-
 RECORDS = {
     "member": {"model": TeamMember, "form": TeamMemberForm, "title": _lazy("Add a team member"),
-               "may": _writer, "create": services.team_member_add, "done": _lazy("Team member added.")},
+               "guard": project_writable, "create": services.team_member_add, "done": _lazy("Team member added.")},
     "delegation": {"model": Delegation, "form": DelegationForm, "title": _lazy("Grant authority"),
-                   "may": _granter, "create": services.delegation_grant, "done": _lazy("Authority granted.")},
-    "milestone": {"model": Milestone, "form": MilestoneForm, "title": _lazy("Milestone"), "may": _writer,
+                   "guard": authority_grantable, "create": services.delegation_grant,
+                   "done": _lazy("Authority granted.")},
+    "milestone": {"model": Milestone, "form": MilestoneForm, "title": _lazy("Milestone"), "guard": project_writable,
                   "create": services.milestone_create, "done": _lazy("Milestone saved."),
-                  "update": lambda rec, user, data: services.milestone_update(milestone=rec, user=user, data=data)},
-    "risk": {"model": Risk, "form": RiskForm, "title": _lazy("Risk"), "may": _writer,
-             "create": registers.risk_create, "done": _lazy("Risk saved."),
-             "update": lambda rec, user, data: registers.risk_update(risk=rec, user=user, data=data),
-             "step": registers.risk_transition},
-    "issue": {"model": ProjectIssue, "form": IssueForm, "title": _lazy("Issue"), "may": _writer,
-              "create": registers.issue_create, "done": _lazy("Issue saved."),
-              "update": lambda rec, user, data: registers.issue_update(issue=rec, user=user, data=data),
-              "step": registers.issue_transition},
+                  "update": lambda rec, user, data: services.milestone_update(milestone=rec, user=user, data=data),
+                  "step": lambda rec, **kw: services.milestone_transition(milestone=rec, **kw)},
+    "risk": {"model": Risk, "form": RiskForm, "title": _lazy("Risk"), "guard": project_writable,
+             "create": services.risk_create, "done": _lazy("Risk saved."),
+             "update": lambda rec, user, data: services.risk_update(risk=rec, user=user, data=data),
+             "step": lambda rec, **kw: services.risk_transition(risk=rec, **kw)},
+    "issue": {"model": ProjectIssue, "form": IssueForm, "title": _lazy("Issue"), "guard": project_writable,
+              "create": services.issue_create, "done": _lazy("Issue saved."),
+              "update": lambda rec, user, data: services.issue_update(issue=rec, user=user, data=data),
+              "step": lambda rec, **kw: services.issue_transition(issue=rec, **kw)},
     "change": {"model": ChangeRequest, "form": ChangeRequestForm, "title": _lazy("Change request"),
-               "may": _raiser, "create": services.change_request_create, "done": _lazy("Change request saved."),
+               "guard": change_raisable, "create": services.change_request_create,
+               "done": _lazy("Change request saved."),
                "update": lambda rec, user, data: services.change_request_update(change=rec, user=user, data=data),
-               "step": services.change_request_transition},
+               "step": lambda rec, **kw: services.change_request_transition(change=rec, **kw)},
     "quality": {"model": QualityCheck, "form": QualityCheckForm, "title": _lazy("Record a quality check"),
-                "may": _writer, "create": registers.quality_check_create, "done": _lazy("Quality check recorded."),
-                "rows": ("defects", DefectFormSet, _lazy("Defects found"))},
-    "meeting": {"model": Meeting, "form": MeetingForm, "title": _lazy("Record a meeting"), "may": _writer,
-                "create": registers.meeting_create, "done": _lazy("Meeting recorded."),
+                "guard": project_writable, "create": services.quality_check_create,
+                "done": _lazy("Quality check recorded."), "rows": ("defects", DefectFormSet, _lazy("Defects found"))},
+    "meeting": {"model": Meeting, "form": MeetingForm, "title": _lazy("Record a meeting"), "guard": project_writable,
+                "create": services.meeting_create, "done": _lazy("Meeting recorded."),
                 "rows": ("actions", ActionFormSet, _lazy("Actions"))},
 }
 
@@ -321,8 +212,12 @@ def record_create(request, pk, kind):
     spec = RECORDS.get(kind) or _not_found()
     user = request.user
     project = _project_for(user, pk)
-    if not spec["may"](user, project):
-        raise PermissionDenied(_("You may not add this record to this project."))
+    refusal = spec["guard"].refusal(project, user)
+    if isinstance(refusal, PermissionDenied):
+        raise refusal
+    if refusal is not None:  # the project is finished: the same words the API answers with
+        messages.error(request, refusal_text(refusal))
+        return redirect(project)
     form = spec["form"](request.POST or None, project=project, prefix=kind if kind in ("member", "delegation") else None)
     formset = spec["rows"][1](request.POST or None, prefix=spec["rows"][0]) if "rows" in spec else None
     record = _save(request, spec, form, formset,
@@ -357,6 +252,9 @@ def record_edit(request, pk, kind):
     if not (user.has_perm(f"delivery.change_{spec['model']._meta.model_name}", record)
             or (kind == "change" and record.created_by_id == user.pk)):
         raise PermissionDenied(_("Only the project's PM or the PMO change its records."))
+    if request.method == "POST" and (refusal := project_open.refusal(project)) is not None:
+        messages.error(request, refusal_text(refusal))
+        return redirect(project)
     form = spec["form"](request.POST or None, instance=record, project=project)
     saved = _save(request, spec, form, None, lambda data: spec["update"](record, user, data))
     if saved is not None:
@@ -384,9 +282,9 @@ def record_transition(request, pk, name, kind):
             messages.error(request, _("The acceptance needs who signed it, its date and its document reference."))
             return redirect(record.project)
         kwargs = accept.cleaned_data
-    step = spec.get("step") or (services.milestone_transition if kind == "milestone" else _not_found())
+    step = spec.get("step") or _not_found()
     try:
-        record = step(record, name, user=user, reason=reason, **kwargs)
+        record = step(record, name=name, user=user, reason=reason, **kwargs)
     except (ValidationError, TransitionRefused, UnknownTransition, PermissionDenied) as exc:
         messages.error(request, refusal_text(exc))
     else:
@@ -404,9 +302,9 @@ SMALL_STEPS = {
                    lambda rec, user: services.delegation_revoke(delegation=rec, user=user), _lazy("Authority revoked.")),
     "defect": (Defect.objects.select_related("quality_check"), "quality_check__project",
                lambda rec: rec.quality_check.project_id,
-               lambda rec, user: registers.defect_close(defect=rec, user=user), _lazy("Defect closed.")),
+               lambda rec, user: services.defect_close(defect=rec, user=user), _lazy("Defect closed.")),
     "action": (MeetingAction.objects.select_related("meeting"), "meeting__project", lambda rec: rec.meeting.project_id,
-               lambda rec, user: registers.meeting_action_done(action=rec, user=user), _lazy("Action done.")),
+               lambda rec, user: services.meeting_action_done(action=rec, user=user), _lazy("Action done.")),
 }
 
 
@@ -430,9 +328,9 @@ def change_detail(request, pk):
     user = request.user
     _spec, change = _record_for(user, "change", pk)
     change = ChangeRequest.objects.select_related("project", "created_by").get(pk=change.pk)
-    editable = change.state == ChangeState.DRAFT and (change.created_by_id == user.pk
-                                                     or user.has_perm("delivery.change_project", change.project))
+    editable = (change.state == ChangeState.DRAFT and project_open.allows(change.project)
+                and (change.created_by_id == user.pk or user.has_perm("delivery.change_project", change.project)))
     return render(request, "delivery/change_detail.html", {
         "change": change, "project": change.project, "gates": gates_for(change, user),
-        "dr2": latest_review(change, "DR2"), "transitions": describe_transitions(change, user),
+        "dr2": latest_review(change, DR2), "transitions": describe_transitions(change, user),
         "history": history(change), "can_edit": editable})

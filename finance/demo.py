@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from contracts import services as contracts
 from delivery import services as delivery
-from delivery import services_registers as registers
+from delivery import services as registers
 from leads.models import Customer, Lead
+from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
 from ltc_portal.core.demo import seeder
 from ltc_portal.core.money import quantize
@@ -70,7 +71,7 @@ def _to_bidding(u, opp, value, cost, owner="sales"):
         "key_risks": "Integration with legacy systems; data migration window"})
     _approve(gates.gate_request(code="DTRB", subject=project, user=u["pm"]), u["solution"])
     _approve(gates.gate_request(code="DRA", subject=project, user=u["pm"]), u["pmo"])
-    opportunities.quote_transition(quote, "submit", user=u[owner])
+    opportunities.quote_transition(quote=quote, name="submit", user=u[owner])
     review = gates.gate_request(code="ATB", subject=opp, user=u[owner], comment="Bid within margin policy")
     _approve(review, u["director"], u["finance"], *([u["executive"]] if "executive" in review.required_roles else []))
     return Opportunity.objects.get(pk=opp.pk)
@@ -79,7 +80,7 @@ def _to_bidding(u, opp, value, cost, owner="sales"):
 def _to_contracting(u, opp, owner="sales"):
     project = opp.project
     quote = opp.quotes.get(state="submitted")
-    opportunities.quote_transition(quote, "accept", user=u[owner])
+    opportunities.quote_transition(quote=quote, name="accept", user=u[owner])
     delivery.project_update(project=project, user=u["pm"], data={
         "final_scope": "IOC platform, 3 districts, 24 months operations",
         "delivery_plan": "Build Jan–Mar, implement Apr–Sep, handover Oct"})
@@ -102,9 +103,9 @@ def _contract(u, opp, number, owner="sales", sign=False, hand_over=False):
         "payment_milestones": [{"name": "Advance 30%", "amount": first, "trigger": "on_signing"},
                                {"name": "Acceptance 70%", "amount": quote.revenue - first, "trigger": "on_acceptance"}]})
     if sign:
-        contract = contracts.contract_transition(contract, "sign", user=u[owner])
+        contract = contracts.contract_transition(contract=contract, name="sign", user=u[owner])
     if hand_over:
-        contract = contracts.contract_transition(contract, "hand_over", user=u[owner], **{
+        contract = contracts.contract_transition(contract=contract, name="hand_over", user=u[owner], **{
             "date": timezone.localdate(), "attendees": "赵敏 (PM), 李娜 (AR), customer CIO office",
             "key_terms": "Liquidated damages 0.5%/week, capped at 10%", "risks": "Cut-over window only on weekends",
             "open_questions": "Who provides the DR site racks"})
@@ -115,7 +116,7 @@ def _implement(u, project, contract):
     """DR1, the team, the baseline plan, a first acceptance, and the registers of a live project."""
     today = timezone.localdate()
     budget = project.budgets.get(version=1)
-    finance.budget_transition(budget, "submit", user=u["pm"])
+    finance.budget_transition(budget=budget, name="submit", user=u["pm"])
     _approve(gates.gate_request(code="DR1", subject=project, user=u["pm"], comment="交底完成，预算已提交"),
              u["finance"], u["pmo"])
     project.refresh_from_db()
@@ -134,7 +135,7 @@ def _implement(u, project, contract):
     payment = contract.payment_milestones.filter(trigger="on_acceptance").first()
     if payment:
         type(payment).objects.filter(pk=payment.pk).update(milestone=milestones[-1].pk)
-    project = delivery.project_transition(project, "start_implementation", user=u["pm"])
+    project = delivery.project_transition(project=project, name="start_implementation", user=u["pm"])
     delivery.milestone_accept(milestone=milestones[0], user=u["pm"], signed_by="市大数据中心 张主任",
                               date=today - datetime.timedelta(days=2), document_ref="YS-2026-001")
     registers.risk_create(project=project, user=u["pm"], data={
@@ -153,7 +154,7 @@ def _implement(u, project, contract):
 def seed_deals(u):
     # 1. The converted lead's opportunity: ATI requested, waiting for the sales director.
     lead_opp = Opportunity.objects.filter(lead__in=Lead.objects.filter(state="converted")).order_by("pk").first()
-    if lead_opp and lead_opp.state == "validating" and gates.latest_review(lead_opp, "ATI") is None:
+    if lead_opp and lead_opp.state == "validating" and gate_reads.latest_review(lead_opp, "ATI") is None:
         opportunities.opportunity_update(opportunity=lead_opp, user=u[lead_opp.owner.username], data={
             "expected_close_date": timezone.localdate() + datetime.timedelta(days=120), "probability": 30})
         gates.gate_request(code="ATI", subject=lead_opp, user=lead_opp.owner, comment="政务通平台, 预算已批")
@@ -187,4 +188,4 @@ def seed_deals(u):
                             owner="sales2")
     if new:
         opp = _to_analysis(u, opp, owner="sales2")
-        opportunities.opportunity_transition(opp, "lose", user=u["sales2"], reason="Competitor 20% cheaper")
+        opportunities.opportunity_transition(opportunity=opp, name="lose", user=u["sales2"], reason="Competitor 20% cheaper")

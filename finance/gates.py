@@ -1,13 +1,13 @@
 """Finance's checks on the delivery reviews: DRB needs a budget draft, DR1 a submitted budget (its
 review shows the variance against the estimate)."""
 
-from decimal import Decimal
-
 from django.utils.translation import gettext_lazy as _
 
+from delivery.models import DR1
 from ltc_portal.controls import registry
 from ltc_portal.core.fsm import check
 
+from . import selectors
 from .models import BudgetState
 
 
@@ -25,21 +25,20 @@ def budget_submitted(project):
 
 def dr1_context(definition, project) -> dict:
     """What DR1's deciders see: the submitted budget against the estimate (概算) of the quote."""
-    if definition.code != "DR1":
+    if definition.code != DR1:
         return {}
-    budget = project.budgets.filter(state=BudgetState.SUBMITTED).order_by("-version").first()
-    quote = project.contract.quote if project.contract_id else None
-    if budget is None or quote is None:
+    budget = selectors.budget_submitted(project)
+    row = selectors.budget_variance(project, budget) if budget is not None else None
+    if row is None or row.estimate is None:
         return {}
-    variance = budget.total - quote.cost
-    percent = (variance * 100 / quote.cost).quantize(Decimal("0.01")) if quote.cost else None
+    percent = row.percent if row.percent is not None else "—"
     summary = _("Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
                 "%(variance)s %(cur)s (%(percent)s%%).") % {
-        "v": budget.version, "budget": budget.total, "estimate": quote.cost, "variance": variance,
-        "percent": percent if percent is not None else "—", "cur": budget.currency}
-    return {"budget_version": budget.version, "budget_total": str(budget.total), "estimate_total": str(quote.cost),
-            "variance": str(variance), "variance_percent": str(percent) if percent is not None else None,
-            "currency": budget.currency, "summary": str(summary)}
+        "v": budget.version, "budget": budget.total, "estimate": row.estimate, "variance": row.variance,
+        "percent": percent, "cur": row.currency}
+    return {"budget_version": budget.version, "budget_total": str(budget.total), "estimate_total": str(row.estimate),
+            "variance": str(row.variance), "variance_percent": str(row.percent) if row.percent is not None else None,
+            "currency": row.currency, "summary": str(summary)}
 
 
 def register():

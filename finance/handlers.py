@@ -1,22 +1,30 @@
-"""How finance reacts to delivery's decisions (connected in apps.py, same transaction):
-DR1 approved approves the submitted budget; an approved change with a cost impact makes the next
-budget version (submitted)."""
+"""How finance reacts to delivery's decisions (domain events, run in the same transaction):
+DR1 approved approves the submitted budget; DR1 rejected rejects it; an approved change with a cost
+impact makes the next budget version (submitted)."""
 
-from django.dispatch import receiver
-from django_fsm.signals import post_transition
+from django.utils.translation import gettext as _
 
-from delivery.models import ChangeRequest, Project
+from delivery.models import DR1, ChangeRequest, Project
+from ltc_portal.controls.models import GateReview
+from ltc_portal.core.events import Event, on
 
-from .services import budget_approve_submitted, budget_version_for_change
-
-
-@receiver(post_transition, sender=Project, dispatch_uid="finance.dr1_approves_budget")
-def project_moved(sender, instance, name, method_kwargs=None, **kwargs):
-    if name == "dr1":
-        budget_approve_submitted(project=instance, user=(method_kwargs or {}).get("by"), reason="DR1")
+from .services import budget_approve_submitted, budget_reject_submitted, budget_version_for_change
 
 
-@receiver(post_transition, sender=ChangeRequest, dispatch_uid="finance.change_budget_version")
-def change_approved(sender, instance, name, method_kwargs=None, **kwargs):
-    if name == "approve" and instance.cost_impact:
-        budget_version_for_change(change=instance, user=(method_kwargs or {}).get("by"))
+@on(Project, "dr1")
+def dr1_approved(event: Event) -> None:
+    budget_approve_submitted(project=event.subject, user=event.user, reason=_("DR1 approved"))
+
+
+@on(GateReview, "reject")
+def dr1_rejected(event: Event) -> None:
+    review = event.subject
+    if review.gate.code == DR1 and isinstance(review.subject, Project):
+        budget_reject_submitted(project=review.subject, user=event.user, gate_review_id=review.pk,
+                                reason=_("DR1 rejected: %(why)s") % {"why": event.reason})
+
+
+@on(ChangeRequest, "approve")
+def change_approved(event: Event) -> None:
+    if event.subject.cost_impact:
+        budget_version_for_change(change=event.subject, user=event.user)

@@ -53,8 +53,13 @@ class Budget(LifecycleModel):
 
     @transition(state, source=BudgetState.SUBMITTED, target=BudgetState.APPROVED,
                 custom={"label": _("Approve"), "internal": _("A budget is approved by DR1 or by a DR2 change.")})
-    def approve(self, by=None):
+    def approve(self):
         """Approved: the project's current budget."""
+
+    @transition(state, source=BudgetState.SUBMITTED, target=BudgetState.REJECTED,
+                custom={"label": _("Reject"), "internal": _("A budget is rejected when DR1 rejects it.")})
+    def reject(self):
+        """DR1 rejected: this version is not the budget; the PM drafts a new version."""
 
 
 class BudgetLine(models.Model):

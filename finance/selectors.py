@@ -1,10 +1,69 @@
+"""Reads of budgets: lists, the current budget, the budget against the estimate (概算), and the
+panels finance contributes to the project page."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import QuerySet
 
+from delivery.models import Project
+from delivery.rules import project_writable
 from delivery.selectors import project_visible
+from ltc_portal.core.money import quantize
 
-from .models import Budget
+from .models import Budget, BudgetState
+
+PERCENT = Decimal("0.01")
 
 
 def budget_list(user) -> QuerySet:
     return (Budget.objects.filter(project__in=project_visible(user)).select_related("project")
             .prefetch_related("lines"))
+
+
+def budget_current(project: Project) -> Budget | None:
+    """The project's current budget: its latest approved version."""
+    return project.budgets.filter(state=BudgetState.APPROVED).order_by("-version").first()
+
+
+def budget_submitted(project: Project) -> Budget | None:
+    """The latest version waiting for its decision (DR1)."""
+    return project.budgets.filter(state=BudgetState.SUBMITTED).order_by("-version").first()
+
+
+@dataclass(frozen=True)
+class BudgetVariance:
+    """A budget against the estimate (概算) of the contract's quote: variance = budget − estimate;
+    percent = variance / estimate × 100, to two decimals, half up (None without an estimate)."""
+
+    budget: Budget | None
+    estimate: Decimal | None
+    variance: Decimal | None
+    percent: Decimal | None
+    currency: str
+
+
+def budget_variance(project: Project, budget: Budget | None = None) -> BudgetVariance:
+    """``budget`` (the current one by default) against the estimate of the project's contract quote."""
+    budget = budget_current(project) if budget is None else budget
+    quote = project.contract.quote if project.contract_id else None
+    estimate = quote.cost if quote is not None else None
+    variance = percent = None
+    if budget is not None and estimate is not None:
+        variance = quantize(budget.total - estimate)
+        percent = quantize(variance * 100 / estimate) if estimate else None
+    return BudgetVariance(budget, estimate, variance, percent, budget.currency if budget else project.currency)
+
+
+def budget_panel(project: Project, user) -> dict:
+    """The cockpit's "budget vs estimate" panel."""
+    return {"row": budget_variance(project), "project": project}
+
+
+def budgets_panel(project: Project, user) -> dict:
+    """The project page's list of budget versions, with what the user may do."""
+    budgets = list(project.budgets.order_by("-version"))
+    writable = project_writable.allows(project, user)
+    return {"project": project, "budgets": budgets, "can_edit": writable,
+            "can_add": writable and not any(b.state == BudgetState.DRAFT for b in budgets),
+            "draft_state": BudgetState.DRAFT}

@@ -1,15 +1,20 @@
-"""Every write on budgets."""
+"""Every write on budgets. Drafting, changing and submitting a version need the project writable by
+the user (its PM or the PMO, the project neither closed nor cancelled: ``delivery.rules``); approval
+and rejection are effects of DR1 (and of an approved DR2 change), run by finance/handlers.py."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.models import AbstractBaseUser as User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from delivery.models import Project
-from ltc_portal.core.fsm import TransitionRefused, apply_transition, lock, record_transition, run_transition
+from delivery.models import ChangeRequest, Project
+from delivery.rules import project_open, project_writable
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
 from ltc_portal.core.money import quantize
 
 from .models import Budget, BudgetLine, BudgetState
+from .selectors import budget_current, budget_submitted
 
 
 def _write_lines(budget, lines):
@@ -24,11 +29,10 @@ def _write_lines(budget, lines):
 
 
 @transaction.atomic
-def budget_create(*, project: Project, user, data: dict) -> Budget:
-    """A new budget version (draft) in the project currency."""
+def budget_create(*, project: Project, user: User, data: dict) -> Budget:
+    """A new budget version (draft) in the project currency; one draft at a time."""
     project = lock(project)
-    if not user.has_perm("delivery.change_project", project):
-        raise PermissionDenied(_("Only the project's PM or the PMO draft its budget."))
+    project_writable.require(project, user)
     data = dict(data)
     currency = data.pop("currency", project.currency)
     if currency != project.currency:
@@ -42,16 +46,15 @@ def budget_create(*, project: Project, user, data: dict) -> Budget:
     budget.save()
     _write_lines(budget, data.get("lines") or [])
     budget.save(update_fields=["total"])
-    record_transition(budget, "open", "", BudgetState.DRAFT, user)
+    log_created(budget, user=user)
     return budget
 
 
 @transaction.atomic
-def budget_update(*, budget: Budget, user, data: dict) -> Budget:
+def budget_update(*, budget: Budget, user: User, data: dict) -> Budget:
     """Change a draft version; a submitted or approved version is never edited."""
     budget = lock(budget)
-    if not user.has_perm("finance.change_budget", budget):
-        raise PermissionDenied(_("Only the project's PM or the PMO change its budget."))
+    project_writable.require(budget.project, user)
     if budget.state != BudgetState.DRAFT:
         raise TransitionRefused(_("Budget version %(v)s is %(state)s and is never edited: make a new version.")
                                 % {"v": budget.version, "state": budget.get_state_display()})
@@ -67,26 +70,33 @@ def budget_update(*, budget: Budget, user, data: dict) -> Budget:
     return budget
 
 
-def budget_transition(budget: Budget, name: str, *, user, reason: str = "") -> Budget:
+@transaction.atomic
+def budget_transition(*, budget: Budget, name: str, user: User, reason: str = "") -> Budget:
+    """``submit`` a draft with lines; ``approve`` and ``reject`` follow DR1 (409 when called)."""
+    project_open.require(budget.project)
     return run_transition(budget, name, user=user, reason=reason)
 
 
-def budget_current(project: Project) -> Budget | None:
-    """The project's current budget: its latest approved version."""
-    return project.budgets.filter(state=BudgetState.APPROVED).order_by("-version").first()
-
-
-@transaction.atomic
-def budget_approve_submitted(*, project: Project, user, reason: str = "") -> Budget | None:
+def budget_approve_submitted(*, project: Project, user: User | None, reason: str,
+                             gate_review_id: int | None = None) -> Budget | None:
     """DR1 approved: the latest submitted version becomes the approved (current) budget."""
-    budget = project.budgets.filter(state=BudgetState.SUBMITTED).order_by("-version").first()
+    budget = budget_submitted(project)
     if budget is None:
         return None
-    return apply_transition(lock(budget), "approve", user, reason=reason)
+    return run_effect(budget, "approve", user=user, reason=reason, gate_review_id=gate_review_id)
+
+
+def budget_reject_submitted(*, project: Project, user: User | None, reason: str,
+                            gate_review_id: int | None = None) -> Budget | None:
+    """DR1 rejected: the submitted version is rejected; the PM drafts a new one."""
+    budget = budget_submitted(project)
+    if budget is None:
+        return None
+    return run_effect(budget, "reject", user=user, reason=reason, gate_review_id=gate_review_id)
 
 
 @transaction.atomic
-def budget_version_for_change(*, change, user) -> Budget:
+def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Budget:
     """An approved change with a cost impact: the next version (submitted) is the current budget with
     the impact applied — a line for an increase; a saving taken from the largest lines, never below
     zero."""
@@ -109,5 +119,5 @@ def budget_version_for_change(*, change, user) -> Budget:
                                    created_by=user, updated_by=user)
     _write_lines(budget, lines)
     budget.save(update_fields=["total"])
-    record_transition(budget, "open", "", BudgetState.DRAFT, user, reason=note)
-    return apply_transition(budget, "submit", user, reason=note)
+    log_created(budget, user=user, reason=note)
+    return run_effect(budget, "submit", user=user, reason=note)

@@ -108,7 +108,7 @@ def budget_transition(request, pk, name):
     form = TransitionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        budget = services.budget_transition(budget, name, user=request.user, reason=reason)
+        budget = services.budget_transition(budget=budget, name=name, user=request.user, reason=reason)
     except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
         messages.error(request, refusal_text(exc))
     else:

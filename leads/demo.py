@@ -56,4 +56,4 @@ def seed_leads(users):
         })
         for step in PATH[target]:
             reason = "预算未获批 / budget not approved this year" if step == "disqualify" else ""
-            lead = services.lead_transition(lead, step, user=user, reason=reason)
+            lead = services.lead_transition(lead=lead, name=step, user=user, reason=reason)

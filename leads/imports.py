@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from ltc_portal.core.fsm import log_created_many
+
 from .models import Lead, LeadImport, LeadSource, Timeline
 
 COLUMNS = {
@@ -155,7 +157,8 @@ def run_import(lead_import: LeadImport) -> LeadImport:
     for lead in valid:
         lead.derive()
     with transaction.atomic():
-        Lead.objects.bulk_create(valid, batch_size=BATCH)
+        created = Lead.objects.bulk_create(valid, batch_size=BATCH)
+        log_created_many(created, user=user, reason=_("Imported from %(file)s") % {"file": lead_import.filename})
         lead_import.imported_count = len(valid)
         return _finish(lead_import, LeadImport.Status.IMPORTED)
 

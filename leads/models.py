@@ -199,7 +199,7 @@ class Lead(LifecycleModel):
 
     @transition(state, source=LeadState.QUALIFIED, target=LeadState.CONVERTED,
                 permission=may("leads.change_lead"), custom={"label": _("Convert")})
-    def convert(self, by=None):
+    def convert(self):
         """Becomes a customer, contact and opportunity (leads.services.lead_convert)."""
 
     @transition(state, source=list(OPEN_LEAD_STATES), target=LeadState.DISQUALIFIED,

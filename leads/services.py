@@ -1,10 +1,11 @@
 """Every write on leads, customers and contacts. Views, serializers, admin and tasks call these."""
 
+from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import apply_transition, lock, require_transition, run_transition
+from ltc_portal.core.fsm import lock, log_created, run_transition
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
 
@@ -20,7 +21,7 @@ CUSTOMER_EDITABLE_FIELDS = ("name", "tax_id", "industry", "owner")
 CONTACT_EDITABLE_FIELDS = ("customer", "name", "email", "phone", "title")
 
 
-def _check_owner(*, user, owner) -> None:
+def _check_owner(*, user: User, owner: User | None) -> None:
     """A record's owner defaults to its creator; only directors and superusers assign others, and
     only to people holding the sales or sales_director role."""
     if owner is None or owner == user:
@@ -34,7 +35,7 @@ def _check_owner(*, user, owner) -> None:
 # Leads ---------------------------------------------------------------------------------------
 
 @transaction.atomic
-def lead_create(*, user, data: dict) -> Lead:
+def lead_create(*, user: User, data: dict) -> Lead:
     """Create a lead owned by ``user`` (or by the given owner, for directors). Validates every field;
     the score and normalised keys are computed on save. Duplicates are reported by the caller with
     ``selectors.lead_duplicates``: they warn, they do not block."""
@@ -47,11 +48,12 @@ def lead_create(*, user, data: dict) -> Lead:
     assign_fields(lead, data, LEAD_EDITABLE_FIELDS)
     lead.full_clean()
     lead.save()
+    log_created(lead, user=user)
     return lead
 
 
 @transaction.atomic
-def lead_update(*, lead: Lead, user, data: dict) -> Lead:
+def lead_update(*, lead: Lead, user: User, data: dict) -> Lead:
     """Change an open lead's details. Converted and disqualified leads are closed records."""
     lead = lock(lead)
     if not user.has_perm("leads.change_lead", lead):
@@ -69,7 +71,7 @@ def lead_update(*, lead: Lead, user, data: dict) -> Lead:
     return lead
 
 
-def lead_transition(lead: Lead, name: str, *, user, reason: str = "") -> Lead:
+def lead_transition(*, lead: Lead, name: str, user: User, reason: str = "") -> Lead:
     """Run one lifecycle step by name (the transitions API and pages call this)."""
     if name == "convert":
         return lead_convert(lead=lead, user=user, reason=reason)
@@ -77,27 +79,25 @@ def lead_transition(lead: Lead, name: str, *, user, reason: str = "") -> Lead:
 
 
 @transaction.atomic
-def lead_convert(*, lead: Lead, user, reason: str = "") -> Lead:
+def lead_convert(*, lead: Lead, user: User, reason: str = "") -> Lead:
     """Convert a qualified lead: find or create the de-duplicated customer and its contact, link
     them, and run ``convert``; the opportunities app opens the opportunity in ``validating`` in the
-    same transaction (opportunities/handlers.py)."""
-    lead = lock(lead)
-    require_transition(lead, "convert", user)
-    customer, customer_created = customer_get_or_create(name=lead.company_name, owner=lead.owner, user=user)
-    contact = None
-    if lead.contact_name.strip() or lead.email:
-        contact, _created = contact_get_or_create(
-            customer=customer, name=lead.contact_name.strip() or lead.email, email=lead.email,
-            phone=lead.phone, user=user,
-        )
-    lead.customer = customer
-    lead.customer_contact = contact
-    lead.updated_by = user
-    return apply_transition(
-        lead, "convert", user, reason=reason,
-        data={"customer_id": customer.pk, "customer_created": customer_created,
-              "contact_id": contact.pk if contact else None},
-    )
+    same transaction (opportunities/handlers.py, on the ``convert`` event)."""
+
+    def link_customer(locked: Lead) -> dict:
+        customer, customer_created = customer_get_or_create(name=locked.company_name, owner=locked.owner, user=user)
+        contact = None
+        if locked.contact_name.strip() or locked.email:
+            contact, _created = contact_get_or_create(
+                customer=customer, name=locked.contact_name.strip() or locked.email, email=locked.email,
+                phone=locked.phone, user=user,
+            )
+        locked.customer = customer
+        locked.customer_contact = contact
+        return {"customer_id": customer.pk, "customer_created": customer_created,
+                "contact_id": contact.pk if contact else None}
+
+    return run_transition(lead, "convert", user=user, reason=reason, prepare=link_customer)
 
 
 # Customers and contacts ------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def customer_find(*, name: str = "", tax_id: str = "") -> Customer | None:
 
 
 @transaction.atomic
-def customer_get_or_create(*, name: str, owner, user, tax_id: str = "") -> tuple[Customer, bool]:
+def customer_get_or_create(*, name: str, owner: User, user: User, tax_id: str = "") -> tuple[Customer, bool]:
     existing = customer_find(name=name, tax_id=tax_id)
     if existing:
         return existing, False
@@ -123,7 +123,7 @@ def customer_get_or_create(*, name: str, owner, user, tax_id: str = "") -> tuple
 
 
 @transaction.atomic
-def customer_create(*, user, data: dict) -> Customer:
+def customer_create(*, user: User, data: dict) -> Customer:
     if not user.has_perm("leads.add_customer"):
         raise PermissionDenied(_("You may not create customers."))
     data = dict(data)
@@ -138,7 +138,7 @@ def customer_create(*, user, data: dict) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, user, data: dict) -> Customer:
+def customer_update(*, customer: Customer, user: User, data: dict) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if not user.has_perm("leads.change_customer", customer):
         raise PermissionDenied(_("You may not change this customer."))
@@ -155,7 +155,7 @@ def customer_update(*, customer: Customer, user, data: dict) -> Customer:
 
 @transaction.atomic
 def contact_get_or_create(*, customer: Customer, name: str, email: str = "", phone: str = "",
-                          user, title: str = "") -> tuple[Contact, bool]:
+                          user: User, title: str = "") -> tuple[Contact, bool]:
     email = normalize_email(email)
     qs = customer.contacts.all()
     existing = qs.filter(email=email).first() if email else qs.filter(name=name.strip(), email="").first()
@@ -169,7 +169,7 @@ def contact_get_or_create(*, customer: Customer, name: str, email: str = "", pho
 
 
 @transaction.atomic
-def contact_create(*, user, data: dict) -> Contact:
+def contact_create(*, user: User, data: dict) -> Contact:
     customer = data.get("customer")
     if customer is None or not user.has_perm("leads.change_customer", customer):
         raise PermissionDenied(_("You may not add contacts to this customer."))
@@ -182,7 +182,7 @@ def contact_create(*, user, data: dict) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, user, data: dict) -> Contact:
+def contact_update(*, contact: Contact, user: User, data: dict) -> Contact:
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if not user.has_perm("leads.change_contact", contact):
         raise PermissionDenied(_("You may not change this contact."))
@@ -199,7 +199,7 @@ def contact_update(*, contact: Contact, user, data: dict) -> Contact:
 
 # Import ----------------------------------------------------------------------------------------
 
-def lead_import_start(*, user, filename: str, content: bytes, valid_only: bool = False) -> LeadImport:
+def lead_import_start(*, user: User, filename: str, content: bytes, valid_only: bool = False) -> LeadImport:
     """Store the upload and queue its processing after commit (eagerly without a broker)."""
     if not user.has_perm("leads.add_leadimport"):
         raise PermissionDenied(_("You may not import leads."))
@@ -213,7 +213,7 @@ def lead_import_start(*, user, filename: str, content: bytes, valid_only: bool =
     return lead_import
 
 
-def lead_import_valid_rows(*, lead_import: LeadImport, user) -> LeadImport:
+def lead_import_valid_rows(*, lead_import: LeadImport, user: User) -> LeadImport:
     """Re-run a rejected import, this time importing only its valid rows."""
     if lead_import.status != LeadImport.Status.REJECTED:
         raise ValidationError(_("Only a rejected import can be re-run for its valid rows."))

@@ -143,7 +143,7 @@ def lead_transition(request, pk, name):
     form = TransitionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        lead = services.lead_transition(lead, name, user=request.user, reason=reason)
+        lead = services.lead_transition(lead=lead, name=name, user=request.user, reason=reason)
     except TransitionRefused as exc:
         messages.error(request, " ".join([exc.detail, *exc.reasons]))
     except UnknownTransition:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "contracts",
     "delivery",
     "finance",
+    "performance",
 ]
 
 MIDDLEWARE = [

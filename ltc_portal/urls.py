@@ -16,7 +16,6 @@ api_v1 = [
     path("", include("opportunities.api.urls")),
     path("", include("contracts.api.urls")),
     path("", include("delivery.api.urls")),
-    path("", include("delivery.api.registers_urls")),
     path("", include("finance.api.urls")),
     path("", include("ltc_portal.controls.api.urls")),
     path("", include("ltc_portal.core.api.urls")),

@@ -1,14 +1,13 @@
 """Checklist predicates of the sales gates (ATI, ATB, ATC) and the margin rule, registered with the
 control-point engine in apps.ready. Each says in words what is missing."""
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from ltc_portal.controls import registry
 from ltc_portal.core.fsm import check
 
-from .models import Opportunity, QuoteState
-from .selectors import opportunity_visible
+from .models import ATB, ATC, Opportunity, QuoteState
+from .selectors import accepted_quote, latest_quote, opportunity_visible
 
 
 @check(_("Record the customer."))
@@ -41,14 +40,6 @@ def value_positive(opp):
     return opp.expected_value > 0
 
 
-def latest_quote(opp):
-    return opp.quotes.exclude(state=QuoteState.SUPERSEDED).order_by("-version").first()
-
-
-def accepted_quote(opp):
-    return opp.quotes.filter(state=QuoteState.ACCEPTED).order_by("-version").first()
-
-
 @check(_("Submit a quote version with priced lines and an estimate (概算), so its gross margin is known."))
 def quote_submitted(opp):
     """A submitted quote with estimate and gross margin."""
@@ -70,14 +61,14 @@ def payment_terms_recorded(opp):
 
 
 def margin_rule(definition, opp, roles):
-    """ATB and ATC also need an executive when the quote's margin is below MIN_GROSS_MARGIN."""
-    if definition.code == "ATB":
+    """ATB and ATC also need an executive when the quote's margin is below the floor (Quote.below_margin)."""
+    if definition.code == ATB:
         q = latest_quote(opp)
-    elif definition.code == "ATC":
+    elif definition.code == ATC:
         q = accepted_quote(opp)
     else:
         return roles
-    if q is not None and q.margin_percent is not None and q.margin_percent < settings.MIN_GROSS_MARGIN:
+    if q is not None and q.below_margin:
         return roles if "executive" in roles else [*roles, "executive"]
     return roles
 

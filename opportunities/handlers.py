@@ -1,23 +1,20 @@
-"""How opportunities react to steps (connected in apps.py, run in the same transaction)."""
-
-from django.dispatch import receiver
-from django_fsm.signals import post_transition
+"""How opportunities react to steps upstream and their own gates (domain events, run in the same
+transaction): a converted lead opens its opportunity; ATB approved freezes the quote it approved."""
 
 from leads.models import Lead
+from ltc_portal.core.events import Event, on
 
 from .models import Opportunity
 from .services import opportunity_create_from_lead, quote_freeze_for_atb
 
 
-@receiver(post_transition, sender=Lead, dispatch_uid="opportunities.lead_converted")
-def lead_converted(sender, instance, name, method_kwargs=None, **kwargs):
+@on(Lead, "convert")
+def lead_converted(event: Event) -> None:
     """A converted lead opens its opportunity in ``validating``."""
-    if name == "convert":
-        opportunity_create_from_lead(lead=instance, user=(method_kwargs or {}).get("by"))
+    opportunity_create_from_lead(lead=event.subject, user=event.user)
 
 
-@receiver(post_transition, sender=Opportunity, dispatch_uid="opportunities.atb_freezes_quote")
-def atb_approved(sender, instance, name, **kwargs):
+@on(Opportunity, "atb")
+def atb_approved(event: Event) -> None:
     """ATB approved: the quote it approved is frozen."""
-    if name == "atb":
-        quote_freeze_for_atb(opportunity=instance)
+    quote_freeze_for_atb(opportunity=event.subject)

@@ -16,10 +16,18 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from leads.models import Customer, Lead
-from ltc_portal.controls.services import gate_approved
+from ltc_portal.controls.selectors import gate_approved
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency, quantize
+
+# The sales gates (DOMAIN.md §4) the code names; their definitions are data (controls migrations).
+ATI, ATB, ATC = "ATI", "ATB", "ATC"
+
+
+def margin_floor() -> Decimal:
+    """The gross margin % below which ATB and ATC also need an executive (setting MIN_GROSS_MARGIN)."""
+    return settings.MIN_GROSS_MARGIN
 
 
 class OpportunityState(models.TextChoices):
@@ -88,35 +96,35 @@ class Opportunity(LifecycleModel):
 
     # Gated steps: run by the control-point engine when the gate's last role approves.
     @transition(state, source=OpportunityState.VALIDATING, target=OpportunityState.ANALYSIS,
-                conditions=[gate_approved("ATI")], custom={"label": _("ATI: start analysis")})
-    def ati(self, by=None):
+                conditions=[gate_approved(ATI)], custom={"label": _("ATI: start analysis")})
+    def ati(self):
         """ATI approved: the opportunity is worth pursuing."""
 
     @transition(state, source=OpportunityState.ANALYSIS, target=OpportunityState.BIDDING,
-                conditions=[gate_approved("ATB")], custom={"label": _("ATB: bid")})
-    def atb(self, by=None):
+                conditions=[gate_approved(ATB)], custom={"label": _("ATB: bid")})
+    def atb(self):
         """ATB approved: the bid goes to the customer."""
 
     @transition(state, source=OpportunityState.BIDDING, target=OpportunityState.CONTRACTING,
-                conditions=[gate_approved("ATC")], custom={"label": _("ATC: negotiate the contract")})
-    def atc(self, by=None):
+                conditions=[gate_approved(ATC)], custom={"label": _("ATC: negotiate the contract")})
+    def atc(self):
         """ATC approved: we may sign."""
 
     @transition(state, source=OpportunityState.CONTRACTING, target=OpportunityState.WON,
                 custom={"label": _("Won"), "internal": _("An opportunity is won when its contract is signed.")})
-    def win(self, by=None):
+    def win(self):
         """Its contract was signed (contracts.services.contract_sign)."""
 
     @transition(state, source=[OpportunityState.ANALYSIS, OpportunityState.BIDDING, OpportunityState.CONTRACTING],
                 target=OpportunityState.LOST, permission=may("opportunities.change_opportunity"),
                 custom={"label": _("Lose"), "needs_reason": True})
-    def lose(self, reason: str = "", by=None):
+    def lose(self, reason: str = ""):
         self.loss_reason = reason
 
     @transition(state, source=[OpportunityState.VALIDATING, OpportunityState.ANALYSIS],
                 target=OpportunityState.ABANDONED, permission=may("opportunities.change_opportunity"),
                 custom={"label": _("Abandon"), "needs_reason": True})
-    def abandon(self, reason: str = "", by=None):
+    def abandon(self, reason: str = ""):
         self.loss_reason = reason
 
 
@@ -191,6 +199,11 @@ class Quote(LifecycleModel):
             return None
         return (self.gross_margin * 100 / self.revenue).quantize(Decimal("0.01"))
 
+    @property
+    def below_margin(self) -> bool:
+        """The margin rule, in one place: below the floor, ATB and ATC also need an executive."""
+        return self.margin_percent is not None and self.margin_percent < margin_floor()
+
     @transition(state, source=QuoteState.DRAFT, target=QuoteState.SUBMITTED, conditions=[quote_complete],
                 permission=may("opportunities.change_quote"), custom={"label": _("Submit")})
     def submit(self):
@@ -204,8 +217,8 @@ class Quote(LifecycleModel):
     @transition(state, source=QuoteState.SUBMITTED, target=QuoteState.REJECTED, conditions=[opportunity_bidding],
                 permission=may("opportunities.change_quote"),
                 custom={"label": _("Customer rejected"), "needs_reason": True})
-    def reject(self):
-        """The customer rejected this version."""
+    def reject(self, reason: str = ""):
+        """The customer rejected this version (the reason is kept in the log)."""
 
     @transition(state, source=[QuoteState.DRAFT, QuoteState.SUBMITTED], target=QuoteState.SUPERSEDED,
                 custom={"label": _("Superseded"), "internal": _("A quote is superseded when a new version is made.")})

@@ -7,7 +7,7 @@ from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from ltc_portal.core.money import quantize
 from ltc_portal.core.roles import Role, user_roles
 
-from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, Quote
+from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, Quote, QuoteState
 from .rules import OPPORTUNITY_READERS
 
 
@@ -34,6 +34,16 @@ def quote_visible(user, qs: QuerySet | None = None) -> QuerySet:
 
 def quote_list(user) -> QuerySet:
     return quote_visible(user).select_related("opportunity").prefetch_related("lines", "estimate_lines")
+
+
+def latest_quote(opportunity: Opportunity) -> Quote | None:
+    """The opportunity's current version (the latest not superseded)."""
+    return opportunity.quotes.exclude(state=QuoteState.SUPERSEDED).order_by("-version").first()
+
+
+def accepted_quote(opportunity: Opportunity) -> Quote | None:
+    """The version the customer accepted: the final quote for ATC and the contract."""
+    return opportunity.quotes.filter(state=QuoteState.ACCEPTED).order_by("-version").first()
 
 
 PIPELINE_CARDS = 25

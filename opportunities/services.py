@@ -1,5 +1,6 @@
 """Every write on opportunities and quotes."""
 
+from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -7,13 +8,13 @@ from django.utils.translation import gettext as _
 
 from leads.models import Lead
 from ltc_portal.controls.models import ReviewState
-from ltc_portal.controls.services import latest_review
-from ltc_portal.core.fsm import TransitionRefused, apply_transition, lock, record_transition, run_transition
+from ltc_portal.controls.selectors import latest_review
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
 from ltc_portal.core.money import quantize
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
 
-from .models import EstimateLine, Opportunity, OpportunityState, Quote, QuoteLine, QuoteState
+from .models import ATB, EstimateLine, Opportunity, OpportunityState, Quote, QuoteLine, QuoteState
 
 OPPORTUNITY_FIELDS = ("customer", "owner", "solution_owner", "name", "need_summary", "customer_budget",
                       "expected_value", "currency", "probability", "expected_close_date", "competitors")
@@ -40,7 +41,7 @@ def _check_people(*, user, data, current_owner=None):
 # Opportunities ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def opportunity_create_from_lead(*, lead: Lead, user) -> Opportunity:
+def opportunity_create_from_lead(*, lead: Lead, user: User | None) -> Opportunity:
     """Open the opportunity of a converted lead in ``validating``: same customer and owner, the
     lead's need, budget (as customer budget and expected value). Logged as its first step."""
     need = " ".join(lead.need.split())
@@ -50,13 +51,13 @@ def opportunity_create_from_lead(*, lead: Lead, user) -> Opportunity:
         customer_budget=lead.budget_amount, expected_value=lead.budget_amount or 0, currency=lead.budget_currency,
         created_by=user, updated_by=user,
     )
-    record_transition(opportunity, "open", "", OpportunityState.VALIDATING, user,
-                      reason=_("Converted from lead #%(id)s") % {"id": lead.pk}, data={"lead_id": lead.pk})
+    log_created(opportunity, user=user, reason=_("Converted from lead #%(id)s") % {"id": lead.pk},
+                data={"lead_id": lead.pk})
     return opportunity
 
 
 @transaction.atomic
-def opportunity_create(*, user, data: dict) -> Opportunity:
+def opportunity_create(*, user: User, data: dict) -> Opportunity:
     if not user.has_perm("opportunities.add_opportunity"):
         raise PermissionDenied(_("You may not create opportunities."))
     data = dict(data)
@@ -66,12 +67,12 @@ def opportunity_create(*, user, data: dict) -> Opportunity:
     assign_fields(opp, data, OPPORTUNITY_FIELDS)
     opp.full_clean()
     opp.save()
-    record_transition(opp, "open", "", OpportunityState.VALIDATING, user)
+    log_created(opp, user=user)
     return opp
 
 
 @transaction.atomic
-def opportunity_update(*, opportunity: Opportunity, user, data: dict) -> Opportunity:
+def opportunity_update(*, opportunity: Opportunity, user: User, data: dict) -> Opportunity:
     """Change an open opportunity. Its customer and currency are fixed once ATI is approved."""
     opp = lock(opportunity)
     if not user.has_perm("opportunities.change_opportunity", opp):
@@ -92,18 +93,17 @@ def opportunity_update(*, opportunity: Opportunity, user, data: dict) -> Opportu
     return opp
 
 
-def opportunity_transition(opportunity: Opportunity, name: str, *, user, reason: str = "") -> Opportunity:
+def opportunity_transition(*, opportunity: Opportunity, name: str, user: User, reason: str = "") -> Opportunity:
     """``lose`` or ``abandon`` (a reason is required); the gated steps run through gate reviews and
     ``win`` through the contract's signature, so calling them here is refused with the reason.
     Losing or abandoning cancels the pre-sales project (delivery/handlers.py)."""
     return run_transition(opportunity, name, user=user, reason=reason)
 
 
-@transaction.atomic
-def opportunity_win(*, opportunity: Opportunity, user, contract_number: str) -> Opportunity:
+def opportunity_win(*, opportunity: Opportunity, user: User, contract_number: str) -> Opportunity:
     """The opportunity's contract was signed (called by contracts.services.contract_sign)."""
-    opp = lock(opportunity)
-    return apply_transition(opp, "win", user, reason=_("Contract %(number)s signed") % {"number": contract_number})
+    return run_effect(opportunity, "win", user=user,
+                      reason=_("Contract %(number)s signed") % {"number": contract_number})
 
 
 # Quotes ----------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def _write_lines(quote, lines, estimate_lines):
 
 
 @transaction.atomic
-def quote_create(*, opportunity: Opportunity, user, data: dict) -> Quote:
+def quote_create(*, opportunity: Opportunity, user: User, data: dict) -> Quote:
     """A new quote version (a draft) for an open opportunity; the earlier draft or submitted version is
     superseded. Refused while ATB is under review (its version is what the deciders see) and once
     ATC is approved (the contract takes the accepted version)."""
@@ -154,7 +154,7 @@ def quote_create(*, opportunity: Opportunity, user, data: dict) -> Quote:
     if not opp.is_open or opp.state == OpportunityState.CONTRACTING:
         raise TransitionRefused(_("No new quote version while the opportunity is %(state)s.")
                                 % {"state": opp.get_state_display()})
-    pending = latest_review(opp, "ATB")
+    pending = latest_review(opp, ATB)
     if pending is not None and pending.state == ReviewState.PENDING:
         raise TransitionRefused(_("ATB is being reviewed on the current version; wait for the decision."))
     data = dict(data)
@@ -166,19 +166,19 @@ def quote_create(*, opportunity: Opportunity, user, data: dict) -> Quote:
     _validate_lines(lines, estimate_lines, data["currency"])
     version = (opp.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
     for older in opp.quotes.filter(state__in=[QuoteState.DRAFT, QuoteState.SUBMITTED]):
-        apply_transition(lock(older), "supersede", user, reason=_("Replaced by version %(v)s") % {"v": version})
+        run_effect(older, "supersede", user=user, reason=_("Replaced by version %(v)s") % {"v": version})
     quote = Quote(opportunity=opp, version=version, created_by=user, updated_by=user)
     assign_fields(quote, data, QUOTE_FIELDS)
     quote.full_clean(exclude=["version"])
     quote.save()
     _write_lines(quote, lines, estimate_lines)
     quote.save(update_fields=["revenue", "cost"])
-    record_transition(quote, "open", "", QuoteState.DRAFT, user)
+    log_created(quote, user=user)
     return quote
 
 
 @transaction.atomic
-def quote_update(*, quote: Quote, user, data: dict) -> Quote:
+def quote_update(*, quote: Quote, user: User, data: dict) -> Quote:
     """Edit a draft version: its terms and, when given, all its lines and estimate lines."""
     quote = lock(quote)
     if not user.has_perm("opportunities.change_opportunity", quote.opportunity):
@@ -212,13 +212,13 @@ def _est_data(e):
 
 
 @transaction.atomic
-def quote_transition(quote: Quote, name: str, *, user, reason: str = "") -> Quote:
+def quote_transition(*, quote: Quote, name: str, user: User, reason: str = "") -> Quote:
     """``submit`` a complete draft; ``accept`` or ``reject`` a submitted version on the customer's
     answer while bidding (accepting one supersedes the other open versions)."""
     quote = run_transition(quote, name, user=user, reason=reason)
     if name == "accept":
         for other in quote.opportunity.quotes.filter(state=QuoteState.SUBMITTED).exclude(pk=quote.pk):
-            apply_transition(lock(other), "supersede", user, reason=_("Version %(v)s accepted") % {"v": quote.version})
+            run_effect(other, "supersede", user=user, reason=_("Version %(v)s accepted") % {"v": quote.version})
     return quote
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ltc_portal.controls import registry
-from ltc_portal.controls.services import gates_for
+from ltc_portal.controls.selectors import gates_for
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.pages import form_errors_from, refusal_text
 
@@ -196,7 +196,7 @@ def _run_transition(request, func, obj, name, noun_done):
     form = TransitionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        obj = func(obj, name, user=request.user, reason=reason)
+        obj = func(obj, name=name, user=request.user, reason=reason)
     except TransitionRefused as exc:
         messages.error(request, refusal_text(exc))
     except UnknownTransition:
@@ -211,7 +211,7 @@ def _run_transition(request, func, obj, name, noun_done):
 @require_POST
 def opportunity_transition(request, pk, name):
     opportunity = get_object_or_404(selectors.opportunity_list(request.user), pk=pk)
-    _run_transition(request, services.opportunity_transition, opportunity, name,
+    _run_transition(request, lambda o, **kw: services.opportunity_transition(opportunity=o, **kw), opportunity, name,
                     _("Opportunity is now “%(state)s”."))
     return redirect("opportunities:opportunity-detail", pk=pk)
 
@@ -339,5 +339,5 @@ def quote_detail(request, pk):
 @require_POST
 def quote_transition(request, pk, name):
     quote = get_object_or_404(selectors.quote_list(request.user), pk=pk)
-    _run_transition(request, services.quote_transition, quote, name, _("Quote is now “%(state)s”."))
+    _run_transition(request, lambda q, **kw: services.quote_transition(quote=q, **kw), quote, name, _("Quote is now “%(state)s”."))
     return redirect("opportunities:quote-detail", pk=pk)

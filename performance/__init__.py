@@ -1,2 +1,2 @@
-"""KPIs, appraisal templates and cycles, feedback, peer evaluation, bonus pools and the KPI scoring
-job. Built with the performance issues."""
+"""Performance and incentives (DOMAIN.md §7): KPIs, appraisal cycles, scoring, calibration, appeals,
+peer review and bonus pools. The skeleton of the app; its models come with the performance issue."""

@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 from contracts.models import Contract, ContractAmendment, PaymentMilestone, Trigger
 from ltc_portal.core.api.serializers import TransitionInputSerializer
+from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import Opportunity
+from opportunities.selectors import opportunity_visible
 
 
 class PaymentMilestoneSerializer(serializers.ModelSerializer):
@@ -31,8 +33,9 @@ class ContractAmendmentSerializer(serializers.ModelSerializer):
         fields = ["value_change", "reason", "change_request_id", "recorded_by", "recorded_at"]
 
 
-class ContractSerializer(serializers.ModelSerializer):
-    opportunity = serializers.PrimaryKeyRelatedField(queryset=Opportunity.objects.all())
+class ContractSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
+    opportunity = VisibleRelatedField(selector=opportunity_visible, queryset=Opportunity.objects.all())
+    create_only_fields = ("opportunity",)
     payment_milestones = PaymentMilestoneSerializer(many=True, required=False)
     amendments = ContractAmendmentSerializer(many=True, read_only=True)
     current_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
@@ -48,11 +51,6 @@ class ContractSerializer(serializers.ModelSerializer):
                             "updated_at"]
         validators = []
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list):
-            fields["opportunity"].read_only = True
-        return fields
 
 
 class HandOverSerializer(TransitionInputSerializer):

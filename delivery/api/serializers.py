@@ -1,13 +1,37 @@
+"""Serializers of the delivery API: they validate the shape only; the services decide. A record's
+``project`` is chosen among the projects the user reads and fixed once the record exists."""
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from delivery.models import ChangeRequest, Delegation, Milestone, Project, TeamMember
+from delivery.models import (
+    ChangeRequest,
+    Defect,
+    Delegation,
+    IssueSource,
+    Meeting,
+    MeetingAction,
+    MeetingKind,
+    Milestone,
+    Project,
+    ProjectIssue,
+    QualityCheck,
+    QualityResult,
+    Risk,
+    RiskResponse,
+    Severity,
+    TeamMember,
+)
+from delivery.selectors import project_records, project_visible
 from leads.api.serializers import CurrencyCodeField
 from ltc_portal.core.api.serializers import TransitionInputSerializer
+from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
+
+USERS = get_user_model().objects.filter(is_active=True)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    pm = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
+    pm = serializers.PrimaryKeyRelatedField(queryset=USERS,
                                             required=False, allow_null=True)
     currency = CurrencyCodeField(required=False)
     pm_change_limit = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
@@ -21,20 +45,16 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = ["opportunity", "contract", "state", "cancel_reason", "created_at", "updated_at"]
 
 
-class ProjectRecordSerializer(serializers.ModelSerializer):
-    """A project's record: the project is fixed once created."""
+class ProjectRecordSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
+    """A project's record: the project is one the user reads, and fixed once the record exists (another
+    project on update is a 400)."""
 
-    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all())
-
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list):
-            fields["project"].read_only = True
-        return fields
+    project = VisibleRelatedField(selector=project_visible, queryset=Project.objects.all())
+    create_only_fields = ("project",)
 
 
 class TeamMemberSerializer(ProjectRecordSerializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
+    user = serializers.PrimaryKeyRelatedField(queryset=USERS)
     allocation_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
 
     class Meta:
@@ -44,7 +64,7 @@ class TeamMemberSerializer(ProjectRecordSerializer):
 
 
 class DelegationSerializer(ProjectRecordSerializer):
-    grantee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
+    grantee = serializers.PrimaryKeyRelatedField(queryset=USERS)
     limit_amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
     active = serializers.SerializerMethodField()
 
@@ -88,3 +108,94 @@ class ChangeRequestSerializer(ProjectRecordSerializer):
         fields = ["id", "project", "title", "reason", "scope_impact", "schedule_impact_days", "cost_impact",
                   "contract_value_impact", "state", "created_by", "created_at"]
         read_only_fields = ["state", "created_by", "created_at"]
+
+
+class RiskSerializer(ProjectRecordSerializer):
+    probability = serializers.IntegerField(min_value=1, max_value=5)
+    impact = serializers.IntegerField(min_value=1, max_value=5)
+    owner = serializers.PrimaryKeyRelatedField(queryset=USERS)
+    response = serializers.ChoiceField(choices=RiskResponse.choices)
+
+    class Meta:
+        model = Risk
+        fields = ["id", "project", "category", "description", "probability", "impact", "exposure", "owner",
+                  "response", "plan", "trigger", "state", "created_at", "updated_at"]
+        read_only_fields = ["exposure", "state", "created_at", "updated_at"]
+
+
+class RaiseIssueSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    owner = serializers.PrimaryKeyRelatedField(queryset=USERS)
+    due_date = serializers.DateField()
+
+
+class RiskOccurSerializer(TransitionInputSerializer):
+    """Body of ``occur``: an optional reason and an optional issue to raise (source internal, linked to
+    the risk)."""
+
+    raise_issue = RaiseIssueSerializer(required=False, allow_null=True)
+
+
+class ProjectIssueSerializer(ProjectRecordSerializer):
+    source = serializers.ChoiceField(choices=IssueSource.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    owner = serializers.PrimaryKeyRelatedField(queryset=USERS)
+    risk = VisibleRelatedField(selector=lambda user: project_records(user, Risk), queryset=Risk.objects.all(),
+                               required=False, allow_null=True)
+    overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ProjectIssue
+        fields = ["id", "project", "title", "description", "source", "severity", "owner", "due_date", "resolution",
+                  "risk", "state", "overdue", "created_at", "updated_at"]
+        read_only_fields = ["state", "created_at", "updated_at"]
+
+
+class IssueResolveSerializer(TransitionInputSerializer):
+    """Body of ``resolve``: the resolution, unless the issue already records one."""
+
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+
+class DefectSerializer(serializers.ModelSerializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+
+    class Meta:
+        model = Defect
+        fields = ["id", "description", "severity", "rework", "closed_at"]
+        read_only_fields = ["closed_at"]
+
+
+class QualityCheckSerializer(ProjectRecordSerializer):
+    milestone = VisibleRelatedField(selector=lambda user: project_records(user, Milestone),
+                                    queryset=Milestone.objects.all(), required=False, allow_null=True)
+    result = serializers.ChoiceField(choices=QualityResult.choices)
+    inspector = serializers.PrimaryKeyRelatedField(queryset=USERS)
+    defects = DefectSerializer(many=True, required=False)
+
+    class Meta:
+        model = QualityCheck
+        fields = ["id", "project", "milestone", "subject", "date", "result", "inspector", "notes", "defects",
+                  "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class MeetingActionSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=USERS)
+
+    class Meta:
+        model = MeetingAction
+        fields = ["id", "description", "owner", "due_date", "done"]
+        read_only_fields = ["done"]
+
+
+class MeetingSerializer(ProjectRecordSerializer):
+    kind = serializers.ChoiceField(choices=MeetingKind.choices)
+    actions = MeetingActionSerializer(many=True, required=False)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "project", "date", "kind", "attendees", "decisions", "actions", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]

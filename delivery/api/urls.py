@@ -3,8 +3,12 @@ from rest_framework.routers import SimpleRouter
 from .views import (
     ChangeRequestViewSet,
     DelegationViewSet,
+    MeetingViewSet,
     MilestoneViewSet,
+    ProjectIssueViewSet,
     ProjectViewSet,
+    QualityCheckViewSet,
+    RiskViewSet,
     TeamMemberViewSet,
 )
 
@@ -14,5 +18,9 @@ router.register("team-members", TeamMemberViewSet, basename="team-member")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("milestones", MilestoneViewSet, basename="milestone")
 router.register("change-requests", ChangeRequestViewSet, basename="change-request")
+router.register("risks", RiskViewSet, basename="risk")
+router.register("project-issues", ProjectIssueViewSet, basename="project-issue")
+router.register("quality-checks", QualityCheckViewSet, basename="quality-check")
+router.register("meetings", MeetingViewSet, basename="meeting")
 
 urlpatterns = router.urls

@@ -3,7 +3,7 @@ authority, milestones with acceptance and quality, the registers (risks, issues,
 change requests."""
 
 from .changes import ChangeRequest, ChangeState  # noqa: F401
-from .choices import Severity  # noqa: F401
+from .choices import DR1, DR2, DR3, DR4, DRA, DRB, DTRB, DTRC, Severity  # noqa: F401
 from .execution import AcceptanceCertificate, Defect, Milestone, MilestoneState, QualityCheck, QualityResult  # noqa: F401
 from .project import PHASES, Project, ProjectState  # noqa: F401
 from .registers import (  # noqa: F401

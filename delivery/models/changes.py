@@ -41,10 +41,10 @@ class ChangeRequest(LifecycleModel):
 
     @transition(state, source=ChangeState.DRAFT, target=ChangeState.APPROVED,
                 custom={"label": _("Approve"), "internal": _("A change is approved through DR2.")})
-    def approve(self, by=None):
+    def approve(self):
         """DR2 approved: the change applies."""
 
     @transition(state, source=ChangeState.DRAFT, target=ChangeState.WITHDRAWN,
                 permission=may("delivery.change_changerequest"), custom={"label": _("Withdraw"), "needs_reason": True})
-    def withdraw(self, by=None):
+    def withdraw(self, reason: str = ""):
         """No longer wanted."""

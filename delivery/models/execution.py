@@ -52,12 +52,12 @@ class Milestone(LifecycleModel):
 
     @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.ACCEPTED, conditions=[milestone_planned],
                 permission=may("delivery.accept_milestone"), custom={"label": pgettext_lazy("milestone step", "Accept")})
-    def accept(self, by=None):
+    def accept(self):
         """The customer signed its acceptance certificate (delivery.services.milestone_accept)."""
 
     @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.WAIVED,
                 permission=may("delivery.waive_milestone"), custom={"label": _("Waive"), "needs_reason": True})
-    def waive(self, reason: str = "", by=None):
+    def waive(self, reason: str = ""):
         self.waive_reason = reason
 
 

@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from contracts.models import Contract
-from ltc_portal.controls.services import gate_approved
+from ltc_portal.controls.selectors import gate_approved
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency
 from opportunities.models import Opportunity
+
+from .choices import DR1, DR3, DR4
 
 
 class ProjectState(models.TextChoices):
@@ -30,6 +32,7 @@ class ProjectState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+FINISHED_STATES = (ProjectState.CLOSED, ProjectState.CANCELLED)
 PHASES = (ProjectState.ANALYZE, ProjectState.PLAN, ProjectState.BUILD, ProjectState.IMPLEMENT,
           ProjectState.HANDOVER, ProjectState.CLOSED)
 
@@ -83,25 +86,30 @@ class Project(LifecycleModel):
     def get_absolute_url(self):
         return reverse("delivery:project-detail", args=[self.pk])
 
-    @transition(state, source=ProjectState.PLAN, target=ProjectState.BUILD, conditions=[gate_approved("DR1")],
+    @property
+    def is_finished(self) -> bool:
+        """Closed or cancelled: nothing on the project changes any more."""
+        return self.state in FINISHED_STATES
+
+    @transition(state, source=ProjectState.PLAN, target=ProjectState.BUILD, conditions=[gate_approved(DR1)],
                 custom={"label": _("DR1: build")})
-    def dr1(self, by=None):
+    def dr1(self):
         """DR1 approved: contract handed over and budget approved."""
 
     @transition(state, source=ProjectState.BUILD, target=ProjectState.IMPLEMENT,
                 conditions=[team_staffed, baseline_planned], permission=may("delivery.change_project"),
                 custom={"label": _("Start implementation")})
-    def start_implementation(self, by=None):
+    def start_implementation(self):
         """The team is staffed and the baseline plan exists."""
 
-    @transition(state, source=ProjectState.IMPLEMENT, target=ProjectState.HANDOVER, conditions=[gate_approved("DR3")],
+    @transition(state, source=ProjectState.IMPLEMENT, target=ProjectState.HANDOVER, conditions=[gate_approved(DR3)],
                 custom={"label": _("DR3: hand over")})
-    def dr3(self, by=None):
+    def dr3(self):
         """DR3 approved: ready to hand over to the customer's operations."""
 
-    @transition(state, source=ProjectState.HANDOVER, target=ProjectState.CLOSED, conditions=[gate_approved("DR4")],
+    @transition(state, source=ProjectState.HANDOVER, target=ProjectState.CLOSED, conditions=[gate_approved(DR4)],
                 custom={"label": _("DR4: close")})
-    def dr4(self, by=None):
+    def dr4(self):
         """DR4 approved: closed."""
 
     @transition(state, source=ProjectState.ANALYZE, target=ProjectState.PLAN,
@@ -110,7 +118,7 @@ class Project(LifecycleModel):
         """ATB approved: plan the delivery of the bid."""
 
     @transition(state, source=[ProjectState.ANALYZE, ProjectState.PLAN], target=ProjectState.CANCELLED,
-                custom={"label": _("Cancel"),
+                custom={"label": _("Cancel"), "needs_reason": True,
                         "internal": _("A pre-sales project is cancelled when its opportunity is lost or abandoned.")})
     def cancel(self, reason: str = ""):
         self.cancel_reason = reason

@@ -64,17 +64,17 @@ class Risk(LifecycleModel):
         super().save(*args, **kwargs)
 
     @transition(state, source=RiskState.OPEN, target=RiskState.MITIGATING, permission=may("delivery.change_risk"), custom={"label": _("Start mitigating")})
-    def mitigate(self, by=None):
+    def mitigate(self):
         """The response plan is under way."""
 
     @transition(state, source=[RiskState.OPEN, RiskState.MITIGATING], target=RiskState.OCCURRED,
                 permission=may("delivery.change_risk"), custom={"label": _("Occurred")})
-    def occur(self, by=None):
+    def occur(self):
         """The risk happened; it may raise an issue."""
 
     @transition(state, source=[RiskState.OPEN, RiskState.MITIGATING, RiskState.OCCURRED], target=RiskState.CLOSED,
                 permission=may("delivery.change_risk"), custom={"label": _("Close")})
-    def close(self, by=None):
+    def close(self):
         """No longer a risk."""
 
 
@@ -122,22 +122,24 @@ class ProjectIssue(LifecycleModel):
     def overdue(self) -> bool:
         return self.state in OPEN_ISSUE_STATES and self.due_date < timezone.localdate()
 
-    @transition(state, source=IssueState.OPEN, target=IssueState.IN_PROGRESS, permission=may("delivery.change_projectissue"), custom={"label": _("Start")})
-    def start(self, by=None):
+    @transition(state, source=IssueState.OPEN, target=IssueState.IN_PROGRESS,
+                permission=may("delivery.work_projectissue"), custom={"label": _("Start")})
+    def start(self):
         """Someone works on it."""
 
     @transition(state, source=[IssueState.OPEN, IssueState.IN_PROGRESS], target=IssueState.RESOLVED,
-                permission=may("delivery.change_projectissue"), custom={"label": _("Resolve")})
-    def resolve(self, by=None):
+                permission=may("delivery.work_projectissue"), custom={"label": _("Resolve")})
+    def resolve(self):
         """Fixed; the resolution is recorded (delivery.services checks it)."""
 
-    @transition(state, source=IssueState.RESOLVED, target=IssueState.CLOSED, permission=may("delivery.change_projectissue"), custom={"label": _("Close")})
-    def close(self, by=None):
+    @transition(state, source=IssueState.RESOLVED, target=IssueState.CLOSED,
+                permission=may("delivery.work_projectissue"), custom={"label": _("Close")})
+    def close(self):
         """Confirmed fixed."""
 
     @transition(state, source=[IssueState.RESOLVED, IssueState.CLOSED], target=IssueState.OPEN,
                 permission=may("delivery.change_projectissue"), custom={"label": _("Reopen"), "needs_reason": True})
-    def reopen(self, by=None):
+    def reopen(self, reason: str = ""):
         """Not fixed after all."""
 
 

@@ -1,8 +1,10 @@
 from rest_framework import serializers
 
 from delivery.models import Project
+from delivery.selectors import project_visible
 from finance.models import Budget, BudgetLine
 from leads.api.serializers import CurrencyCodeField
+from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory
 
 
@@ -15,8 +17,9 @@ class BudgetLineSerializer(serializers.ModelSerializer):
         fields = ["category", "amount", "note"]
 
 
-class BudgetSerializer(serializers.ModelSerializer):
-    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all())
+class BudgetSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
+    project = VisibleRelatedField(selector=project_visible, queryset=Project.objects.all())
+    create_only_fields = ("project",)
     currency = CurrencyCodeField(required=False)
     lines = BudgetLineSerializer(many=True, required=False)
 
@@ -26,8 +29,3 @@ class BudgetSerializer(serializers.ModelSerializer):
                   "updated_at"]
         read_only_fields = ["version", "total", "state", "created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list):
-            fields["project"].read_only = True
-        return fields

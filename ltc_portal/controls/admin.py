@@ -37,6 +37,9 @@ class GateDefinitionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        services.gate_definition_save(definition=obj, user=request.user)
+
 
 class GateDecisionInline(admin.TabularInline):
     model = GateDecision
@@ -117,7 +120,7 @@ class GateReviewAdmin(admin.ModelAdmin):
 
     def decide_view(self, request, pk):
         review = get_object_or_404(self.get_queryset(request), pk=pk)
-        roles = services.decidable_roles(review, request.user)
+        roles = selectors.decidable_roles(review, request.user)
         form = DecideForm(request.POST or None, roles=roles)
         if request.method == "POST" and form.is_valid():
             decision = Decision.REJECT if "reject" in request.POST else Decision.APPROVE
@@ -134,7 +137,7 @@ class GateReviewAdmin(admin.ModelAdmin):
                 messages.success(request, _("Your decision on %(review)s is recorded.") % {"review": review})
                 return redirect(f"{reverse('admin:controls_gatereview_changelist')}?queue=mine")
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "review": review,
-                   "form": form, "roles": roles, "checklist": services.run_checklist(review.gate, review.subject),
+                   "form": form, "roles": roles, "checklist": selectors.run_checklist(review.gate, review.subject),
                    "decisions": review.decisions.select_related("decided_by"),
                    "title": _("Decide %(review)s") % {"review": review}}
         return TemplateResponse(request, "admin/controls/gatereview/decide.html", context)

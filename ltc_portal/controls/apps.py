@@ -6,3 +6,6 @@ class ControlsConfig(AppConfig):
     name = "ltc_portal.controls"
     label = "controls"
     verbose_name = _("Control points")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the gate definitions' system check)

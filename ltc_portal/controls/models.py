@@ -61,6 +61,18 @@ class GateDefinition(models.Model):
         unknown_checks = [k for k in self.checklist or [] if registry.check(k) is None]
         if unknown_checks:
             raise ValidationError({"checklist": _("Unknown checks: %(keys)s.") % {"keys": ", ".join(unknown_checks)}})
+        st = registry.subject_types().get(self.subject_type)
+        if self.transition and st is not None and not hasattr(getattr(st.model, self.transition, None), "_django_fsm"):
+            raise ValidationError({"transition": _("%(model)s has no step “%(name)s”.")
+                                   % {"model": st.model._meta.verbose_name, "name": self.transition}})
+        if not self.active:
+            waiting = registry.waiting_subjects(self)
+            count = waiting.count() if waiting is not None else 0
+            if count:
+                raise ValidationError({"active": _(
+                    "%(code)s cannot be deactivated: the portal relies on it and %(count)s %(subjects)s "
+                    "wait at it.") % {"code": self.code, "count": count,
+                                       "subjects": st.model._meta.verbose_name_plural if st else ""}})
 
 
 class ReviewState(models.TextChoices):

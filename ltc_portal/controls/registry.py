@@ -9,7 +9,11 @@
   margin rule: ATB and ATC also need ``executive`` below ``MIN_GROSS_MARGIN``; DR2 goes to the PM's
   change authority within the PM's limit, else to finance);
 - ``register_subject_role``: a deciding role that is not a group but a relation to the subject
-  (``change_authority``: the project's PM or a delegate with enough approve_change authority).
+  (``change_authority``: the project's PM or a delegate with enough approve_change authority);
+- ``uses_gate``: a gate code the code relies on (``gate_approved`` conditions register theirs; a
+  check that reads another gate's outcome registers it too). Codes are names; the definitions (data)
+  decide roles, checklist and the step on approval. The system check (controls/checks.py) requires a
+  definition for every used code, and a used gate cannot be deactivated while subjects wait at it.
 """
 
 from collections.abc import Callable
@@ -33,6 +37,7 @@ _CHECKS: dict[str, Check] = {}
 _ROLES_RULES: list[Callable] = []
 _SUBJECT_ROLES: dict[str, tuple[str, Callable]] = {}
 _REQUEST_CONTEXT: list[Callable] = []
+_USED_GATES: dict[str, Callable | None] = {}
 
 
 def register_subject(code: str, model: type, *, can_request: Callable, requester: str, visible: Callable,
@@ -97,3 +102,34 @@ def roles_for(definition, subject) -> list[str]:
     for rule in _ROLES_RULES:
         roles = list(rule(definition, subject, roles))
     return roles
+
+
+def uses_gate(code: str, *, waiting: Callable | None = None) -> str:
+    """Declare that the code relies on gate ``code``; returns the code (``DR2 = uses_gate("DR2")``).
+    ``waiting() -> QuerySet`` gives the subjects waiting at a gate that runs no step itself (DTRB
+    waits on projects in analyze); for a gate that runs a step, the subjects in that step's source
+    states are the ones waiting."""
+    if waiting is not None or code not in _USED_GATES:
+        _USED_GATES[code] = waiting
+    return code
+
+
+def used_gates() -> dict[str, Callable | None]:
+    return dict(_USED_GATES)
+
+
+def waiting_subjects(definition):
+    """The subjects waiting at ``definition`` now (a QuerySet), or None when the code does not rely
+    on the gate. For a gate that runs a step: the subjects in that step's source states."""
+    if definition.code not in _USED_GATES:
+        return None
+    waiting = _USED_GATES[definition.code]
+    if waiting is not None:
+        return waiting()
+    st = _SUBJECTS.get(definition.subject_type)
+    method = getattr(st.model, definition.transition, None) if st and definition.transition else None
+    meta = getattr(method, "_django_fsm", None)
+    if meta is None:
+        return None
+    sources = [s for s in meta.transitions if isinstance(s, str) and s not in ("*", "+")]
+    return st.model._default_manager.filter(state__in=sources)

@@ -84,5 +84,5 @@ def gate_decide_view(request, pk):
 def my_decisions(request):
     reviews = selectors.reviews_waiting_for(request.user)
     for review in reviews:
-        review.my_roles = services.decidable_roles(review, request.user)
+        review.my_roles = selectors.decidable_roles(review, request.user)
     return render(request, "controls/my_decisions.html", {"reviews": reviews})

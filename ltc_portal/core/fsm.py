@@ -1,14 +1,23 @@
-"""Lifecycle helpers shared by every app: self-explaining conditions, the transitions list, and
-running a transition with its row lock, permission check and log entry.
+"""Lifecycle helpers shared by every app: self-explaining conditions, the transitions list, and the
+one path through which a state changes.
+
+Two doors, one path (``_step``: lock, check, run, save, log, publish the event):
+- ``run_transition``: a step a person takes (the API, a page, an admin action all reach it through
+  the app's service): permission, conditions, reason where needed;
+- ``run_effect``: a step the portal runs as the effect of another (a gate approval runs DR1, a
+  signature wins the opportunity, a lost opportunity cancels its project): conditions checked, no
+  permission asked of the acting user, ``internal`` steps allowed.
+Records are born with ``log_created`` (their ``open`` row); records without a lifecycle field log
+their small steps with ``log_step``. Nothing else writes the transition log or changes a state.
 
 A transition's ``conditions`` are ``Check`` objects (see ``check``): each says in words why it fails.
 Its ``permission`` is a callable ``(instance, user) -> bool``; ``may(perm)`` builds one from a
-rules permission name. ``custom`` may carry ``label`` (button text), ``needs_reason``, and
-``internal`` (a sentence): the step is run by the portal as the effect of another (a gate approval,
-a signed contract), never by a user; users calling it get 409 with that sentence.
+rules permission name. ``custom`` may carry ``label`` (button text), ``needs_reason`` (a reason is
+required, and the transition method receives it as ``reason=`` to keep it on the record), and
+``internal`` (a sentence): the step is run by the portal as the effect of another, never by a user;
+users calling it get 409 with that sentence.
 """
 
-import inspect
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -16,8 +25,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
+from django_fsm import ConcurrentTransition, FSMFieldMixin, TransitionNotAllowed
 
+from . import events
 from .models import TransitionLog
 
 
@@ -164,12 +174,11 @@ def describe_transitions(instance, user) -> list[TransitionInfo]:
     return infos
 
 
-def require_transition(instance, name: str, user) -> None:
-    """Raise unless ``user`` may run ``name`` on ``instance`` now.
-
+def _refuse_unless_allowed(instance, name: str, user, *, internal: bool):
+    """The Transition object for ``name`` if ``user`` may run it on ``instance`` now, else raise:
     UnknownTransition (404) for a name the lifecycle lacks, PermissionDenied (403) without the right,
-    TransitionRefused (409) with every unmet condition otherwise.
-    """
+    TransitionRefused (409) with every unmet condition otherwise. ``internal``: the step is run by the
+    portal as the effect of another; the permission is not the acting user's to hold."""
     labels = transition_labels(type(instance))
     if name not in labels:
         raise UnknownTransition(name)
@@ -180,14 +189,19 @@ def require_transition(instance, name: str, user) -> None:
             _("“%(name)s” is not possible from state “%(state)s”.") % {"name": labels[name], "state": state},
             [_("The record is in state “%(state)s”.") % {"state": state}],
         )
-    if user is not None and t.custom.get("internal"):
-        raise TransitionRefused(_("“%(name)s” is not a step you run yourself.") % {"name": labels[name]},
-                                [str(t.custom["internal"])])
-    if user is not None and not t.has_perm(instance, user):
-        raise PermissionDenied(_("You do not have permission to run “%(name)s” on this record.") % {"name": labels[name]})
-    reasons = _reasons(instance, t, None)
+    if not internal:
+        if t.custom.get("internal"):
+            raise TransitionRefused(
+                _("“%(name)s” is not a step you run yourself.") % {"name": labels[name]}, [str(t.custom["internal"])]
+            )
+        if not t.has_perm(instance, user):
+            raise PermissionDenied(
+                _("You do not have permission to run “%(name)s” on this record.") % {"name": labels[name]}
+            )
+    reasons = _condition_failures(instance, t)
     if reasons:
         raise TransitionRefused(_("“%(name)s” is not possible yet.") % {"name": labels[name]}, reasons)
+    return t
 
 
 def unmet_conditions(instance, name: str, *, skip: set[str] = frozenset()) -> list[str]:
@@ -204,34 +218,7 @@ def lock(instance):
     return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
 
 
-def apply_transition(instance, name: str, user, *, reason: str = "", data: dict | None = None,
-                     gate_review_id: int | None = None, **kwargs):
-    """Run the transition method, save, and write the log row. Call inside ``transaction.atomic``
-    after ``lock`` and ``require_transition``."""
-    source = instance.state
-    method = getattr(instance, name)
-    params = inspect.signature(method).parameters
-    # transitions that keep their reason on the record (disqualify, lose) or need who did it
-    # (convert: the handlers it triggers record the user) declare these parameters
-    if "reason" in params:
-        kwargs.setdefault("reason", reason)
-    if "by" in params:
-        kwargs.setdefault("by", user)
-    try:
-        method(**kwargs)
-        instance.save()
-    except TransitionNotAllowed as exc:
-        raise TransitionRefused(_("“%(name)s” is not possible now.") % {"name": name}, [str(exc)]) from exc
-    except ConcurrentTransition as exc:
-        raise TransitionRefused(
-            _("The record changed while you were working on it; reload and try again."), [str(exc)]
-        ) from exc
-    record_transition(instance, name, source, instance.state, user, reason=reason, data=data,
-                      gate_review_id=gate_review_id)
-    return instance
-
-
-def record_transition(instance, name, source, target, user, *, reason="", data=None, gate_review_id=None):
+def _log(instance, name, source, target, user, *, reason="", data=None, gate_review_id=None) -> TransitionLog:
     return TransitionLog.objects.create(
         content_type=ContentType.objects.get_for_model(type(instance)),
         object_id=instance.pk,
@@ -245,15 +232,88 @@ def record_transition(instance, name, source, target, user, *, reason="", data=N
     )
 
 
-@transaction.atomic
-def run_transition(instance, name: str, *, user, reason: str = "", needs_reason: bool | None = None, **kwargs):
-    """Lock, check, run, save and log one plain transition. Returns the fresh record."""
-    locked = lock(instance)
-    require_transition(locked, name, user)
-    t = _transitions_from(locked)[name]
-    if (t.custom.get("needs_reason") if needs_reason is None else needs_reason) and not (reason or "").strip():
-        raise ValidationError({"reason": [_("A reason is required.")]})
-    return apply_transition(locked, name, user, reason=reason, **kwargs)
+def _step(instance, name, user, *, internal, reason, data, gate_review_id, prepare, kwargs):
+    """The one place a state changes: lock, check, prepare, run, save, log, publish."""
+    with transaction.atomic():
+        locked = lock(instance)
+        t = _refuse_unless_allowed(locked, name, user, internal=internal)
+        if t.custom.get("needs_reason") and not (reason or "").strip():
+            raise ValidationError({"reason": [_("A reason is required.")]})
+        data = dict(data or {})
+        if prepare is not None:
+            data.update(prepare(locked) or {})
+        if t.custom.get("needs_reason"):
+            kwargs = {"reason": reason, **kwargs}
+        source = locked.state
+        try:
+            getattr(locked, name)(**kwargs)
+            if user is not None and user.is_authenticated and hasattr(locked, "updated_by"):
+                locked.updated_by = user
+            locked.save()
+        except TransitionNotAllowed as exc:
+            raise TransitionRefused(_("“%(name)s” is not possible now.") % {"name": name}, [str(exc)]) from exc
+        except ConcurrentTransition as exc:
+            raise TransitionRefused(
+                _("The record changed while you were working on it; reload and try again."), [str(exc)]
+            ) from exc
+        _log(locked, name, source, locked.state, user, reason=reason, data=data, gate_review_id=gate_review_id)
+        events.publish(locked, name, user=user, reason=reason, data=data)
+        return locked
+
+
+def run_transition(instance, name: str, *, user, reason: str = "", data: dict | None = None, prepare=None, **kwargs):
+    """The door for a step a person takes: lock the record, check the permission and every
+    condition (403/409 in words), require a reason where the step needs one (400), run ``prepare``
+    (``(locked) -> dict | None``: work the step implies before it runs, e.g. recording an
+    acceptance certificate; its dict is added to the log's data), run the step, save, write the log
+    row and publish the step's event. Returns the fresh record. ``kwargs`` go to the transition
+    method; a step that needs a reason also receives ``reason``."""
+    return _step(instance, name, user, internal=False, reason=reason, data=data, gate_review_id=None,
+                 prepare=prepare, kwargs=kwargs)
+
+
+def run_effect(instance, name: str, *, user, reason: str, data: dict | None = None, gate_review_id: int | None = None,
+               **kwargs):
+    """The door for a step the portal runs as the effect of another (a gate approval, a contract
+    signed, an opportunity lost): locked, its conditions checked, saved, logged and published like any
+    step, but the acting user's permission for it is not asked (the cause was permitted) and steps
+    marked ``internal`` are allowed. ``user`` is whoever caused it; ``reason`` says what caused it."""
+    return _step(instance, name, user, internal=True, reason=reason, data=data, gate_review_id=gate_review_id,
+                 prepare=None, kwargs=kwargs)
+
+
+def log_created(instance, *, user, reason: str = "", data: dict | None = None) -> TransitionLog:
+    """Log a record's creation in its first state (the ``open`` row every lifecycle starts with) and
+    publish it as the ``open`` event. Call after saving the new record."""
+    state = getattr(instance, "state", "")
+    entry = _log(instance, events.CREATED, "", state, user, reason=reason, data=data)
+    events.publish(instance, events.CREATED, user=user, reason=reason, data=data)
+    return entry
+
+
+def log_created_many(instances, *, user, reason: str = "") -> None:
+    """``log_created`` for records made in bulk (an import): one INSERT for their log rows. Bulk
+    creations publish no event (nothing downstream reacts to them)."""
+    instances = list(instances)
+    if not instances:
+        return
+    ct = ContentType.objects.get_for_model(type(instances[0]))
+    by = user if (user is not None and user.is_authenticated) else None
+    TransitionLog.objects.bulk_create(
+        [TransitionLog(content_type=ct, object_id=i.pk, transition=events.CREATED, source="",
+                       target=getattr(i, "state", ""), by=by, reason=reason or "") for i in instances],
+        batch_size=1000,
+    )
+
+
+def log_step(instance, name: str, *, source: str, target: str, user, reason: str = "") -> TransitionLog:
+    """Log a step of a record that has no lifecycle field (a defect closed, a meeting action done)
+    and publish it. Lifecycle records change state only through ``run_transition``/``run_effect``."""
+    if any(isinstance(f, FSMFieldMixin) for f in type(instance)._meta.fields):
+        raise TypeError(f"{type(instance).__name__} has a lifecycle: use run_transition or run_effect")
+    entry = _log(instance, name, source, target, user, reason=reason)
+    events.publish(instance, name, user=user, reason=reason)
+    return entry
 
 
 def history(instance) -> list[TransitionLog]:

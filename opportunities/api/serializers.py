@@ -3,7 +3,9 @@ from rest_framework import serializers
 
 from leads.api.serializers import CurrencyCodeField
 from leads.models import Customer
+from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory, EstimateLine, LineCategory, Opportunity, Quote, QuoteLine
+from opportunities.selectors import opportunity_visible
 
 USERS = get_user_model().objects.filter(is_active=True)
 
@@ -61,8 +63,9 @@ class EstimateLineSerializer(serializers.ModelSerializer):
         fields = ["category", "amount", "note", "currency"]
 
 
-class QuoteSerializer(serializers.ModelSerializer):
-    opportunity = serializers.PrimaryKeyRelatedField(queryset=Opportunity.objects.all())
+class QuoteSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
+    opportunity = VisibleRelatedField(selector=opportunity_visible, queryset=Opportunity.objects.all())
+    create_only_fields = ("opportunity",)
     currency = CurrencyCodeField(required=False)
     lines = QuoteLineSerializer(many=True, required=False)
     estimate_lines = EstimateLineSerializer(many=True, required=False)
@@ -76,8 +79,3 @@ class QuoteSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at"]
         read_only_fields = ["version", "state", "frozen", "revenue", "cost", "created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list):
-            fields["opportunity"].read_only = True
-        return fields

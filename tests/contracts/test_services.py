@@ -67,7 +67,7 @@ def test_percent_milestones(cast, contracting):
 
 
 def test_sign_wins_the_opportunity_links_the_project_and_makes_signing_payments_due(cast, contracting):
-    contract = services.contract_transition(draft_contract(contracting, cast), "sign", user=cast.owner)
+    contract = services.contract_transition(contract=draft_contract(contracting, cast), name="sign", user=cast.owner)
     contracting.refresh_from_db()
     assert contract.state == "signed" and contracting.state == "won"
     assert contracting.project.contract == contract
@@ -79,26 +79,26 @@ def test_sign_needs_a_signing_date(cast, contracting):
     contract = draft_contract(contracting, cast)
     services.contract_update(contract=contract, user=cast.owner, data={"signed_date": None})
     with pytest.raises(TransitionRefused) as refused:
-        services.contract_transition(contract, "sign", user=cast.owner)
+        services.contract_transition(contract=contract, name="sign", user=cast.owner)
     assert "signing date" in " ".join(refused.value.reasons)
 
 
 def test_handover_requires_every_field(cast, contracting):
-    contract = services.contract_transition(draft_contract(contracting, cast), "sign", user=cast.owner)
+    contract = services.contract_transition(contract=draft_contract(contracting, cast), name="sign", user=cast.owner)
     with pytest.raises(ValidationError) as err:
-        services.contract_transition(contract, "hand_over", user=cast.owner, **{**HANDOVER, "risks": " "})
+        services.contract_transition(contract=contract, name="hand_over", user=cast.owner, **{**HANDOVER, "risks": " "})
     assert set(err.value.message_dict) == {"risks"}
-    contract = services.contract_transition(contract, "hand_over", user=cast.owner, **HANDOVER)
+    contract = services.contract_transition(contract=contract, name="hand_over", user=cast.owner, **HANDOVER)
     assert (contract.state, contract.handover_attendees) == ("handed_over", "PM, AR, customer CIO")
 
 
 def test_terminate_needs_reason_and_signed_contract_is_not_edited(cast, contracting):
-    contract = services.contract_transition(draft_contract(contracting, cast), "sign", user=cast.owner)
+    contract = services.contract_transition(contract=draft_contract(contracting, cast), name="sign", user=cast.owner)
     with pytest.raises(TransitionRefused):
         services.contract_update(contract=contract, user=cast.owner, data={"number": "NEW"})
     with pytest.raises(ValidationError):
-        services.contract_transition(contract, "terminate", user=cast.owner, reason="")
-    assert services.contract_transition(contract, "terminate", user=cast.owner, reason="Customer insolvent").state == "terminated"
+        services.contract_transition(contract=contract, name="terminate", user=cast.owner, reason="")
+    assert services.contract_transition(contract=contract, name="terminate", user=cast.owner, reason="Customer insolvent").state == "terminated"
 
 
 def test_one_live_contract_per_opportunity_and_only_the_owner(cast, contracting, make_user):

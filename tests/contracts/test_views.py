@@ -108,7 +108,7 @@ def test_edit_while_draft_then_not_after_signing(web, cast, deal):
     contract.refresh_from_db()
     assert contract.number == "C-2026-001-A" and contract.payment_milestones.count() == 2
 
-    services.contract_transition(contract, "sign", user=cast.owner)
+    services.contract_transition(contract=contract, name="sign", user=cast.owner)
     r = client.post(f"/contracts/{contract.pk}/edit/", contract_post(rows, number="HIJACK", initial=2), follow=True)
     assert "amendments come with change requests" in r.content.decode()
     contract.refresh_from_db()
@@ -141,7 +141,7 @@ def test_sign_refused_shows_the_reasons_and_changes_nothing(web, cast, deal):
 
 
 def test_handover_needs_every_field_then_hands_over(web, cast, deal):
-    contract = services.contract_transition(draft_contract(deal, cast), "sign", user=cast.owner)
+    contract = services.contract_transition(contract=draft_contract(deal, cast), name="sign", user=cast.owner)
     client = web.as_user(cast.owner)
     r = client.post(f"/contracts/{contract.pk}/transitions/hand_over/", {**HANDOVER, "risks": " "})
     assert r.status_code == 200
@@ -160,7 +160,7 @@ def test_handover_needs_every_field_then_hands_over(web, cast, deal):
 
 
 def test_terminate_needs_a_reason(web, cast, deal):
-    contract = services.contract_transition(draft_contract(deal, cast), "sign", user=cast.owner)
+    contract = services.contract_transition(contract=draft_contract(deal, cast), name="sign", user=cast.owner)
     client = web.as_user(cast.owner)
     r = client.post(f"/contracts/{contract.pk}/transitions/terminate/", {"reason": ""}, follow=True)
     assert "A reason is required." in r.content.decode()
@@ -191,7 +191,7 @@ def test_another_sales_user_gets_404(web, cast, deal, make_user):
 
 
 def test_readers_without_the_right_to_change_get_no_edit_and_no_handover(web, cast, deal):
-    contract = services.contract_transition(draft_contract(deal, cast), "sign", user=cast.owner)
+    contract = services.contract_transition(contract=draft_contract(deal, cast), name="sign", user=cast.owner)
     client = web.as_user(cast.finance)
     page = client.get(f"/contracts/{contract.pk}/").content.decode()
     assert 'id="handover-form"' not in page and "You are not allowed to" in page

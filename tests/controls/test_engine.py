@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
 from ltc_portal.controls.models import GateDecision, GateDefinition, GateReview
 from ltc_portal.core.fsm import TransitionRefused
@@ -108,7 +109,7 @@ class TestDecide:
         both = make_user("both", roles=["sales_director", "finance"])
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
         pass_presales_bid_reviews(opp, cast)
-        services.quote_transition(opp.quotes.get(), "submit", user=cast.owner)
+        services.quote_transition(quote=opp.quotes.get(), name="submit", user=cast.owner)
         review = gates.gate_request(code="ATB", subject=opp, user=cast.owner)
         with pytest.raises(ValidationError, match="several deciding roles"):
             gates.gate_decide(review=review, user=both, decision="approve")
@@ -132,7 +133,7 @@ class TestDecide:
         review = gates.gate_decide(review=review, user=cast.director, decision="reject", comment="Budget unclear")
         opp.refresh_from_db()
         assert review.state == "rejected" and opp.state == "validating"
-        status = {s.gate.code: s for s in gates.gates_for(opp, cast.owner)}["ATI"]
+        status = {s.gate.code: s for s in gate_reads.gates_for(opp, cast.owner)}["ATI"]
         assert status.status == "rejected" and status.can_request
         second = gates.gate_request(code="ATI", subject=opp, user=cast.owner, comment="Budget confirmed")
         approve(second, cast.director)
@@ -149,7 +150,7 @@ class TestDecide:
     def test_two_roles_both_needed(self, cast, opp):
         opp = pass_ati(opp, cast)
         pass_presales_bid_reviews(opp, cast)
-        services.quote_transition(opp.quotes.get(), "submit", user=cast.owner)
+        services.quote_transition(quote=opp.quotes.get(), name="submit", user=cast.owner)
         review = gates.gate_request(code="ATB", subject=opp, user=cast.owner)
         assert review.required_roles == ["sales_director", "finance"]
         gates.gate_decide(review=review, user=cast.director, decision="approve")
@@ -164,7 +165,7 @@ class TestMargin:
     def test_low_margin_needs_the_executive(self, cast, opp):
         opp = pass_ati(opp, cast)
         pass_presales_bid_reviews(opp, cast, revenue=Decimal("1000000"), cost=Decimal("900000"))  # 10 %
-        services.quote_transition(opp.quotes.get(), "submit", user=cast.owner)
+        services.quote_transition(quote=opp.quotes.get(), name="submit", user=cast.owner)
         review = gates.gate_request(code="ATB", subject=opp, user=cast.owner)
         assert review.required_roles == ["sales_director", "finance", "executive"]
         approve(review, cast.director, cast.finance)
@@ -183,26 +184,26 @@ class TestMargin:
         settings.MIN_GROSS_MARGIN = Decimal("50")
         opp = pass_ati(opp, cast)
         pass_presales_bid_reviews(opp, cast)  # 40 %
-        services.quote_transition(opp.quotes.get(), "submit", user=cast.owner)
+        services.quote_transition(quote=opp.quotes.get(), name="submit", user=cast.owner)
         assert "executive" in gates.gate_request(code="ATB", subject=opp, user=cast.owner).required_roles
 
 
 def test_gates_for_lists_status_checklist_and_who_can_act(cast, opp):
-    statuses = {s.gate.code: s for s in gates.gates_for(opp, cast.owner)}
+    statuses = {s.gate.code: s for s in gate_reads.gates_for(opp, cast.owner)}
     assert set(statuses) == {"ATI", "ATB", "ATC"}
     ati = statuses["ATI"]
     assert ati.status == "not_requested" and ati.can_request and all(i.passed for i in ati.checklist)
     assert not statuses["ATB"].can_request and statuses["ATB"].request_blockers
     review = gates.gate_request(code="ATI", subject=opp, user=cast.owner)
-    director_view = {s.gate.code: s for s in gates.gates_for(opp, cast.director)}["ATI"]
+    director_view = {s.gate.code: s for s in gate_reads.gates_for(opp, cast.director)}["ATI"]
     assert director_view.status == "pending" and director_view.review == review
     assert director_view.decidable_roles == ["sales_director"]
-    assert {s.gate.code: s for s in gates.gates_for(opp, cast.owner)}["ATI"].decidable_roles == []
+    assert {s.gate.code: s for s in gate_reads.gates_for(opp, cast.owner)}["ATI"].decidable_roles == []
 
 
 def test_an_approved_gate_keeps_the_checklist_it_passed(cast, opp):
     opp = pass_atb(pass_ati(opp, cast), cast)  # the project has moved from analyze to plan since DTRB/DRA
-    statuses = {s.gate.code: s for s in gates.gates_for(opp.project, cast.pm)}
+    statuses = {s.gate.code: s for s in gate_reads.gates_for(opp.project, cast.pm)}
     for code in ("DTRB", "DRA"):
         assert statuses[code].status == "approved"
         assert statuses[code].checklist and all(item.passed for item in statuses[code].checklist)

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from delivery import services as delivery
+from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
 from tests.delivery.test_execution import pass_dr1, staff_and_plan
 from tests.opportunities.factories import Cast, OpportunityFactory, project_in_plan_with_contract
@@ -44,7 +45,7 @@ def test_request_with_bad_evidence_is_refused(web, cast):
                                                          "subject_id": opp.pk, "evidence": "javascript:alert(1)"},
                                      follow=True)
     assert "web links" in r.content.decode()
-    assert not gates.latest_review(opp, "ATI")
+    assert not gate_reads.latest_review(opp, "ATI")
 
 
 def test_admin_decide_page(client, cast):

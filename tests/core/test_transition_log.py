@@ -10,7 +10,7 @@ from tests.leads.factories import LeadFactory
 @pytest.fixture
 def logged_lead(sales):
     lead = LeadFactory(owner=sales)
-    return services.lead_transition(lead, "contact", user=sales)
+    return services.lead_transition(lead=lead, name="contact", user=sales)
 
 
 def test_transition_writes_one_log_row(logged_lead, sales):

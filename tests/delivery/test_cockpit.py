@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delivery import services
-from delivery import services_registers as registers
+from delivery import services as registers
 from delivery.models import Delegation, Milestone, TeamMember
 from tests.delivery.test_execution import pass_dr1, staff_and_plan
 from tests.opportunities.factories import Cast, project_in_plan_with_contract
@@ -74,7 +74,7 @@ def test_the_cockpit_shows_team_milestones_risks_overdue_issues_and_budget_after
     # budget v1 (600,000) approved by DR1 against the quote's estimate (600,000)
     assert re.search(r'id="budget-total">600,000\.00', page)
     assert re.search(r'id="estimate-total">600,000\.00', page)
-    assert re.search(r'id="budget-variance">0\.00 \(0\.0%\)', page)
+    assert re.search(r'id="budget-variance">0\.00 \(0\.00%\)', page)
     assert 'id="member-form"' in page and 'id="delegation-form"' in page
 
 

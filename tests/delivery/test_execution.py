@@ -13,6 +13,7 @@ from delivery import services
 from delivery.models import ProjectIssue
 from finance import services as finance
 from finance.models import Budget
+from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
 from ltc_portal.core.fsm import TransitionRefused
 from tests.opportunities.factories import Cast, approve, project_in_plan_with_contract
@@ -32,7 +33,7 @@ def project(cast):
 
 def pass_dr1(project, cast):
     budget = project.budgets.get(version=1)
-    finance.budget_transition(budget, "submit", user=cast.pm)
+    finance.budget_transition(budget=budget, name="submit", user=cast.pm)
     approve(gates.gate_request(code="DR1", subject=project, user=cast.pm), cast.finance, cast.pmo)
     project.refresh_from_db()
     return project
@@ -55,7 +56,7 @@ class TestDR1:
         assert project.state == "build"
         budget = project.budgets.get(version=1)
         assert budget.state == "approved" and finance.budget_current(project) == budget
-        review = gates.latest_review(project, "DR1")
+        review = gate_reads.latest_review(project, "DR1")
         assert review.context["budget_total"] == "600000.00" and review.context["estimate_total"] == "600000.00"
         assert review.context["variance"] == "0.00"
         with pytest.raises(TransitionRefused, match="never edited"):
@@ -81,10 +82,10 @@ class TestBuildToImplement:
     def test_start_implementation_needs_team_and_baseline(self, project, cast, make_user):
         project = pass_dr1(project, cast)
         with pytest.raises(TransitionRefused) as refused:
-            services.project_transition(project, "start_implementation", user=cast.pm)
+            services.project_transition(project=project, name="start_implementation", user=cast.pm)
         assert len(refused.value.reasons) == 2
         staff_and_plan(project, cast, make_user("eng", roles=["delivery"]))
-        assert services.project_transition(project, "start_implementation", user=cast.pm).state == "implement"
+        assert services.project_transition(project=project, name="start_implementation", user=cast.pm).state == "implement"
 
     def test_only_pm_or_pmo_change_the_team(self, project, cast):
         with pytest.raises(PermissionDenied):
@@ -221,7 +222,7 @@ class TestDR3AndDR4:
         project = pass_dr1(project, cast)
         eng = make_user("eng", roles=["delivery"])
         milestone = staff_and_plan(project, cast, eng)
-        project = services.project_transition(project, "start_implementation", user=cast.pm)
+        project = services.project_transition(project=project, name="start_implementation", user=cast.pm)
         ProjectIssue.objects.create(project=project, title="Core switch fails", source="internal", severity="critical",
                                     owner=eng, due_date=TODAY)
         with pytest.raises(TransitionRefused) as refused:

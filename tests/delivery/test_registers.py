@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from delivery import services_registers as services
+from delivery import services
 from delivery.models import Defect, MeetingAction, Project, ProjectIssue, Risk
 from ltc_portal.core.fsm import TransitionRefused, history
 from ltc_portal.core.models import TransitionLog
@@ -69,16 +69,16 @@ def test_risk_exposure_and_update(project, cast):
         services.risk_update(risk=risk, user=cast.finance, data={"impact": 1})
     with pytest.raises(PermissionDenied):
         services.risk_create(project=project, user=cast.finance, data=risk_data(cast))
-    risk = services.risk_transition(risk, "close", user=cast.pm)
+    risk = services.risk_transition(risk=risk, name="close", user=cast.pm)
     with pytest.raises(TransitionRefused):
         services.risk_update(risk=risk, user=cast.pm, data={"impact": 1})
 
 
 def test_risk_occurs_and_raises_an_internal_issue_in_the_same_transaction(project, cast):
     risk = make_risk(project, cast)
-    risk = services.risk_transition(risk, "mitigate", user=cast.pm)
+    risk = services.risk_transition(risk=risk, name="mitigate", user=cast.pm)
     raise_issue = {"title": "Late switches", "severity": "critical", "owner": cast.pm, "due_date": NEXT_WEEK}
-    risk = services.risk_transition(risk, "occur", user=cast.pm, reason="Vendor slipped", raise_issue=raise_issue)
+    risk = services.risk_transition(risk=risk, name="occur", user=cast.pm, reason="Vendor slipped", raise_issue=raise_issue)
     assert risk.state == "occurred"
     issue = ProjectIssue.objects.get(risk=risk)
     assert (issue.source, issue.severity, issue.state, issue.project_id) == ("internal", "critical", "open", project.pk)
@@ -86,34 +86,34 @@ def test_risk_occurs_and_raises_an_internal_issue_in_the_same_transaction(projec
     # a bad issue rolls the occurrence back
     other = make_risk(project, cast)
     with pytest.raises(ValidationError):
-        services.risk_transition(other, "occur", user=cast.pm,
+        services.risk_transition(risk=other, name="occur", user=cast.pm,
                                  raise_issue={**raise_issue, "owner": cast.finance, "due_date": None})
     assert Risk.objects.get(pk=other.pk).state == "open"
     with pytest.raises(ValidationError):
-        services.risk_transition(other, "close", user=cast.pm, raise_issue=raise_issue)
+        services.risk_transition(risk=other, name="close", user=cast.pm, raise_issue=raise_issue)
     with pytest.raises(PermissionDenied):
-        services.risk_transition(other, "close", user=cast.finance)
+        services.risk_transition(risk=other, name="close", user=cast.finance)
 
 
 def test_issue_lifecycle_resolution_and_reopen_reason(project, cast):
     issue = make_issue(project, cast)
-    issue = services.issue_transition(issue, "start", user=cast.pm)
+    issue = services.issue_transition(issue=issue, name="start", user=cast.pm)
     with pytest.raises(ValidationError) as err:
-        services.issue_transition(issue, "resolve", user=cast.pm)
+        services.issue_transition(issue=issue, name="resolve", user=cast.pm)
     assert "resolution" in err.value.message_dict
     assert ProjectIssue.objects.get(pk=issue.pk).state == "in_progress"
-    issue = services.issue_transition(issue, "resolve", user=cast.pm, resolution="Extra rack ordered")
+    issue = services.issue_transition(issue=issue, name="resolve", user=cast.pm, resolution="Extra rack ordered")
     assert (issue.state, issue.resolution) == ("resolved", "Extra rack ordered")
-    issue = services.issue_transition(issue, "close", user=cast.pmo)
+    issue = services.issue_transition(issue=issue, name="close", user=cast.pmo)
     with pytest.raises(TransitionRefused):
         services.issue_update(issue=issue, user=cast.pm, data={"title": "x"})
     with pytest.raises(ValidationError) as err:
-        services.issue_transition(issue, "reopen", user=cast.pm)
+        services.issue_transition(issue=issue, name="reopen", user=cast.pm)
     assert "reason" in err.value.message_dict
-    issue = services.issue_transition(issue, "reopen", user=cast.pm, reason="Rack too small")
+    issue = services.issue_transition(issue=issue, name="reopen", user=cast.pm, reason="Rack too small")
     assert issue.state == "open"
     # the resolution already recorded is enough the second time
-    assert services.issue_transition(issue, "resolve", user=cast.pm).state == "resolved"
+    assert services.issue_transition(issue=issue, name="resolve", user=cast.pm).state == "resolved"
 
 
 def test_issue_owner_must_be_active_and_risk_of_the_same_project(project, cast, make_user):
@@ -159,9 +159,10 @@ def test_meeting_with_actions_and_action_done(project, cast):
 
 
 def test_nothing_is_added_to_a_cancelled_projects_registers(project, cast):
-    from delivery import services as delivery_services
 
-    delivery_services.project_move(project=project, name="cancel", user=cast.pmo, reason="Lost")
+    from ltc_portal.core.fsm import run_effect
+
+    run_effect(project, "cancel", user=cast.pmo, reason="Lost")
     with pytest.raises(TransitionRefused):
         make_risk(Project.objects.get(pk=project.pk), cast)
 
@@ -260,7 +261,7 @@ def test_issue_overdue_filter(api, project, cast):
     late = make_issue(project, cast, title="Late", due_date=YESTERDAY)
     make_issue(project, cast, title="On time", due_date=NEXT_WEEK)
     done_late = make_issue(project, cast, title="Done late", due_date=YESTERDAY, resolution="Fixed")
-    services.issue_transition(done_late, "resolve", user=cast.pm)
+    services.issue_transition(issue=done_late, name="resolve", user=cast.pm)
     client = api.as_user(cast.finance)
     rows = client.get("/api/v1/project-issues/?overdue=true").json()["results"]
     assert [(x["id"], x["overdue"]) for x in rows] == [(late.pk, True)]

@@ -60,7 +60,7 @@ def converted_opportunity(owner):
     lead = LeadFactory(owner=owner, ready=True, company_name="Suzhou Metro Line 9 Co., Ltd.",
                        need="Passenger Wi-Fi and CCTV backbone", budget_amount=Decimal("2000000"))
     for step in ("contact", "qualify", "convert"):
-        lead = lead_services.lead_transition(lead, step, user=owner)
+        lead = lead_services.lead_transition(lead=lead, name=step, user=owner)
     return lead.opportunity
 
 

@@ -102,7 +102,7 @@ class TestVisibility:
 
 class TestTransitionsEndpoint:
     def test_list_explains_blocked_steps(self, api, sales):
-        lead = services.lead_transition(LeadFactory(owner=sales), "contact", user=sales)
+        lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
         rows = {t["name"]: t for t in api.as_user(sales).get(transitions_url(lead)).json()}
         assert set(rows) == {"nurture", "qualify", "disqualify"}
         assert rows["nurture"] == {"name": "nurture", "target": "nurturing", "label": "Nurture", "allowed": True,
@@ -122,7 +122,7 @@ class TestTransitionsEndpoint:
             ("contact", "new", "contacted", "alice")]
 
     def test_409_with_reasons_when_a_condition_fails(self, api, sales):
-        lead = services.lead_transition(LeadFactory(owner=sales), "contact", user=sales)
+        lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
         r = api.as_user(sales).post(transitions_url(lead, "qualify"))
         assert r.status_code == 409
         assert r.json()["detail"] and "need" in r.json()["reasons"][0]
@@ -168,7 +168,7 @@ class TestFilters:
     def test_filter_by_state_source_owner_search_and_sort_by_score(self, api, director, sales, other_sales):
         a = LeadFactory(owner=sales, source="referral", company_name="Alpha", need="x", notes="y")
         b = LeadFactory(owner=other_sales, source="event", company_name="Beta")
-        services.lead_transition(b, "contact", user=other_sales)
+        services.lead_transition(lead=b, name="contact", user=other_sales)
         client = api.as_user(director)
         ids = lambda q: [r["id"] for r in client.get(LEADS + q).json()["results"]]  # noqa: E731
         assert ids("?state=contacted") == [b.pk]
@@ -231,7 +231,7 @@ def test_list_endpoint_query_count_is_constant(api, director, sales, url):
         for _ in range(n):
             lead = LeadFactory(owner=sales, ready=True)
             for step in ("contact", "qualify", "convert"):
-                lead = services.lead_transition(lead, step, user=sales)
+                lead = services.lead_transition(lead=lead, name=step, user=sales)
 
     client = api.as_user(director)
     grow(2)

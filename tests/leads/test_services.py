@@ -22,12 +22,12 @@ class TestLifecycle:
         assert set(steps(lead, sales)) == {"contact", "disqualify"}
 
     def test_qualify_is_refused_until_need_budget_timeline_are_recorded(self, sales):
-        lead = services.lead_transition(LeadFactory(owner=sales), "contact", user=sales)
+        lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
         info = steps(lead, sales)["qualify"]
         assert not info.allowed
         assert len(info.reasons) == 1 and all(w in info.reasons[0] for w in ("need", "budget", "timeline"))
         with pytest.raises(TransitionRefused) as refused:
-            services.lead_transition(lead, "qualify", user=sales)
+            services.lead_transition(lead=lead, name="qualify", user=sales)
         assert "need" in refused.value.reasons[0]
         lead.refresh_from_db()
         assert lead.state == "contacted"
@@ -35,17 +35,17 @@ class TestLifecycle:
         lead = services.lead_update(lead=lead, user=sales, data={"need": "SD-WAN", "budget_amount": Decimal("10")})
         assert steps(lead, sales)["qualify"].reasons == ["Record the timeline before qualifying."]
         lead = services.lead_update(lead=lead, user=sales, data={"timeline": "within_3_months"})
-        lead = services.lead_transition(lead, "qualify", user=sales)
+        lead = services.lead_transition(lead=lead, name="qualify", user=sales)
         assert lead.state == "qualified"
 
     def test_disqualify_needs_a_reason_and_reopen_returns_to_contacted(self, sales):
         lead = LeadFactory(owner=sales)
         with pytest.raises(ValidationError):
-            services.lead_transition(lead, "disqualify", user=sales, reason="  ")
-        lead = services.lead_transition(lead, "disqualify", user=sales, reason="No budget this year")
+            services.lead_transition(lead=lead, name="disqualify", user=sales, reason="  ")
+        lead = services.lead_transition(lead=lead, name="disqualify", user=sales, reason="No budget this year")
         assert (lead.state, lead.disqualify_reason, lead.score) == ("disqualified", "No budget this year", 0)
         assert set(steps(lead, sales)) == {"reopen"}
-        lead = services.lead_transition(lead, "reopen", user=sales)
+        lead = services.lead_transition(lead=lead, name="reopen", user=sales)
         assert lead.state == "contacted"
         log = list(TransitionLog.objects.for_subject(lead).values_list("transition", "reason"))
         assert log == [("disqualify", "No budget this year"), ("reopen", "")]
@@ -53,28 +53,28 @@ class TestLifecycle:
     def test_step_not_available_from_current_state_is_refused(self, sales):
         lead = LeadFactory(owner=sales)
         with pytest.raises(TransitionRefused, match="not possible from state"):
-            services.lead_transition(lead, "convert", user=sales)
+            services.lead_transition(lead=lead, name="convert", user=sales)
 
     def test_unknown_step(self, sales):
         with pytest.raises(UnknownTransition):
-            services.lead_transition(LeadFactory(owner=sales), "teleport", user=sales)
+            services.lead_transition(lead=LeadFactory(owner=sales), name="teleport", user=sales)
 
     def test_other_sales_user_may_not_move_the_lead(self, sales, other_sales):
         lead = LeadFactory(owner=sales)
         assert steps(lead, other_sales)["contact"].reasons[0].startswith("You are not allowed")
         with pytest.raises(PermissionDenied):
-            services.lead_transition(lead, "contact", user=other_sales)
+            services.lead_transition(lead=lead, name="contact", user=other_sales)
         lead.refresh_from_db()
         assert lead.state == "new" and not TransitionLog.objects.for_subject(lead).exists()
 
     def test_director_may_move_anyones_lead_and_executive_may_not(self, sales, director, executive):
         lead = LeadFactory(owner=sales)
         with pytest.raises(PermissionDenied):
-            services.lead_transition(lead, "contact", user=executive)
-        assert services.lead_transition(lead, "contact", user=director).state == "contacted"
+            services.lead_transition(lead=lead, name="contact", user=executive)
+        assert services.lead_transition(lead=lead, name="contact", user=director).state == "contacted"
 
     def test_closed_leads_cannot_be_edited(self, sales):
-        lead = services.lead_transition(LeadFactory(owner=sales), "disqualify", user=sales, reason="dup")
+        lead = services.lead_transition(lead=LeadFactory(owner=sales), name="disqualify", user=sales, reason="dup")
         with pytest.raises(ValidationError):
             services.lead_update(lead=lead, user=sales, data={"notes": "x"})
 
@@ -82,12 +82,12 @@ class TestLifecycle:
 class TestConvert:
     def qualified(self, owner, **kw):
         lead = LeadFactory(owner=owner, ready=True, **kw)
-        lead = services.lead_transition(lead, "contact", user=owner)
-        return services.lead_transition(lead, "qualify", user=owner)
+        lead = services.lead_transition(lead=lead, name="contact", user=owner)
+        return services.lead_transition(lead=lead, name="qualify", user=owner)
 
     def test_convert_creates_customer_contact_and_opportunity_in_one_go(self, sales):
         lead = self.qualified(sales, company_name="上海电信股份有限公司", contact_name="李雷", email="LI@telecom.cn")
-        lead = services.lead_transition(lead, "convert", user=sales)
+        lead = services.lead_transition(lead=lead, name="convert", user=sales)
         assert lead.state == "converted"
         customer = lead.customer
         assert (customer.name, customer.name_normalized, customer.owner) == ("上海电信股份有限公司", "上海电信", sales)
@@ -102,7 +102,7 @@ class TestConvert:
 
     def test_convert_links_the_existing_deduplicated_customer(self, sales):
         existing = CustomerFactory(name="ACME Co., Ltd.")
-        lead = services.lead_transition(self.qualified(sales, company_name="Acme Ltd"), "convert", user=sales)
+        lead = services.lead_transition(lead=self.qualified(sales, company_name="Acme Ltd"), name="convert", user=sales)
         assert lead.customer == existing
         assert Customer.objects.filter(name_normalized="acme").count() == 1
 
@@ -114,7 +114,7 @@ class TestConvert:
 
         monkeypatch.setattr("opportunities.handlers.opportunity_create_from_lead", broken)
         with pytest.raises(RuntimeError):
-            services.lead_transition(lead, "convert", user=sales)
+            services.lead_transition(lead=lead, name="convert", user=sales)
         lead.refresh_from_db()
         assert lead.state == "qualified" and lead.customer is None
         assert not Customer.objects.filter(name="Rollback Corp").exists()
@@ -156,7 +156,7 @@ class TestCreateAndDuplicates:
 
     def test_closed_leads_are_not_duplicates(self, sales):
         lead = LeadFactory(owner=sales, email="gone@example.com")
-        services.lead_transition(lead, "disqualify", user=sales, reason="spam")
+        services.lead_transition(lead=lead, name="disqualify", user=sales, reason="spam")
         assert not selectors.lead_duplicates(email="gone@example.com")
 
 

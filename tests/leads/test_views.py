@@ -60,14 +60,14 @@ def test_create_form_shows_field_errors_and_saves_nothing(web, sales):
 
 
 def test_detail_shows_blocked_step_with_reason_and_history(web, sales):
-    lead = services.lead_transition(LeadFactory(owner=sales), "contact", user=sales)
+    lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
     page = web.as_user(sales).get(f"/leads/{lead.pk}/").content.decode()
     assert re.search(r'data-transition="qualify".*?Record the need, budget, timeline before qualifying', page, re.S)
     assert "Contacted" in page and 'id="history"' in page
 
 
 def test_refused_transition_shows_message_and_changes_nothing(web, sales):
-    lead = services.lead_transition(LeadFactory(owner=sales), "contact", user=sales)
+    lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
     r = web.as_user(sales).post(f"/leads/{lead.pk}/transitions/qualify/", follow=True)
     assert "before qualifying" in r.content.decode()
     lead.refresh_from_db()
@@ -141,7 +141,7 @@ def test_list_page_query_count_is_constant(client, director, sales, url):
         for _ in range(n):
             lead = LeadFactory(owner=sales, ready=True)
             for step in ("contact", "qualify", "convert"):
-                lead = services.lead_transition(lead, step, user=sales)
+                lead = services.lead_transition(lead=lead, name=step, user=sales)
 
     def count():
         client.force_login(director)

@@ -84,7 +84,7 @@ def pass_presales_bid_reviews(opp, cast, *, revenue=Decimal("1000000"), cost=Dec
 def pass_atb(opp, cast, **kw):
     pass_presales_bid_reviews(opp, cast, **kw)
     quote = opp.quotes.order_by("-version").first()
-    services.quote_transition(quote, "submit", user=cast.owner)
+    services.quote_transition(quote=quote, name="submit", user=cast.owner)
     review = gates.gate_request(code="ATB", subject=opp, user=cast.owner)
     deciders = [cast.director, cast.finance] + ([cast.executive] if "executive" in review.required_roles else [])
     approve(review, *deciders)
@@ -95,7 +95,7 @@ def pass_atb(opp, cast, **kw):
 def pass_atc(opp, cast):
     project = opp.project
     quote = opp.quotes.order_by("-version").first()
-    services.quote_transition(quote, "accept", user=cast.owner)
+    services.quote_transition(quote=quote, name="accept", user=cast.owner)
     delivery_services.project_update(project=project, user=cast.pm, data={"final_scope": "12 buildings",
                                                                          "delivery_plan": "Q1 build, Q2 cut-over"})
     finance_services.budget_create(project=project, user=cast.pm, data={
@@ -128,6 +128,6 @@ def project_in_plan_with_contract(cast):
     """A won deal: its project in plan with the contract signed and handed over, a budget v1 draft."""
     opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
     contract = draft_contract(opp, cast)
-    contract = contract_services.contract_transition(contract, "sign", user=cast.owner)
-    contract_services.contract_transition(contract, "hand_over", user=cast.owner, date=timezone.localdate(), **HANDOVER)
+    contract = contract_services.contract_transition(contract=contract, name="sign", user=cast.owner)
+    contract_services.contract_transition(contract=contract, name="hand_over", user=cast.owner, date=timezone.localdate(), **HANDOVER)
     return Opportunity.objects.get(pk=opp.pk).project

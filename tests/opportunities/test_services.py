@@ -29,19 +29,19 @@ class TestLifecycle:
     def test_gated_steps_cannot_be_run_directly(self, cast):
         opp = OpportunityFactory(owner=cast.owner)
         with pytest.raises(TransitionRefused) as refused:
-            services.opportunity_transition(opp, "ati", user=cast.owner)
+            services.opportunity_transition(opportunity=opp, name="ati", user=cast.owner)
         assert "ATI must be approved first" in refused.value.reasons[0]
 
     def test_win_only_through_the_contract(self, cast):
         opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
         with pytest.raises(TransitionRefused, match="not a step you run yourself"):
-            services.opportunity_transition(opp, "win", user=cast.owner)
+            services.opportunity_transition(opportunity=opp, name="win", user=cast.owner)
 
     def test_lose_needs_a_reason_and_cancels_the_project(self, cast):
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
         with pytest.raises(ValidationError):
-            services.opportunity_transition(opp, "lose", user=cast.owner, reason="")
-        opp = services.opportunity_transition(opp, "lose", user=cast.owner, reason="Price")
+            services.opportunity_transition(opportunity=opp, name="lose", user=cast.owner, reason="")
+        opp = services.opportunity_transition(opportunity=opp, name="lose", user=cast.owner, reason="Price")
         assert (opp.state, opp.loss_reason) == ("lost", "Price")
         project = opp.project
         project.refresh_from_db()
@@ -50,18 +50,18 @@ class TestLifecycle:
         assert log.by == cast.owner
 
     def test_abandon_from_validating_has_no_project_to_cancel(self, cast):
-        opp = services.opportunity_transition(OpportunityFactory(owner=cast.owner), "abandon", user=cast.owner,
+        opp = services.opportunity_transition(opportunity=OpportunityFactory(owner=cast.owner), name="abandon", user=cast.owner,
                                               reason="No budget")
         assert opp.state == "abandoned" and not hasattr(opp, "project")
 
     def test_lose_is_not_possible_from_validating(self, cast):
         with pytest.raises(TransitionRefused):
-            services.opportunity_transition(OpportunityFactory(owner=cast.owner), "lose", user=cast.owner, reason="x")
+            services.opportunity_transition(opportunity=OpportunityFactory(owner=cast.owner), name="lose", user=cast.owner, reason="x")
 
     def test_other_sales_user_cannot_lose_it(self, cast, make_user):
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
         with pytest.raises(PermissionDenied):
-            services.opportunity_transition(opp, "lose", user=make_user("other", roles=["sales"]), reason="x")
+            services.opportunity_transition(opportunity=opp, name="lose", user=make_user("other", roles=["sales"]), reason="x")
 
     def test_customer_and_currency_fixed_after_ati(self, cast):
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
@@ -104,7 +104,7 @@ class TestQuotes:
     def test_new_version_supersedes_and_submitted_is_not_edited(self, cast):
         opp = OpportunityFactory(owner=cast.owner)
         v1 = services.quote_create(opportunity=opp, user=cast.owner, data=quote_data())
-        v1 = services.quote_transition(v1, "submit", user=cast.owner)
+        v1 = services.quote_transition(quote=v1, name="submit", user=cast.owner)
         with pytest.raises(TransitionRefused, match="make a new version"):
             services.quote_update(quote=v1, user=cast.owner, data={"notes": "x"})
         v2 = services.quote_create(opportunity=opp, user=cast.owner, data=quote_data(cost=Decimal("700000")))
@@ -114,18 +114,18 @@ class TestQuotes:
     def test_submit_needs_lines_and_estimate(self, cast):
         q = services.quote_create(opportunity=OpportunityFactory(owner=cast.owner), user=cast.owner, data={})
         with pytest.raises(TransitionRefused, match="not possible yet"):
-            services.quote_transition(q, "submit", user=cast.owner)
+            services.quote_transition(quote=q, name="submit", user=cast.owner)
 
     def test_customer_answer_only_while_bidding(self, cast):
         q = services.quote_create(opportunity=OpportunityFactory(owner=cast.owner), user=cast.owner, data=quote_data())
-        q = services.quote_transition(q, "submit", user=cast.owner)
+        q = services.quote_transition(quote=q, name="submit", user=cast.owner)
         with pytest.raises(TransitionRefused):
-            services.quote_transition(q, "accept", user=cast.owner)
+            services.quote_transition(quote=q, name="accept", user=cast.owner)
 
     def test_quote_frozen_after_atb_and_no_new_version_while_atb_pending(self, cast):
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
         pass_presales_bid_reviews(opp, cast)
-        quote = services.quote_transition(opp.quotes.get(), "submit", user=cast.owner)
+        quote = services.quote_transition(quote=opp.quotes.get(), name="submit", user=cast.owner)
         review = gates.gate_request(code="ATB", subject=opp, user=cast.owner)
         with pytest.raises(TransitionRefused, match="ATB is being reviewed"):
             services.quote_create(opportunity=opp, user=cast.owner, data=quote_data())
@@ -150,7 +150,7 @@ def test_weighted_forecast_by_month(cast, make_user):
     OpportunityFactory(owner=cast.owner, expected_value=Decimal("500"), probability=100, currency="USD",
                        expected_close_date=month)
     lost = pass_ati(OpportunityFactory(owner=cast.owner, expected_close_date=month), cast)
-    services.opportunity_transition(lost, "lose", user=cast.owner, reason="x")
+    services.opportunity_transition(opportunity=lost, name="lose", user=cast.owner, reason="x")
     rows = selectors.weighted_forecast(cast.director)
     assert [(r["month"], r["currency"], r["count"], r["weighted_value"]) for r in rows] == [
         ("2027-03", "CNY", 2, Decimal("533.33")), ("2027-03", "USD", 1, Decimal("500.00"))]

@@ -85,7 +85,7 @@ def test_pipeline_shows_stage_columns_counts_and_values(web, cast, director):
 
 def test_pipeline_leaves_out_closed_opportunities_but_the_full_list_has_them(web, cast):
     opp = OpportunityFactory(owner=cast.owner, name="Dropped deal")
-    services.opportunity_transition(opp, "abandon", user=cast.owner, reason="No budget after all")
+    services.opportunity_transition(opportunity=opp, name="abandon", user=cast.owner, reason="No budget after all")
     client = web.as_user(cast.owner)
     assert "Dropped deal" not in client.get("/opportunities/").content.decode()
     page = client.get("/opportunities/all/").content.decode()

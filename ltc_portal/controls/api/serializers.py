@@ -2,7 +2,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ltc_portal.controls.models import GateDecision, GateReview, SubjectType
-from ltc_portal.core.roles import Role
 
 
 class GateDecisionSerializer(serializers.ModelSerializer):
@@ -42,7 +41,10 @@ class GateReviewRequestSerializer(serializers.Serializer):
 
 
 class GateDecideSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices, required=False, allow_null=True, default=None)
+    # Any role the review names (its required_roles): the groups and the roles held through the
+    # subject, such as DR2's change_authority. The engine refuses a role the review does not name (400).
+    role = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None, max_length=40,
+                                 help_text=_("The role you decide as: one of the review's required_roles."))
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 

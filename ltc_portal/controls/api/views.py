@@ -80,4 +80,4 @@ class GatesMixin:
     @action(detail=True, methods=["get"], url_path="gates", url_name="gates", pagination_class=None)
     def gates(self, request, pk=None):
         subject = self.get_object()
-        return Response(GateStatusSerializer(services.gates_for(subject, request.user), many=True).data)
+        return Response(GateStatusSerializer(selectors.gates_for(subject, request.user), many=True).data)

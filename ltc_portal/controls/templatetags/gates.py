@@ -1,6 +1,6 @@
 from django import template
 
-from ltc_portal.controls.services import role_label as _role_label
+from ltc_portal.controls.selectors import role_label as _role_label
 
 register = template.Library()
 

@@ -26,8 +26,11 @@ from .serializers import (
 
 
 class TransitionsMixin:
-    #: ``service(instance, name, *, user, **validated_body) -> instance``; plain ``run_transition`` if None
+    #: ``service(*, <transition_subject>=instance, name, user, **validated_body) -> instance``;
+    #: plain ``run_transition`` if None
     transition_service = None
+    #: the keyword the service takes the record by (default: the model's name, e.g. ``lead``)
+    transition_subject = None
     #: per-transition body serializers; the default takes an optional ``reason``
     transition_serializers: dict = {}
 
@@ -54,8 +57,12 @@ class TransitionsMixin:
             raise UnknownTransition(name)
         body = self.transition_input_serializer(name)(data=request.data)
         body.is_valid(raise_exception=True)
-        service = type(self).transition_service or run_transition
-        instance = service(instance, name, user=request.user, **body.validated_data)
+        service = type(self).transition_service
+        if service is None:
+            instance = run_transition(instance, name, user=request.user, **body.validated_data)
+        else:
+            subject = self.transition_subject or type(instance)._meta.model_name
+            instance = service(**{subject: instance}, name=name, user=request.user, **body.validated_data)
         instance = self.get_queryset().get(pk=instance.pk)
         return Response(self.get_serializer(instance).data)
 

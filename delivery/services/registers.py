@@ -1,21 +1,24 @@
 """Every write on the project's registers (DOMAIN.md §6): risks, issues (ITR), quality checks with
 the defects they found, and meetings with the actions they gave.
 
-Who: whoever reads the project reads its registers; its PM and the PMO write them (delivery/rules.py).
-State changes run through ``run_transition`` (locked, checked, logged), never by setting ``state``.
+Who: whoever reads the project reads its registers; its PM and the PMO write them, and the owner of
+an issue works it (delivery/rules.py); nothing is added or changed once the project is closed or
+cancelled (``rules.project_writable``). State changes run through ``run_transition`` (locked,
+checked, logged), never by setting ``state``.
 Quality checks and meetings are records of what happened: they are not edited after creation (a new
 check corrects an old one); only their defects are closed and their actions marked done.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.models import AbstractBaseUser as User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import TransitionRefused, lock, record_transition, require_transition, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, log_step, run_transition
 from ltc_portal.core.services import assign_fields
 
-from .models import (
+from ..models import (
     Defect,
     IssueSource,
     IssueState,
@@ -23,11 +26,11 @@ from .models import (
     MeetingAction,
     Project,
     ProjectIssue,
-    ProjectState,
     QualityCheck,
     Risk,
     RiskState,
 )
+from ..rules import issue_workable, project_writable
 
 RISK_FIELDS = ("category", "description", "probability", "impact", "owner", "response", "plan", "trigger")
 ISSUE_FIELDS = ("title", "description", "source", "severity", "owner", "due_date", "resolution", "risk")
@@ -36,25 +39,13 @@ QUALITY_CHECK_FIELDS = ("milestone", "subject", "date", "result", "inspector", "
 DEFECT_FIELDS = ("description", "severity", "rework")
 MEETING_FIELDS = ("date", "kind", "attendees", "decisions")
 ACTION_FIELDS = ("description", "owner", "due_date")
-CLOSED_PROJECT_STATES = (ProjectState.CLOSED, ProjectState.CANCELLED)
 
 
 # Shared checks ----------------------------------------------------------------------------------
 
-def _require_project_writer(project: Project, user) -> Project:
-    """The PM or the PMO may add to an open project's registers."""
-    if not user.has_perm("delivery.change_project", project):
-        raise PermissionDenied(_("Only the project's PM or the PMO keep its registers."))
-    if project.state in CLOSED_PROJECT_STATES:
-        raise TransitionRefused(_("The project is “%(state)s”; nothing more is added to its registers.")
-                                % {"state": project.get_state_display()},
-                                [_("The project is in state “%(state)s”.") % {"state": project.get_state_display()}])
+def _writable(project: Project, user: User) -> Project:
+    project_writable.require(project, user)
     return project
-
-
-def _require_change(record, perm: str, user):
-    if not user.has_perm(perm, record):
-        raise PermissionDenied(_("Only the project's PM or the PMO change its registers."))
 
 
 def _check_people(data: dict, *fields: str):
@@ -80,24 +71,24 @@ def _check_same_project(project: Project, data: dict, *fields: str):
 # Risks ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def risk_create(*, project: Project, user, data: dict) -> Risk:
+def risk_create(*, project: Project, user: User, data: dict) -> Risk:
     """A new risk in ``open``; its exposure is probability × impact (computed on save)."""
-    project = _require_project_writer(lock(project), user)
+    project = _writable(lock(project), user)
     data = dict(data)
     _check_people(data, "owner")
     risk = Risk(project=project, created_by=user, updated_by=user)
     assign_fields(risk, data, RISK_FIELDS)
     risk.full_clean()
     risk.save()
-    record_transition(risk, "open", "", RiskState.OPEN, user)
+    log_created(risk, user=user)
     return risk
 
 
 @transaction.atomic
-def risk_update(*, risk: Risk, user, data: dict) -> Risk:
+def risk_update(*, risk: Risk, user: User, data: dict) -> Risk:
     """Change a risk that is not closed (its assessment, owner, response, plan, trigger)."""
     risk = lock(risk)
-    _require_change(risk, "delivery.change_risk", user)
+    project_writable.require(risk.project, user)
     if risk.state == RiskState.CLOSED:
         raise TransitionRefused(_("This risk is closed; it can no longer be edited."),
                                 [_("The record is in state “%(state)s”.") % {"state": risk.get_state_display()}])
@@ -111,10 +102,10 @@ def risk_update(*, risk: Risk, user, data: dict) -> Risk:
 
 
 @transaction.atomic
-def risk_transition(risk: Risk, name: str, *, user, reason: str = "", raise_issue: dict | None = None) -> Risk:
+def risk_transition(*, risk: Risk, name: str, user: User, reason: str = "", raise_issue: dict | None = None) -> Risk:
     """``mitigate``, ``occur`` or ``close`` a risk. When it occurs, ``raise_issue`` ({title, severity,
     owner, due_date[, description]}) opens an internal issue linked to the risk, in the same transaction."""
-    _require_change(risk, "delivery.change_risk", user)
+    project_writable.require(risk.project, user)
     if raise_issue:
         if name != "occur":
             raise ValidationError({"raise_issue": [_("An issue is raised only when the risk occurs.")]})
@@ -136,10 +127,10 @@ def risk_transition(risk: Risk, name: str, *, user, reason: str = "", raise_issu
 # Issues (ITR) -------------------------------------------------------------------------------------
 
 @transaction.atomic
-def issue_create(*, project: Project, user, data: dict) -> ProjectIssue:
+def issue_create(*, project: Project, user: User, data: dict) -> ProjectIssue:
     """A new issue in ``open`` with its severity, owner and due date (optionally raised by a risk of
     the same project)."""
-    project = _require_project_writer(lock(project), user)
+    project = _writable(lock(project), user)
     data = dict(data)
     _check_people(data, "owner")
     _check_same_project(project, data, "risk")
@@ -147,16 +138,15 @@ def issue_create(*, project: Project, user, data: dict) -> ProjectIssue:
     assign_fields(issue, data, ISSUE_FIELDS)
     issue.full_clean()
     issue.save()
-    record_transition(issue, "open", "", IssueState.OPEN, user,
-                      data={"risk_id": issue.risk_id} if issue.risk_id else None)
+    log_created(issue, user=user, data={"risk_id": issue.risk_id} if issue.risk_id else None)
     return issue
 
 
 @transaction.atomic
-def issue_update(*, issue: ProjectIssue, user, data: dict) -> ProjectIssue:
+def issue_update(*, issue: ProjectIssue, user: User, data: dict) -> ProjectIssue:
     """Change an issue that is not closed (a closed one is reopened first, with a reason)."""
     issue = lock(issue)
-    _require_change(issue, "delivery.change_projectissue", user)
+    project_writable.require(issue.project, user)
     if issue.state == IssueState.CLOSED:
         raise TransitionRefused(_("This issue is closed; reopen it to change it."),
                                 [_("The record is in state “%(state)s”.") % {"state": issue.get_state_display()}])
@@ -171,31 +161,31 @@ def issue_update(*, issue: ProjectIssue, user, data: dict) -> ProjectIssue:
 
 
 @transaction.atomic
-def issue_transition(issue: ProjectIssue, name: str, *, user, reason: str = "",
+def issue_transition(*, issue: ProjectIssue, name: str, user: User, reason: str = "",
                      resolution: str | None = None) -> ProjectIssue:
-    """``start``, ``resolve`` (needs a resolution: already on the issue or given here, saved first),
-    ``close``, ``reopen`` (needs a reason)."""
-    _require_change(issue, "delivery.change_projectissue", user)
-    if name == "resolve":
-        issue = lock(issue)
-        require_transition(issue, name, user)
+    """``start``, ``resolve`` (needs a resolution: already on the issue or given here) and ``close``
+    by the issue's owner, the PM or the PMO; ``reopen`` (needs a reason) by the PM or the PMO."""
+    issue_workable.require(issue, user)
+
+    def record_resolution(locked: ProjectIssue) -> dict:
         if resolution is not None and resolution.strip():
-            issue.resolution = resolution.strip()
-            issue.updated_by = user
-            issue.save(update_fields=["resolution", "updated_by", "updated_at"])
-        if not issue.resolution.strip():
+            locked.resolution = resolution.strip()
+        if not locked.resolution.strip():
             raise ValidationError({"resolution": [_("Record how the issue was resolved first.")]})
-    return run_transition(issue, name, user=user, reason=reason)
+        return {}
+
+    return run_transition(issue, name, user=user, reason=reason,
+                          prepare=record_resolution if name == "resolve" else None)
 
 
 # Quality ------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def quality_check_create(*, project: Project, user, data: dict) -> QualityCheck:
+def quality_check_create(*, project: Project, user: User, data: dict) -> QualityCheck:
     """Record an inspection, its result and the defects it found ({description, severity, rework}).
     A quality check is not edited afterwards: a new check corrects an old one; defects are closed
     one by one (``defect_close``)."""
-    project = _require_project_writer(lock(project), user)
+    project = _writable(lock(project), user)
     data = dict(data)
     defects = data.pop("defects", None) or []
     _check_people(data, "inspector")
@@ -219,28 +209,27 @@ def quality_check_create(*, project: Project, user, data: dict) -> QualityCheck:
 
 
 @transaction.atomic
-def defect_close(*, defect: Defect, user) -> Defect:
+def defect_close(*, defect: Defect, user: User) -> Defect:
     """The defect is fixed: record when (logged as ``close``)."""
     defect = lock(defect)
-    if not user.has_perm("delivery.change_qualitycheck", defect.quality_check):
-        raise PermissionDenied(_("Only the project's PM or the PMO change its registers."))
+    project_writable.require(defect.quality_check.project, user)
     if defect.closed_at is not None:
         raise TransitionRefused(_("This defect is already closed."),
                                 [_("Closed on %(date)s.") % {"date": timezone.localtime(defect.closed_at).date()}])
     defect.closed_at = timezone.now()
     defect.updated_by = user
     defect.save(update_fields=["closed_at", "updated_by", "updated_at"])
-    record_transition(defect, "close", "open", "closed", user)
+    log_step(defect, "close", source="open", target="closed", user=user)
     return defect
 
 
 # Meetings ------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def meeting_create(*, project: Project, user, data: dict) -> Meeting:
+def meeting_create(*, project: Project, user: User, data: dict) -> Meeting:
     """Record a meeting, its decisions and the actions it gave ({description, owner, due_date}).
     A meeting is not edited afterwards; its actions are marked done one by one."""
-    project = _require_project_writer(lock(project), user)
+    project = _writable(lock(project), user)
     data = dict(data)
     actions = data.pop("actions", None) or []
     meeting = Meeting(project=project, created_by=user, updated_by=user)
@@ -266,15 +255,14 @@ def meeting_create(*, project: Project, user, data: dict) -> Meeting:
 
 
 @transaction.atomic
-def meeting_action_done(*, action: MeetingAction, user) -> MeetingAction:
+def meeting_action_done(*, action: MeetingAction, user: User) -> MeetingAction:
     """The action was carried out (logged as ``done``)."""
     action = lock(action)
-    if not user.has_perm("delivery.change_meeting", action.meeting):
-        raise PermissionDenied(_("Only the project's PM or the PMO change its registers."))
+    project_writable.require(action.meeting.project, user)
     if action.done:
         raise TransitionRefused(_("This action is already done."))
     action.done = True
     action.updated_by = user
     action.save(update_fields=["done", "updated_by", "updated_at"])
-    record_transition(action, "done", "open", "done", user)
+    log_step(action, "done", source="open", target="done", user=user)
     return action

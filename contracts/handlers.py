@@ -1,0 +1,3 @@
+"""How contracts reacts to steps elsewhere (domain events: ``@ltc_portal.core.events.on(Model, "step")``).
+
+Nothing yet: no upstream step changes anything here."""

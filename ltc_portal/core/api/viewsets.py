@@ -1,0 +1,62 @@
+"""Base classes of every API viewset and serializer (NetBox-style): a viewset's queryset is always
+restricted to what the user may read, through the app's selector; a serializer's related fields
+accept only the objects the user may use; a parent field is fixed once the record exists."""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, viewsets
+
+
+class RestrictedViewSet(viewsets.GenericViewSet):
+    """``selector(user) -> QuerySet`` (a staticmethod) gives the records the user may read; every
+    list, detail, update and action reads through it, so a record the user may not read is a 404."""
+
+    selector = None
+
+    def get_queryset(self):
+        selector = type(self).selector
+        if selector is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a selector(user) -> QuerySet")
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular builds the schema without a user
+            return self.queryset
+        return selector(self.request.user)
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object chosen by id among those ``selector(user)`` returns; any other id is
+    "Invalid pk" (400), whether it does not exist or the user may not use it. ``queryset`` names the
+    model (for the schema); it is never read as such."""
+
+    def __init__(self, *, selector, **kwargs):
+        self.selector = selector
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return self.queryset.none()
+        return self.selector(request.user)
+
+
+class CreateOnlyFieldsMixin:
+    """Fields that place a record (its ``project``, its ``opportunity``) are set when it is created
+    and never moved afterwards: an update that gives another value is a 400 on that field, not
+    silently ignored; giving the same value is accepted."""
+
+    create_only_fields: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is None or isinstance(self.instance, list):
+            return attrs
+        errors = {}
+        for name in self.create_only_fields:
+            if name not in attrs:
+                continue
+            new = attrs.pop(name)
+            current = getattr(self.instance, name)
+            if (getattr(new, "pk", new)) != (getattr(current, "pk", current)):
+                errors[name] = [_("This is fixed once the record is created.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs

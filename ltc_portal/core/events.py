@@ -1,0 +1,76 @@
+"""Domain events: how an upstream step reaches the apps downstream of it without importing them.
+
+A step is published by the transition path (``fsm.run_transition`` / ``fsm.run_effect``) and by
+``fsm.log_created`` *after* the record is saved and its log row written, with a fixed signature::
+
+    Event(subject, transition, user, reason, data)
+
+Downstream apps subscribe in one visible module, ``<app>/handlers.py``, with ``@on(Model, "step")``;
+the module is imported by the app's ``apps.ready``. Handlers run synchronously, in the transaction of
+the step, in the order the apps are installed (upstream first), so a handler's own steps are locked,
+checked and logged like any other, and a failure in a handler undoes the step that caused it.
+
+Work that leaves the database (a Celery job, an e-mail, a webhook) is never done in a handler
+directly: queue it with ``after_commit`` so it runs only once the step is committed.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+
+#: the step name published when a record is created in its first state (logged as "open")
+CREATED = "open"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step that happened: ``subject`` moved by ``transition``, done by ``user`` (None when the
+    portal did it on its own), with the ``reason`` given and the step's ``data`` (as logged)."""
+
+    subject: models.Model
+    transition: str
+    user: Any = None
+    reason: str = ""
+    data: dict = field(default_factory=dict)
+
+
+Handler = Callable[[Event], None]
+
+_HANDLERS: dict[tuple[type, str], list[Handler]] = defaultdict(list)
+
+
+def on(model: type, *transitions: str) -> Callable[[Handler], Handler]:
+    """Subscribe the decorated ``handler(event)`` to these steps of ``model`` (or of its subclasses)."""
+
+    def decorate(handler: Handler) -> Handler:
+        for name in transitions:
+            if handler not in _HANDLERS[(model, name)]:
+                _HANDLERS[(model, name)].append(handler)
+        return handler
+
+    return decorate
+
+
+def handlers_for(model: type, transition: str) -> list[Handler]:
+    found = []
+    for klass in model.__mro__:
+        found.extend(_HANDLERS.get((klass, transition), ()))
+    return found
+
+
+def publish(subject: models.Model, transition: str, *, user=None, reason: str = "", data: dict | None = None) -> Event:
+    """Run every handler of this step now, in the caller's transaction. Called by the transition
+    path once the step is saved and logged; apps do not call it themselves."""
+    event = Event(subject=subject, transition=transition, user=user, reason=reason or "", data=dict(data or {}))
+    for handler in handlers_for(type(subject), transition):
+        handler(event)
+    return event
+
+
+def after_commit(func: Callable[[], Any]) -> None:
+    """Queue work that leaves the database (Celery, e-mail, webhooks) to run once the current
+    transaction commits; never if it rolls back."""
+    transaction.on_commit(func)

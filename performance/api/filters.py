@@ -1,0 +1,1 @@
+"""API filters of performance and incentives. None yet."""

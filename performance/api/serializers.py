@@ -1,0 +1,1 @@
+"""API serializers of performance and incentives. None yet."""

@@ -1,0 +1,3 @@
+"""API routes of performance and incentives. None yet."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Browser pages of performance and incentives. None yet."""
+
+app_name = "performance"
+
+urlpatterns: list = []
