@@ -46,6 +46,10 @@ class Contract(LifecycleModel):
     """The signed agreement that turns a won opportunity into delivery and cash. Its value and
     currency come from the final (accepted) quote."""
 
+    States = ContractState
+    state_tones = {ContractState.DRAFT: "secondary", ContractState.SIGNED: "primary", ContractState.HANDED_OVER: "info",
+                   ContractState.TERMINATED: "danger"}
+
     opportunity = models.ForeignKey(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
                                     related_name="contracts")
     number = models.CharField(_("contract number"), max_length=60, unique=True)
@@ -119,6 +123,9 @@ class PaymentMilestoneState(models.TextChoices):
 
 class PaymentMilestone(LifecycleModel):
     """A part of the contract value the customer pays on a trigger."""
+
+    States = PaymentMilestoneState
+    state_tones = {PaymentMilestoneState.DUE: "warning"}
 
     contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT,
                                  related_name="payment_milestones")

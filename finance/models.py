@@ -29,6 +29,10 @@ def has_lines(budget):
 class Budget(LifecycleModel):
     """One version of a project's budget."""
 
+    States = BudgetState
+    state_tones = {BudgetState.DRAFT: "secondary", BudgetState.SUBMITTED: "warning", BudgetState.APPROVED: "success",
+                   BudgetState.REJECTED: "danger"}
+
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="budgets")
     version = models.PositiveIntegerField(_("version"), editable=False)
     currency = CurrencyField(_("currency"))

@@ -168,6 +168,10 @@ class Quote(LifecycleModel):
     """One version of the offer for an opportunity: priced lines and the cost estimate (概算) its
     margin is computed from. Editable only as a draft; a change afterwards is a new version."""
 
+    States = QuoteState
+    state_tones = {QuoteState.DRAFT: "secondary", QuoteState.SUBMITTED: "primary", QuoteState.ACCEPTED: "success",
+                   QuoteState.REJECTED: "danger"}
+
     opportunity = models.ForeignKey(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
                                     related_name="quotes")
     version = models.PositiveIntegerField(_("version"), editable=False)

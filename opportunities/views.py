@@ -3,7 +3,6 @@ gates and quotes, and the quote editor. Thin: forms validate, services write, se
 
 import copy
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -29,7 +28,7 @@ from .forms import (
     TransitionForm,
     formset_rows,
 )
-from .models import OPEN_OPPORTUNITY_STATES, OpportunityState, QuoteState
+from .models import OPEN_OPPORTUNITY_STATES, OpportunityState, QuoteState, margin_floor
 
 PAGE_SIZE = 25
 CHART_COLOURS = ("#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#d63384", "#20c997")
@@ -141,7 +140,7 @@ def opportunity_detail(request, pk):
         "contracts": list(opportunity.contracts.all()),
         "can_draft_contract": can_change and opportunity.state == OpportunityState.CONTRACTING
         and not opportunity.contracts.exclude(state="terminated").exists(),
-        "min_margin": settings.MIN_GROSS_MARGIN,
+        "min_margin": margin_floor(),
     })
 
 
@@ -243,7 +242,7 @@ def _quote_form_page(request, *, opportunity, quote, form, lines, estimates, bas
     return render(request, "opportunities/quote_form.html", {
         "opportunity": opportunity, "quote": quote, "form": form, "lines": lines, "estimates": estimates,
         "based_on": based_on, "currency": quote.currency if quote else opportunity.currency,
-        "min_margin": settings.MIN_GROSS_MARGIN,
+        "min_margin": margin_floor(),
     })
 
 
@@ -330,8 +329,8 @@ def quote_detail(request, pk):
         "can_edit": can_change and quote.state == QuoteState.DRAFT and not quote.frozen,
         "can_new_version": can_change and opportunity.state in OPEN_OPPORTUNITY_STATES
         and opportunity.state != OpportunityState.CONTRACTING,
-        "below_min_margin": quote.margin_percent is not None and quote.margin_percent < settings.MIN_GROSS_MARGIN,
-        "min_margin": settings.MIN_GROSS_MARGIN,
+        "below_min_margin": quote.below_margin,
+        "min_margin": margin_floor(),
     })
 
 

@@ -27,6 +27,9 @@ def milestone_planned(milestone):
 class Milestone(LifecycleModel):
     """A point of the delivery plan the customer accepts; its acceptance can make a payment due."""
 
+    States = MilestoneState
+    state_tones = {MilestoneState.ACCEPTED: "success", MilestoneState.WAIVED: "secondary"}
+
     project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
                                 related_name="milestones")
     name = models.CharField(_("name"), max_length=200)

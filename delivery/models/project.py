@@ -52,6 +52,11 @@ def baseline_planned(project):
 class Project(LifecycleModel):
     """The delivery project of one opportunity, led by its PM, from pre-sales analysis to closure."""
 
+    States = ProjectState
+    state_tones = {ProjectState.ANALYZE: "info", ProjectState.PLAN: "primary", ProjectState.BUILD: "warning",
+                   ProjectState.IMPLEMENT: "warning", ProjectState.HANDOVER: "success", ProjectState.CLOSED: "dark",
+                   ProjectState.CANCELLED: "danger"}
+
     opportunity = models.OneToOneField(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
                                        related_name="project", editable=False)
     contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT, null=True,
