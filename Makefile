@@ -15,7 +15,7 @@ help:
 	@echo "make test     set up everything and run the whole test suite (PostgreSQL when DATABASE_URL is set)"
 	@echo "make worker   run a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     run Celery beat with the database scheduler (needs CELERY_BROKER_URL)"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff check and format, migrations up to date, manage.py check (gates against their definitions)"
 	@echo "make bench    benchmarks, figures written to bench/results/"
 	@echo "make messages refresh and compile the zh_Hans catalogue (needs gettext)"
 
@@ -60,7 +60,9 @@ beat: deps
 
 lint: deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=true $(BIN)/python manage.py check --fail-level WARNING
 
 bench: deps
 	$(DEV_ENV) $(BIN)/python bench/run.py

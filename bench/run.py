@@ -54,9 +54,17 @@ def timed(fn, repeat=REPEAT):
 def grow_to(n, owner):
     have = Lead.objects.count()
     batch = [
-        Lead(owner=owner, company_name=f"Bench Company {i}", contact_name=f"Contact {i}", email=f"b{i}@bench.example",
-             phone=f"139{i:08d}", source="website", need="Network refresh" if i % 2 else "",
-             budget_amount=(i % 50) * 10000 or None, timeline="3_to_6_months" if i % 3 else "")
+        Lead(
+            owner=owner,
+            company_name=f"Bench Company {i}",
+            contact_name=f"Contact {i}",
+            email=f"b{i}@bench.example",
+            phone=f"139{i:08d}",
+            source="website",
+            need="Network refresh" if i % 2 else "",
+            budget_amount=(i % 50) * 10000 or None,
+            timeline="3_to_6_months" if i % 3 else "",
+        )
         for i in range(have, n)
     ]
     for lead in batch:
@@ -75,8 +83,12 @@ def main():
     for n in SCALES:
         grow_to(n, user)
         row = {"leads": n}
-        for name, url in [("api_list_ms", "/api/v1/leads/"), ("api_list_filtered_ms", "/api/v1/leads/?state=new&ordering=-score&q=Company%201"),
-                          ("page_list_ms", "/leads/"), ("page_list_search_ms", "/leads/?q=Company%2042&ordering=-score")]:
+        for name, url in [
+            ("api_list_ms", "/api/v1/leads/"),
+            ("api_list_filtered_ms", "/api/v1/leads/?state=new&ordering=-score&q=Company%201"),
+            ("page_list_ms", "/leads/"),
+            ("page_list_search_ms", "/leads/?q=Company%2042&ordering=-score"),
+        ]:
             row[name] = timed(lambda url=url: client.get(url))
             connection.queries_log.clear()  # the bulk inserts may have filled the bounded log
             with CaptureQueriesContext(connection) as ctx:
@@ -85,7 +97,9 @@ def main():
         row["export_filtered_1000_ms"] = timed(lambda: client.get("/leads/export.xlsx?q=Company%201"), repeat=2)
         figures["scales"].append(row)
         print(json.dumps(row))
-    content = ("company_name,email,source\n" + "\n".join(f"Import {i},i{i}@imp.example,event" for i in range(5000))).encode()
+    content = (
+        "company_name,email,source\n" + "\n".join(f"Import {i},i{i}@imp.example,event" for i in range(5000))
+    ).encode()
     imp = LeadImport.objects.create(filename="bench.csv", content=content, created_by=user)
     start = time.perf_counter()
     run_import(imp)

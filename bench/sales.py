@@ -71,14 +71,27 @@ def main():
     client = Client()
     client.force_login(director)
     today = timezone.localdate()
-    figures = {"database": connection.vendor, "when": datetime.datetime.now(UTC).isoformat(timespec="seconds"),
-               "scales": []}
+    figures = {
+        "database": connection.vendor,
+        "when": datetime.datetime.now(UTC).isoformat(timespec="seconds"),
+        "scales": [],
+    }
     for n in SCALES:
         have = Opportunity.objects.count()
-        Opportunity.objects.bulk_create([
-            Opportunity(customer=customer, owner=director, name=f"Bench deal {i}", expected_value=Decimal(100000 + i),
-                        probability=10 + i % 80, expected_close_date=today + datetime.timedelta(days=i % 365))
-            for i in range(have, n)], batch_size=2000)
+        Opportunity.objects.bulk_create(
+            [
+                Opportunity(
+                    customer=customer,
+                    owner=director,
+                    name=f"Bench deal {i}",
+                    expected_value=Decimal(100000 + i),
+                    probability=10 + i % 80,
+                    expected_close_date=today + datetime.timedelta(days=i % 365),
+                )
+                for i in range(have, n)
+            ],
+            batch_size=2000,
+        )
         row = {"opportunities": n}
         row["pipeline_ms"], row["pipeline_queries"] = measure(client, "/opportunities/")
         row["api_list_ms"], row["api_list_queries"] = measure(client, "/api/v1/opportunities/")
@@ -89,10 +102,24 @@ def main():
     project, _ = Project.objects.get_or_create(opportunity=opp, defaults={"name": "Bench project", "pm": director})
     for records in (10, 100):
         for model, make in (
-            (Risk, lambda i: Risk(project=project, category="c", description=f"r{i}", probability=1 + i % 5,
-                                  impact=1 + i % 5, owner=director, response="accept")),
-            (ProjectIssue, lambda i: ProjectIssue(project=project, title=f"i{i}", source="internal",
-                                                  severity="minor", owner=director, due_date=today)),
+            (
+                Risk,
+                lambda i: Risk(
+                    project=project,
+                    category="c",
+                    description=f"r{i}",
+                    probability=1 + i % 5,
+                    impact=1 + i % 5,
+                    owner=director,
+                    response="accept",
+                ),
+            ),
+            (
+                ProjectIssue,
+                lambda i: ProjectIssue(
+                    project=project, title=f"i{i}", source="internal", severity="minor", owner=director, due_date=today
+                ),
+            ),
             (Milestone, lambda i: Milestone(project=project, name=f"m{i}", planned_start=today, planned_end=today)),
         ):
             have = model.objects.filter(project=project).count()

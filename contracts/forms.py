@@ -11,8 +11,12 @@ from .models import PaymentMilestone, Trigger
 
 class ContractForm(BootstrapForm):
     number = forms.CharField(label=_("Contract number"), max_length=60)
-    signed_date = forms.DateField(label=_("Signed on"), required=False, widget=date_input(),
-                                  help_text=_("Needed before the contract can be signed."))
+    signed_date = forms.DateField(
+        label=_("Signed on"),
+        required=False,
+        widget=date_input(),
+        help_text=_("Needed before the contract can be signed."),
+    )
 
 
 class PaymentMilestoneForm(BootstrapForm):
@@ -20,8 +24,9 @@ class PaymentMilestoneForm(BootstrapForm):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     amount = forms.DecimalField(label=_("Amount"), required=False, min_value=0, max_digits=18, decimal_places=2)
-    percent = forms.DecimalField(label=_("or percent of value"), required=False, min_value=0, max_value=100,
-                                 max_digits=5, decimal_places=2)
+    percent = forms.DecimalField(
+        label=_("or percent of value"), required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
     trigger = forms.ChoiceField(label=_("Trigger"), choices=[("", "—"), *Trigger.choices])
     planned_date = forms.DateField(label=_("Planned date"), required=False, widget=date_input())
 
@@ -32,7 +37,11 @@ class PaymentMilestoneForm(BootstrapForm):
             raise forms.ValidationError(_("Give an amount or a percent of the contract value."))
         if amount is not None and percent is not None:
             raise forms.ValidationError(_("Give an amount or a percent, not both."))
-        if data.get("trigger") == Trigger.ON_DATE and not data.get("planned_date") and "planned_date" not in self.errors:
+        if (
+            data.get("trigger") == Trigger.ON_DATE
+            and not data.get("planned_date")
+            and "planned_date" not in self.errors
+        ):
             self.add_error("planned_date", _("A date trigger needs its planned date."))
         return data
 
@@ -49,14 +58,23 @@ class BaseMilestoneFormSet(forms.BaseFormSet):
         return rows
 
 
-MilestoneFormSet = forms.formset_factory(PaymentMilestoneForm, formset=BaseMilestoneFormSet, extra=2,
-                                         can_delete=True, max_num=50, validate_max=True)
+MilestoneFormSet = forms.formset_factory(
+    PaymentMilestoneForm, formset=BaseMilestoneFormSet, extra=2, can_delete=True, max_num=50, validate_max=True
+)
 
 
 def milestone_initial(milestones: list[PaymentMilestone]) -> list[dict]:
     # a milestone entered as a percent is shown as that percent (its amount is computed from it)
-    return [{"name": m.name, "amount": None if m.percent is not None else m.amount, "percent": m.percent,
-             "trigger": m.trigger, "planned_date": m.planned_date} for m in milestones]
+    return [
+        {
+            "name": m.name,
+            "amount": None if m.percent is not None else m.amount,
+            "percent": m.percent,
+            "trigger": m.trigger,
+            "planned_date": m.planned_date,
+        }
+        for m in milestones
+    ]
 
 
 class HandoverForm(BootstrapForm):
@@ -66,5 +84,6 @@ class HandoverForm(BootstrapForm):
     attendees = forms.CharField(label=_("Attendees"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
     key_terms = forms.CharField(label=_("Key terms"), widget=forms.Textarea(attrs={"rows": 3}), max_length=8000)
     risks = forms.CharField(label=_("Risks"), widget=forms.Textarea(attrs={"rows": 3}), max_length=8000)
-    open_questions = forms.CharField(label=_("Open questions"), widget=forms.Textarea(attrs={"rows": 2}),
-                                     max_length=8000)
+    open_questions = forms.CharField(
+        label=_("Open questions"), widget=forms.Textarea(attrs={"rows": 2}), max_length=8000
+    )

@@ -31,8 +31,12 @@ def atc_passed(contract):
     return contract.opportunity.state == OpportunityState.CONTRACTING
 
 
-@check(lambda c: _("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
-       % {"sum": c.milestones_total(), "value": c.value, "cur": c.currency})
+@check(
+    lambda c: (
+        _("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
+        % {"sum": c.milestones_total(), "value": c.value, "cur": c.currency}
+    )
+)
 def milestones_add_up(contract):
     return contract.payment_milestones.exists() and contract.milestones_total() == contract.value
 
@@ -47,16 +51,22 @@ class Contract(LifecycleModel):
     currency come from the final (accepted) quote."""
 
     States = ContractState
-    state_tones = {ContractState.DRAFT: "secondary", ContractState.SIGNED: "primary", ContractState.HANDED_OVER: "info",
-                   ContractState.TERMINATED: "danger"}
+    state_tones = {
+        ContractState.DRAFT: "secondary",
+        ContractState.SIGNED: "primary",
+        ContractState.HANDED_OVER: "info",
+        ContractState.TERMINATED: "danger",
+    }
 
-    opportunity = models.ForeignKey(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
-                                    related_name="contracts")
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT, related_name="contracts"
+    )
     number = models.CharField(_("contract number"), max_length=60, unique=True)
     value = MoneyField(_("value"), editable=False)
     currency = CurrencyField(_("currency"), editable=False)
-    quote = models.ForeignKey("opportunities.Quote", verbose_name=_("final quote"), on_delete=models.PROTECT,
-                              related_name="+", editable=False)
+    quote = models.ForeignKey(
+        "opportunities.Quote", verbose_name=_("final quote"), on_delete=models.PROTECT, related_name="+", editable=False
+    )
     signed_date = models.DateField(_("signed on"), null=True, blank=True)
     handover_date = models.DateField(_("handover date"), null=True, blank=True, editable=False)
     handover_attendees = models.TextField(_("handover attendees"), blank=True, editable=False)
@@ -64,8 +74,9 @@ class Contract(LifecycleModel):
     risks = models.TextField(_("risks"), blank=True, editable=False)
     open_questions = models.TextField(_("open questions"), blank=True, editable=False)
     termination_reason = models.TextField(_("termination reason"), blank=True, editable=False)
-    state = FSMField(_("state"), default=ContractState.DRAFT, choices=ContractState.choices, protected=True,
-                     db_index=True)
+    state = FSMField(
+        _("state"), default=ContractState.DRAFT, choices=ContractState.choices, protected=True, db_index=True
+    )
 
     class Meta:
         verbose_name = _("contract")
@@ -73,9 +84,12 @@ class Contract(LifecycleModel):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),
-            models.UniqueConstraint(fields=["opportunity"], condition=~Q(state="terminated"),
-                                    name="contract_one_live_per_opportunity",
-                                    violation_error_message=_("This opportunity already has a contract.")),
+            models.UniqueConstraint(
+                fields=["opportunity"],
+                condition=~Q(state="terminated"),
+                name="contract_one_live_per_opportunity",
+                violation_error_message=_("This opportunity already has a contract."),
+            ),
         ]
 
     def __str__(self):
@@ -89,14 +103,24 @@ class Contract(LifecycleModel):
     def milestones_total(self):
         return quantize(self.payment_milestones.aggregate(t=Coalesce(Sum("amount"), quantize(0)))["t"])
 
-    @transition(state, source=ContractState.DRAFT, target=ContractState.SIGNED,
-                conditions=[atc_passed, milestones_add_up, signed_date_recorded],
-                permission=may("contracts.change_contract"), custom={"label": _("Sign")})
+    @transition(
+        state,
+        source=ContractState.DRAFT,
+        target=ContractState.SIGNED,
+        conditions=[atc_passed, milestones_add_up, signed_date_recorded],
+        permission=may("contracts.change_contract"),
+        custom={"label": _("Sign")},
+    )
     def sign(self):
         """Both parties signed."""
 
-    @transition(state, source=ContractState.SIGNED, target=ContractState.HANDED_OVER,
-                permission=may("contracts.change_contract"), custom={"label": _("Hand over (合同交底)")})
+    @transition(
+        state,
+        source=ContractState.SIGNED,
+        target=ContractState.HANDED_OVER,
+        permission=may("contracts.change_contract"),
+        custom={"label": _("Hand over (合同交底)")},
+    )
     def hand_over(self, date=None, attendees="", key_terms="", risks="", open_questions=""):
         self.handover_date = date
         self.handover_attendees = attendees
@@ -104,8 +128,13 @@ class Contract(LifecycleModel):
         self.risks = risks
         self.open_questions = open_questions
 
-    @transition(state, source=[ContractState.SIGNED, ContractState.HANDED_OVER], target=ContractState.TERMINATED,
-                permission=may("contracts.change_contract"), custom={"label": _("Terminate"), "needs_reason": True})
+    @transition(
+        state,
+        source=[ContractState.SIGNED, ContractState.HANDED_OVER],
+        target=ContractState.TERMINATED,
+        permission=may("contracts.change_contract"),
+        custom={"label": _("Terminate"), "needs_reason": True},
+    )
     def terminate(self, reason: str = ""):
         self.termination_reason = reason
 
@@ -127,19 +156,24 @@ class PaymentMilestone(LifecycleModel):
     States = PaymentMilestoneState
     state_tones = {PaymentMilestoneState.DUE: "warning"}
 
-    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT,
-                                 related_name="payment_milestones")
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="payment_milestones"
+    )
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(_("name"), max_length=200)
     percent = models.DecimalField(_("percent of value"), max_digits=5, decimal_places=2, null=True, blank=True)
     amount = MoneyField(_("amount"))
     trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices)
-    milestone = models.PositiveBigIntegerField(_("delivery milestone"), null=True, blank=True,
-                                               help_text=_("For “on acceptance”: the delivery milestone whose "
-                                                           "acceptance makes this payment due."))
+    milestone = models.PositiveBigIntegerField(
+        _("delivery milestone"),
+        null=True,
+        blank=True,
+        help_text=_("For “on acceptance”: the delivery milestone whose acceptance makes this payment due."),
+    )
     planned_date = models.DateField(_("planned date"), null=True, blank=True)
-    state = FSMField(_("state"), default=PaymentMilestoneState.PLANNED, choices=PaymentMilestoneState.choices,
-                     protected=True)
+    state = FSMField(
+        _("state"), default=PaymentMilestoneState.PLANNED, choices=PaymentMilestoneState.choices, protected=True
+    )
 
     class Meta:
         verbose_name = _("payment milestone")
@@ -150,8 +184,12 @@ class PaymentMilestone(LifecycleModel):
     def __str__(self):
         return f"{self.contract} · {self.name}"
 
-    @transition(state, source=PaymentMilestoneState.PLANNED, target=PaymentMilestoneState.DUE,
-                custom={"label": _("Due"), "internal": _("A payment becomes due on its trigger.")})
+    @transition(
+        state,
+        source=PaymentMilestoneState.PLANNED,
+        target=PaymentMilestoneState.DUE,
+        custom={"label": _("Due"), "internal": _("A payment becomes due on its trigger.")},
+    )
     def become_due(self):
         """Its trigger happened: finance may invoice it."""
 
@@ -160,13 +198,15 @@ class ContractAmendment(AppendOnlyModel):
     """A change of the contract's value agreed through an approved change request (DR2). The signed
     value stays as signed; the current value is the value plus its amendments."""
 
-    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT,
-                                 related_name="amendments")
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="amendments"
+    )
     value_change = models.DecimalField(_("value change"), max_digits=18, decimal_places=2)
     reason = models.TextField(_("reason"))
     change_request_id = models.PositiveBigIntegerField(_("change request"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
-                                    null=True, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:

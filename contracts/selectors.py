@@ -11,8 +11,11 @@ def contract_visible(user, qs: QuerySet | None = None) -> QuerySet:
 
 
 def contract_list(user) -> QuerySet:
-    return contract_visible(user).select_related("opportunity", "opportunity__customer").prefetch_related(
-        "payment_milestones", "amendments")
+    return (
+        contract_visible(user)
+        .select_related("opportunity", "opportunity__customer")
+        .prefetch_related("payment_milestones", "amendments")
+    )
 
 
 def payment_milestone_list(user) -> QuerySet:

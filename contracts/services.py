@@ -32,14 +32,23 @@ def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]
         if amount is None:
             amount = quantize(contract.value * Decimal(percent) / 100)
         elif percent is not None and quantize(contract.value * Decimal(percent) / 100) != quantize(amount):
-            errors.append(_("Milestone %(n)s: %(amount)s is not %(percent)s%% of the contract value; give one or the "
-                            "other.") % {"n": i + 1, "amount": amount, "percent": percent})
+            errors.append(
+                _("Milestone %(n)s: %(amount)s is not %(percent)s%% of the contract value; give one or the other.")
+                % {"n": i + 1, "amount": amount, "percent": percent}
+            )
             continue
         if data.get("trigger") == Trigger.ON_DATE and not data.get("planned_date"):
             errors.append(_("Milestone %(n)s: a date trigger needs its planned date.") % {"n": i + 1})
-        pm = PaymentMilestone(contract=contract, position=i, name=data.get("name", ""), amount=amount, percent=percent,
-                              trigger=data.get("trigger", ""), milestone=data.get("milestone"),
-                              planned_date=data.get("planned_date"))
+        pm = PaymentMilestone(
+            contract=contract,
+            position=i,
+            name=data.get("name", ""),
+            amount=amount,
+            percent=percent,
+            trigger=data.get("trigger", ""),
+            milestone=data.get("milestone"),
+            planned_date=data.get("planned_date"),
+        )
         try:
             pm.full_clean(exclude=["contract"])
         except ValidationError as exc:
@@ -50,8 +59,10 @@ def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]
         if not built:
             errors.append(_("Give the payment milestones."))
         elif total != contract.value:
-            errors.append(_("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
-                          % {"sum": total, "value": contract.value, "cur": contract.currency})
+            errors.append(
+                _("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
+                % {"sum": total, "value": contract.value, "cur": contract.currency}
+            )
     if errors:
         raise ValidationError({"payment_milestones": errors})
     return built
@@ -65,16 +76,25 @@ def contract_create(*, opportunity: Opportunity, user: User, data: dict) -> Cont
     if not user.has_perm("contracts.add_contract", None) or not user.has_perm("opportunities.change_opportunity", opp):
         raise PermissionDenied(_("You may not draft a contract for this opportunity."))
     if opp.state != OpportunityState.CONTRACTING:
-        raise TransitionRefused(_("A contract is drafted once ATC is approved."),
-                                [_("The opportunity is %(state)s.") % {"state": opp.get_state_display()}])
+        raise TransitionRefused(
+            _("A contract is drafted once ATC is approved."),
+            [_("The opportunity is %(state)s.") % {"state": opp.get_state_display()}],
+        )
     quote = accepted_quote(opp)
     if quote is None:
         raise TransitionRefused(_("The opportunity has no accepted quote."))
     if opp.contracts.exclude(state=ContractState.TERMINATED).exists():
         raise TransitionRefused(_("This opportunity already has a contract."))
-    contract = Contract(opportunity=opp, number=(data.get("number") or "").strip(), value=quote.revenue,
-                        currency=quote.currency, quote=quote, signed_date=data.get("signed_date"),
-                        created_by=user, updated_by=user)
+    contract = Contract(
+        opportunity=opp,
+        number=(data.get("number") or "").strip(),
+        value=quote.revenue,
+        currency=quote.currency,
+        quote=quote,
+        signed_date=data.get("signed_date"),
+        created_by=user,
+        updated_by=user,
+    )
     contract.full_clean(exclude=["quote"])
     milestones = _milestones(contract, data.get("payment_milestones") or [])
     try:
@@ -97,8 +117,10 @@ def contract_update(*, contract: Contract, user: User, data: dict) -> Contract:
     if not user.has_perm("contracts.change_contract", contract):
         raise PermissionDenied(_("You may not change this contract."))
     if contract.state != ContractState.DRAFT:
-        raise TransitionRefused(_("A %(state)s contract is not edited; amendments come with change requests.")
-                                % {"state": contract.get_state_display()})
+        raise TransitionRefused(
+            _("A %(state)s contract is not edited; amendments come with change requests.")
+            % {"state": contract.get_state_display()}
+        )
     unknown = set(data) - {"number", "signed_date", "payment_milestones"}
     if unknown:
         raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
@@ -137,13 +159,31 @@ def contract_sign(*, contract: Contract, user: User, reason: str = "") -> Contra
 
 
 @transaction.atomic
-def contract_hand_over(*, contract: Contract, user: User, date=None, attendees="", key_terms="", risks="",
-                       open_questions="", reason: str = "") -> Contract:
+def contract_hand_over(
+    *,
+    contract: Contract,
+    user: User,
+    date=None,
+    attendees="",
+    key_terms="",
+    risks="",
+    open_questions="",
+    reason: str = "",
+) -> Contract:
     """Record the contract handover (合同交底): date, attendees, key terms, risks and open questions,
     all required."""
-    values = {"date": date, "attendees": attendees, "key_terms": key_terms, "risks": risks,
-              "open_questions": open_questions}
-    missing = {k: [_("Required for the handover.")] for k, v in values.items() if not v or (isinstance(v, str) and not v.strip())}
+    values = {
+        "date": date,
+        "attendees": attendees,
+        "key_terms": key_terms,
+        "risks": risks,
+        "open_questions": open_questions,
+    }
+    missing = {
+        k: [_("Required for the handover.")]
+        for k, v in values.items()
+        if not v or (isinstance(v, str) and not v.strip())
+    }
     if missing:
         raise ValidationError(missing)
     return run_transition(contract, "hand_over", user=user, reason=reason, data={"date": str(date)}, **values)
@@ -154,16 +194,26 @@ def payments_due_on_acceptance(*, milestone, user: User) -> list[PaymentMileston
     """A delivery milestone was accepted: the payment milestones it triggers become due (invoiceable)."""
     due = []
     for pm in PaymentMilestone.objects.filter(trigger=Trigger.ON_ACCEPTANCE, milestone=milestone.pk, state="planned"):
-        due.append(run_effect(pm, "become_due", user=user,
-                              reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}))
+        due.append(
+            run_effect(
+                pm, "become_due", user=user, reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}
+            )
+        )
     return due
 
 
 @transaction.atomic
-def contract_amend(*, contract: Contract, value_change, reason: str, user: User | None, change_request_id=None) -> ContractAmendment:
+def contract_amend(
+    *, contract: Contract, value_change, reason: str, user: User | None, change_request_id=None
+) -> ContractAmendment:
     """Record a change of the contract's value (from an approved change request); never edited."""
     contract = lock(contract)
     if contract.state not in (ContractState.SIGNED, ContractState.HANDED_OVER):
         raise TransitionRefused(_("Only a signed contract is amended."))
-    return ContractAmendment.objects.create(contract=contract, value_change=value_change, reason=reason,
-                                            change_request_id=change_request_id, recorded_by=user)
+    return ContractAmendment.objects.create(
+        contract=contract,
+        value_change=value_change,
+        reason=reason,
+        change_request_id=change_request_id,
+        recorded_by=user,
+    )

@@ -35,13 +35,25 @@ def contract_list(request):
     ready = []
     if request.user.has_perm("contracts.add_contract"):
         live = Contract.objects.filter(opportunity=OuterRef("pk")).exclude(state=ContractState.TERMINATED)
-        ready = [o for o in opportunity_list(request.user).filter(state=OpportunityState.CONTRACTING)
-                 .filter(~Exists(live)).order_by("expected_close_date", "pk")[:10]
-                 if request.user.has_perm("opportunities.change_opportunity", o)]
-    return render(request, "contracts/contract_list.html", {
-        "page": page_of(request, qs), "querystring": f"state={state}" if state in ContractState.values else "",
-        "states": ContractState.choices, "state": state, "ready": ready,
-    })
+        ready = [
+            o
+            for o in opportunity_list(request.user)
+            .filter(state=OpportunityState.CONTRACTING)
+            .filter(~Exists(live))
+            .order_by("expected_close_date", "pk")[:10]
+            if request.user.has_perm("opportunities.change_opportunity", o)
+        ]
+    return render(
+        request,
+        "contracts/contract_list.html",
+        {
+            "page": page_of(request, qs),
+            "querystring": f"state={state}" if state in ContractState.values else "",
+            "states": ContractState.choices,
+            "state": state,
+            "ready": ready,
+        },
+    )
 
 
 def _opportunity_for_new_contract(request):
@@ -49,8 +61,10 @@ def _opportunity_for_new_contract(request):
     if not raw.isdigit():
         raise Http404(_("Choose the opportunity the contract is for."))
     opportunity = get_object_or_404(opportunity_list(request.user), pk=int(raw))
-    if not (request.user.has_perm("contracts.add_contract")
-            and request.user.has_perm("opportunities.change_opportunity", opportunity)):
+    if not (
+        request.user.has_perm("contracts.add_contract")
+        and request.user.has_perm("opportunities.change_opportunity", opportunity)
+    ):
         raise PermissionDenied(_("You may not draft a contract for this opportunity."))
     return opportunity
 
@@ -64,8 +78,14 @@ def contract_create(request):
         return redirect("contracts:contract-detail", pk=existing.pk)
     quote = accepted_quote(opportunity)
     if opportunity.state != OpportunityState.CONTRACTING or quote is None:
-        messages.error(request, _("A contract is drafted once ATC is approved and the customer accepted a quote. "
-                                  "The opportunity is %(state)s.") % {"state": opportunity.get_state_display()})
+        messages.error(
+            request,
+            _(
+                "A contract is drafted once ATC is approved and the customer accepted a quote. "
+                "The opportunity is %(state)s."
+            )
+            % {"state": opportunity.get_state_display()},
+        )
         return redirect(opportunity)
     form = ContractForm(request.POST or None)
     formset = MilestoneFormSet(request.POST or None, prefix=MILESTONE_PREFIX)
@@ -73,8 +93,11 @@ def contract_create(request):
         valid = form.is_valid()
         if formset.is_valid() and valid:
             try:
-                contract = services.contract_create(opportunity=opportunity, user=request.user, data={
-                    **form.cleaned_data, "payment_milestones": formset.milestones()})
+                contract = services.contract_create(
+                    opportunity=opportunity,
+                    user=request.user,
+                    data={**form.cleaned_data, "payment_milestones": formset.milestones()},
+                )
             except ValidationError as exc:
                 form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
@@ -82,8 +105,11 @@ def contract_create(request):
             else:
                 messages.success(request, _("Contract %(number)s drafted.") % {"number": contract.number})
                 return redirect("contracts:contract-detail", pk=contract.pk)
-    return render(request, "contracts/contract_form.html", {
-        "form": form, "formset": formset, "opportunity": opportunity, "quote": quote, "creating": True})
+    return render(
+        request,
+        "contracts/contract_form.html",
+        {"form": form, "formset": formset, "opportunity": opportunity, "quote": quote, "creating": True},
+    )
 
 
 @login_required
@@ -92,18 +118,27 @@ def contract_edit(request, pk):
     if not request.user.has_perm("contracts.change_contract", contract):
         raise PermissionDenied(_("You may not change this contract."))
     if contract.state != ContractState.DRAFT:
-        messages.error(request, _("A %(state)s contract is not edited; amendments come with change requests.")
-                       % {"state": contract.get_state_display()})
+        messages.error(
+            request,
+            _("A %(state)s contract is not edited; amendments come with change requests.")
+            % {"state": contract.get_state_display()},
+        )
         return redirect("contracts:contract-detail", pk=contract.pk)
     form = ContractForm(request.POST or None, initial={"number": contract.number, "signed_date": contract.signed_date})
-    formset = MilestoneFormSet(request.POST or None, prefix=MILESTONE_PREFIX,
-                               initial=milestone_initial(list(contract.payment_milestones.all())))
+    formset = MilestoneFormSet(
+        request.POST or None,
+        prefix=MILESTONE_PREFIX,
+        initial=milestone_initial(list(contract.payment_milestones.all())),
+    )
     if request.method == "POST":
         valid = form.is_valid()
         if formset.is_valid() and valid:
             try:
-                services.contract_update(contract=contract, user=request.user, data={
-                    **form.cleaned_data, "payment_milestones": formset.milestones()})
+                services.contract_update(
+                    contract=contract,
+                    user=request.user,
+                    data={**form.cleaned_data, "payment_milestones": formset.milestones()},
+                )
             except ValidationError as exc:
                 form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
@@ -112,9 +147,18 @@ def contract_edit(request, pk):
             else:
                 messages.success(request, _("Contract saved."))
                 return redirect("contracts:contract-detail", pk=contract.pk)
-    return render(request, "contracts/contract_form.html", {
-        "form": form, "formset": formset, "opportunity": contract.opportunity, "quote": contract.quote,
-        "contract": contract, "creating": False})
+    return render(
+        request,
+        "contracts/contract_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "opportunity": contract.opportunity,
+            "quote": contract.quote,
+            "contract": contract,
+            "creating": False,
+        },
+    )
 
 
 def _render_detail(request, contract, handover_form=None):
@@ -125,18 +169,25 @@ def _render_detail(request, contract, handover_form=None):
     if project is not None and not request.user.has_perm("delivery.view_project", project):
         project = None
     milestones = list(contract.payment_milestones.all())
-    return render(request, "contracts/contract_detail.html", {
-        "contract": contract, "opportunity": opportunity, "project": project, "milestones": milestones,
-        "milestones_total": quantize(sum((m.amount for m in milestones), start=Decimal(0))),
-        # the handover has its own form below; the panel keeps the other steps
-        "transitions": [t for t in transitions if t.name != "hand_over"],
-        "hand_over": hand_over,
-        "show_handover": contract.state == ContractState.SIGNED and hand_over is not None,
-        "handover_form": handover_form or HandoverForm(initial={"date": timezone.localdate()}),
-        "history": history(contract),
-        "can_edit": contract.state == ContractState.DRAFT and request.user.has_perm("contracts.change_contract",
-                                                                                    contract),
-    })
+    return render(
+        request,
+        "contracts/contract_detail.html",
+        {
+            "contract": contract,
+            "opportunity": opportunity,
+            "project": project,
+            "milestones": milestones,
+            "milestones_total": quantize(sum((m.amount for m in milestones), start=Decimal(0))),
+            # the handover has its own form below; the panel keeps the other steps
+            "transitions": [t for t in transitions if t.name != "hand_over"],
+            "hand_over": hand_over,
+            "show_handover": contract.state == ContractState.SIGNED and hand_over is not None,
+            "handover_form": handover_form or HandoverForm(initial={"date": timezone.localdate()}),
+            "history": history(contract),
+            "can_edit": contract.state == ContractState.DRAFT
+            and request.user.has_perm("contracts.change_contract", contract),
+        },
+    )
 
 
 def _detail_queryset(user):
@@ -158,8 +209,10 @@ def contract_transition(request, pk, name):
     if name == "hand_over":
         handover_form = HandoverForm(request.POST)
         if not handover_form.is_valid():
-            messages.error(request, _("The handover (合同交底) needs every field: date, attendees, key terms, "
-                                      "risks and open questions."))
+            messages.error(
+                request,
+                _("The handover (合同交底) needs every field: date, attendees, key terms, risks and open questions."),
+            )
             return _render_detail(request, contract, handover_form)
         data = handover_form.cleaned_data
     reason_form = TransitionForm(request.POST)
@@ -175,8 +228,11 @@ def contract_transition(request, pk, name):
     except (TransitionRefused, UnknownTransition, PermissionDenied) as exc:
         messages.error(request, refusal_text(exc))
     else:
-        messages.success(request, _("Contract %(number)s is now “%(state)s”.")
-                         % {"number": contract.number, "state": contract.get_state_display()})
+        messages.success(
+            request,
+            _("Contract %(number)s is now “%(state)s”.")
+            % {"number": contract.number, "state": contract.get_state_display()},
+        )
         if name == "sign":
             messages.info(request, _("The opportunity is won."))
     return redirect("contracts:contract-detail", pk=pk)

@@ -39,15 +39,20 @@ def authority_refusal(*, project, user, scope: str, amount=Decimal("0"), day=Non
         return None
     label = str(DelegationScope(scope).label).lower()
     if project.pm_id == user.pk and not grants:
-        return PermissionDenied(_("%(amount)s is above your change authority as PM (up to %(limit)s).")
-                                % {"amount": amount, "limit": project.pm_change_limit})
+        return PermissionDenied(
+            _("%(amount)s is above your change authority as PM (up to %(limit)s).")
+            % {"amount": amount, "limit": project.pm_change_limit}
+        )
     if not grants:
         return PermissionDenied(_("You hold no delegated authority to %(scope)s on this project.") % {"scope": label})
     if not active:
-        return PermissionDenied(_("Your authority to %(scope)s is revoked or outside its validity window.")
-                                % {"scope": label})
-    return PermissionDenied(_("%(amount)s is above your authority to %(scope)s (up to %(limit)s).")
-                            % {"amount": amount, "scope": label, "limit": max(g.limit_amount for g in active)})
+        return PermissionDenied(
+            _("Your authority to %(scope)s is revoked or outside its validity window.") % {"scope": label}
+        )
+    return PermissionDenied(
+        _("%(amount)s is above your authority to %(scope)s (up to %(limit)s).")
+        % {"amount": amount, "scope": label, "limit": max(g.limit_amount for g in active)}
+    )
 
 
 def has_authority(*, project, user, scope: str, amount=Decimal("0"), day=None) -> bool:

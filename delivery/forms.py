@@ -22,8 +22,15 @@ from .models import (
     TeamMember,
 )
 
-PM_TEXT_FIELDS = ["name", "currency", "technical_solution", "delivery_approach", "key_risks", "final_scope",
-                  "delivery_plan"]
+PM_TEXT_FIELDS = [
+    "name",
+    "currency",
+    "technical_solution",
+    "delivery_approach",
+    "key_risks",
+    "final_scope",
+    "delivery_plan",
+]
 # recorded at the end of delivery, for DR4
 CLOSING_FIELDS = ["final_acceptance_date", "final_acceptance_by", "final_acceptance_ref", "lessons_learned"]
 PMO_ONLY_FIELDS = ["pm", "pm_change_limit"]
@@ -38,10 +45,20 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = PM_TEXT_FIELDS + CLOSING_FIELDS + PMO_ONLY_FIELDS
-        widgets = {**{f: forms.Textarea(attrs={"rows": 3}) for f in
-                      ("technical_solution", "delivery_approach", "key_risks", "final_scope", "delivery_plan",
-                       "lessons_learned")},
-                   "final_acceptance_date": date_input()}
+        widgets = {
+            **{
+                f: forms.Textarea(attrs={"rows": 3})
+                for f in (
+                    "technical_solution",
+                    "delivery_approach",
+                    "key_risks",
+                    "final_scope",
+                    "delivery_plan",
+                    "lessons_learned",
+                )
+            },
+            "final_acceptance_date": date_input(),
+        }
 
     def __init__(self, *args, can_assign_pm=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,10 +66,15 @@ class ProjectForm(forms.ModelForm):
             for name in CLOSING_FIELDS:  # final acceptance and lessons come at the end of delivery
                 del self.fields[name]
         if can_assign_pm:
-            self.fields["pm"].queryset = (get_user_model().objects.filter(is_active=True, groups__name=Role.DELIVERY)
-                                          .distinct().order_by("username"))
-            self.fields["pm"].label_from_instance = lambda u: (f"{u.get_full_name()} ({u.username})"
-                                                               if u.get_full_name() else u.username)
+            self.fields["pm"].queryset = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name=Role.DELIVERY)
+                .distinct()
+                .order_by("username")
+            )
+            self.fields["pm"].label_from_instance = lambda u: (
+                f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
+            )
             self.fields["pm_change_limit"].widget.attrs["min"] = "0"
         else:
             for name in PMO_ONLY_FIELDS:
@@ -63,6 +85,7 @@ class ProjectForm(forms.ModelForm):
 # The delivery records (DOMAIN.md §6) -------------------------------------------------------------
 # ModelForms for their labels and field validation only: the views hand ``service_data()`` to the
 # services, which write (nothing here calls ``save``).
+
 
 def _people():
     return get_user_model().objects.filter(is_active=True).order_by("username")
@@ -132,8 +155,9 @@ class AcceptanceForm(BootstrapForm):
     signed_by = forms.CharField(label=_("Signed for the customer by"), max_length=200)
     date = forms.DateField(label=_("Date"), widget=date_input())
     document_ref = forms.CharField(label=_("Document reference"), max_length=100)
-    remarks = forms.CharField(label=_("Remarks"), required=False, max_length=4000,
-                              widget=forms.Textarea(attrs={"rows": 1}))
+    remarks = forms.CharField(
+        label=_("Remarks"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1})
+    )
 
 
 class RiskForm(RecordForm):
@@ -171,8 +195,9 @@ class QualityCheckForm(RecordForm):
 
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, project=project, **kwargs)
-        self.fields["milestone"].queryset = (project.milestones.all() if project is not None
-                                             else Milestone.objects.none())
+        self.fields["milestone"].queryset = (
+            project.milestones.all() if project is not None else Milestone.objects.none()
+        )
 
 
 class MeetingForm(RecordForm):
@@ -209,10 +234,12 @@ class RowsFormSet(forms.BaseModelFormSet):
         return [form.service_data() for form in self.forms if form.has_changed() and form.cleaned_data]
 
 
-DefectFormSet = forms.modelformset_factory(Defect, form=DefectForm, formset=RowsFormSet, extra=3, max_num=50,
-                                           validate_max=True)
-ActionFormSet = forms.modelformset_factory(MeetingAction, form=ActionForm, formset=RowsFormSet, extra=3,
-                                           max_num=50, validate_max=True)
+DefectFormSet = forms.modelformset_factory(
+    Defect, form=DefectForm, formset=RowsFormSet, extra=3, max_num=50, validate_max=True
+)
+ActionFormSet = forms.modelformset_factory(
+    MeetingAction, form=ActionForm, formset=RowsFormSet, extra=3, max_num=50, validate_max=True
+)
 
 
 class IssueStepForm(BootstrapForm):

@@ -33,8 +33,6 @@ def _projects_in(state):
     return lambda: Project.objects.filter(state=state)
 
 
-
-
 @check(_("The project must be in analyze (pre-sales, before ATB)."))
 def in_analyze(project):
     """Project in analyze."""
@@ -94,8 +92,11 @@ def _reviews_approved(opp, codes) -> list[str]:
     project = getattr(opp, "project", None)
     if project is None:
         return [str(_("The opportunity has no delivery project yet (it opens when ATI is approved)."))]
-    return [str(_("%(code)s must be approved on the delivery project.") % {"code": c})
-            for c in codes if not is_approved(project, c)]
+    return [
+        str(_("%(code)s must be approved on the delivery project.") % {"code": c})
+        for c in codes
+        if not is_approved(project, c)
+    ]
 
 
 @check(_("DRA and DTRB must be approved on the delivery project."))
@@ -112,14 +113,19 @@ def drb_dtrc_approved(opp):
 
 # DR1, DR3, DR4 on the project ----------------------------------------------------------------------
 
+
 @check(_("The contract must be signed and handed over (合同交底)."))
 def contract_handed_over(project):
     """Contract signed and handed over."""
     return project.contract is not None and project.contract.state == ContractState.HANDED_OVER
 
 
-@check(lambda p: _("Accept or waive every milestone first: %(names)s.")
-       % {"names": ", ".join(p.milestones.filter(state=MilestoneState.PLANNED).values_list("name", flat=True)[:10])})
+@check(
+    lambda p: (
+        _("Accept or waive every milestone first: %(names)s.")
+        % {"names": ", ".join(p.milestones.filter(state=MilestoneState.PLANNED).values_list("name", flat=True)[:10])}
+    )
+)
 def milestones_done(project):
     """Every milestone accepted or waived."""
     return project.milestones.exists() and not project.milestones.filter(state=MilestoneState.PLANNED).exists()
@@ -135,14 +141,16 @@ def no_open_critical_issue(project):
 def quality_passed(project):
     """Quality checks passed or their defects closed."""
     return not Defect.objects.filter(quality_check__project=project, closed_at__isnull=True).exists() and not (
-        project.quality_checks.filter(result="failed").exclude(defects__isnull=False).exists())
+        project.quality_checks.filter(result="failed").exclude(defects__isnull=False).exists()
+    )
 
 
 @check(_("Record the final acceptance: date, who signed for the customer, and the document reference."))
 def final_acceptance(project):
     """Final acceptance signed."""
-    return bool(project.final_acceptance_date and project.final_acceptance_by.strip()
-                and project.final_acceptance_ref.strip())
+    return bool(
+        project.final_acceptance_date and project.final_acceptance_by.strip() and project.final_acceptance_ref.strip()
+    )
 
 
 @check(_("Record the lessons learned."))
@@ -153,6 +161,7 @@ def lessons_learned(project):
 
 # DR2 on change requests ------------------------------------------------------------------------------
 
+
 @check(_("State the impact on scope, schedule and cost, and the reason."))
 def impacts_stated(change):
     """Impacts on scope, schedule and cost stated."""
@@ -162,8 +171,9 @@ def impacts_stated(change):
 def has_change_authority(change, user) -> bool:
     """The project's PM within the PM's limit, or a team member holding an active approve_change
     delegation that covers the cost impact (delivery.authority)."""
-    return has_authority(project=change.project, user=user, scope=DelegationScope.APPROVE_CHANGE,
-                         amount=change.cost_impact)
+    return has_authority(
+        project=change.project, user=user, scope=DelegationScope.APPROVE_CHANGE, amount=change.cost_impact
+    )
 
 
 def dr2_routing(definition, change, roles):
@@ -184,29 +194,47 @@ def can_request_change(change, user) -> bool:
 
 def register():
     # the pre-sales reviews run no step: the projects in the phase they review wait at them
-    for code, state in ((DTRB, ProjectState.ANALYZE), (DRA, ProjectState.ANALYZE), (DTRC, ProjectState.PLAN),
-                        (DRB, ProjectState.PLAN)):
+    for code, state in (
+        (DTRB, ProjectState.ANALYZE),
+        (DRA, ProjectState.ANALYZE),
+        (DTRC, ProjectState.PLAN),
+        (DRB, ProjectState.PLAN),
+    ):
         registry.uses_gate(code, waiting=_projects_in(state))
     registry.uses_gate(DR2)
-    registry.register_subject("project", Project, can_request=can_request, requester=_("the project's PM"),
-                              visible=project_visible)
-    registry.register_subject("change_request", ChangeRequest, can_request=can_request_change,
-                              requester=_("whoever raised the change, or the project's PM"),
-                              visible=lambda user: project_records(user, ChangeRequest),
-                              prefetch=lambda: ChangeRequest.objects.select_related("project").prefetch_related(
-                                  "project__delegations"))
-    registry.register_subject_role("change_authority", _("PM's change authority (PM or delegate)"),
-                                   has_change_authority)
+    registry.register_subject(
+        "project", Project, can_request=can_request, requester=_("the project's PM"), visible=project_visible
+    )
+    registry.register_subject(
+        "change_request",
+        ChangeRequest,
+        can_request=can_request_change,
+        requester=_("whoever raised the change, or the project's PM"),
+        visible=lambda user: project_records(user, ChangeRequest),
+        prefetch=lambda: ChangeRequest.objects.select_related("project").prefetch_related("project__delegations"),
+    )
+    registry.register_subject_role(
+        "change_authority", _("PM's change authority (PM or delegate)"), has_change_authority
+    )
     registry.register_roles_rule(dr2_routing)
     for key, c in {
-        "project.in_analyze": in_analyze, "project.in_plan": in_plan, "project.pm_assigned": pm_assigned,
-        "project.technical_solution": technical_solution, "project.delivery_approach": delivery_approach,
-        "project.cost_estimate": cost_estimate, "project.key_risks": key_risks,
-        "project.final_scope": final_scope, "project.delivery_plan": delivery_plan,
-        "delivery.dra_dtrb_approved": dra_dtrb_approved, "delivery.drb_dtrc_approved": drb_dtrc_approved,
-        "project.contract_handed_over": contract_handed_over, "project.milestones_done": milestones_done,
-        "project.no_open_critical_issue": no_open_critical_issue, "project.quality_passed": quality_passed,
-        "project.final_acceptance": final_acceptance, "project.lessons_learned": lessons_learned,
+        "project.in_analyze": in_analyze,
+        "project.in_plan": in_plan,
+        "project.pm_assigned": pm_assigned,
+        "project.technical_solution": technical_solution,
+        "project.delivery_approach": delivery_approach,
+        "project.cost_estimate": cost_estimate,
+        "project.key_risks": key_risks,
+        "project.final_scope": final_scope,
+        "project.delivery_plan": delivery_plan,
+        "delivery.dra_dtrb_approved": dra_dtrb_approved,
+        "delivery.drb_dtrc_approved": drb_dtrc_approved,
+        "project.contract_handed_over": contract_handed_over,
+        "project.milestones_done": milestones_done,
+        "project.no_open_critical_issue": no_open_critical_issue,
+        "project.quality_passed": quality_passed,
+        "project.final_acceptance": final_acceptance,
+        "project.lessons_learned": lessons_learned,
         "change.impacts_stated": impacts_stated,
     }.items():
         registry.register_check(key, c)

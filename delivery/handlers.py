@@ -39,6 +39,10 @@ def change_approved(event: Event) -> None:
     """An approved change that changes the contract value records the contract amendment."""
     change = event.subject
     if change.contract_value_impact and change.project.contract_id:
-        contract_amend(contract=change.project.contract, value_change=change.contract_value_impact,
-                       reason=_("Change #%(id)s: %(title)s") % {"id": change.pk, "title": change.title},
-                       user=event.user, change_request_id=change.pk)
+        contract_amend(
+            contract=change.project.contract,
+            value_change=change.contract_value_impact,
+            reason=_("Change #%(id)s: %(title)s") % {"id": change.pk, "title": change.title},
+            user=event.user,
+            change_request_id=change.pk,
+        )

@@ -55,8 +55,15 @@ def is_delivery(user):
     return Role.DELIVERY in user_roles(user)
 
 
-rules.add_perm("delivery.view_project", is_superuser | reads_all_projects | is_pm | owns_opportunity | is_team_member
-               | (no_object & (is_delivery | rules.is_authenticated)))
+rules.add_perm(
+    "delivery.view_project",
+    is_superuser
+    | reads_all_projects
+    | is_pm
+    | owns_opportunity
+    | is_team_member
+    | (no_object & (is_delivery | rules.is_authenticated)),
+)
 rules.add_perm("delivery.change_project", is_superuser | is_pmo | is_pm)
 rules.add_perm("delivery.assign_pm", is_superuser | is_pmo)
 rules.add_perm("delivery.add_project", rules.always_deny)
@@ -77,8 +84,16 @@ def writes_records_project(user, record):
     return user.has_perm("delivery.change_project", record.project)
 
 
-for _model in ("teammember", "delegation", "milestone", "risk", "projectissue", "changerequest", "qualitycheck",
-               "meeting"):
+for _model in (
+    "teammember",
+    "delegation",
+    "milestone",
+    "risk",
+    "projectissue",
+    "changerequest",
+    "qualitycheck",
+    "meeting",
+):
     rules.add_perm(f"delivery.view_{_model}", reads_records_project)
     rules.add_perm(f"delivery.change_{_model}", writes_records_project)
     rules.add_perm(f"delivery.add_{_model}", writes_records_project)
@@ -89,8 +104,9 @@ rules.add_perm("delivery.waive_milestone", is_superuser | is_pmo)
 @rules.predicate
 def may_accept_milestone(user, milestone):
     """The PM, or a holder of an active accept_milestone delegation (delivery.authority says why not)."""
-    return milestone is not None and has_authority(project=milestone.project, user=user,
-                                                   scope=DelegationScope.ACCEPT_MILESTONE)
+    return milestone is not None and has_authority(
+        project=milestone.project, user=user, scope=DelegationScope.ACCEPT_MILESTONE
+    )
 
 
 rules.add_perm("delivery.accept_milestone", may_accept_milestone)
@@ -106,10 +122,13 @@ rules.add_perm("delivery.work_projectissue", is_issue_owner | writes_records_pro
 
 # Guards: the right and the project's state together, for services and pages alike ------------------
 
+
 def finished_refusal(project) -> TransitionRefused:
     state = project.get_state_display()
-    return TransitionRefused(_("The project is “%(state)s”: nothing on it changes any more.") % {"state": state},
-                             [_("The project is in state “%(state)s”.") % {"state": state}])
+    return TransitionRefused(
+        _("The project is “%(state)s”: nothing on it changes any more.") % {"state": state},
+        [_("The project is in state “%(state)s”.") % {"state": state}],
+    )
 
 
 @guard
@@ -145,8 +164,10 @@ def change_raisable(project, user):
     if not (user.has_perm("delivery.change_project", project) or is_team_member(user, project)):
         return PermissionDenied(_("Only the project team raises changes."))
     if project.state not in CHANGE_PHASES:
-        return TransitionRefused(_("Changes are raised while the project is in build, implement or handover."),
-                                 [_("The project is in state “%(state)s”.") % {"state": project.get_state_display()}])
+        return TransitionRefused(
+            _("Changes are raised while the project is in build, implement or handover."),
+            [_("The project is in state “%(state)s”.") % {"state": project.get_state_display()}],
+        )
     return None
 
 

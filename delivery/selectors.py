@@ -67,8 +67,9 @@ def dr2_reviews(changes) -> dict:
         return {}
     latest = {}
     ct = ContentType.objects.get_for_model(ChangeRequest)
-    for review in (GateReview.objects.filter(gate__code=DR2, content_type=ct, object_id__in=[c.pk for c in changes])
-                   .order_by("created_at", "id")):
+    for review in GateReview.objects.filter(
+        gate__code=DR2, content_type=ct, object_id__in=[c.pk for c in changes]
+    ).order_by("created_at", "id"):
         latest[review.object_id] = review
     return latest
 
@@ -85,10 +86,12 @@ def project_cockpit(project: Project, user) -> dict:
     for d in delegations:
         d.is_active = d.active_on(today)
     team = list(project.team.select_related("user").order_by("role", "user__username"))
-    open_issues = (project.issues.filter(state__in=OPEN_ISSUE_STATES).select_related("owner")
-                   .order_by("due_date", "id"))
-    changes = list(project.change_requests.filter(state=ChangeState.DRAFT).select_related("created_by")
-                   .order_by("-created_at", "-id")[:LIST_LIMIT])
+    open_issues = project.issues.filter(state__in=OPEN_ISSUE_STATES).select_related("owner").order_by("due_date", "id")
+    changes = list(
+        project.change_requests.filter(state=ChangeState.DRAFT)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:LIST_LIMIT]
+    )
     reviews = dr2_reviews(changes)
     for c in changes:
         c.dr2 = reviews.get(c.pk)
@@ -97,26 +100,34 @@ def project_cockpit(project: Project, user) -> dict:
         "today": today,
         "can_write": writable,
         "can_grant": grantable,
-        "can_accept": open_project and has_authority(project=project, user=user,
-                                                     scope=DelegationScope.ACCEPT_MILESTONE),
+        "can_accept": open_project
+        and has_authority(project=project, user=user, scope=DelegationScope.ACCEPT_MILESTONE),
         "can_waive": open_project and user.has_perm("delivery.waive_milestone"),
         "can_raise_change": change_raisable.allows(project, user),
         "team": team,
         "delegations_active": [d for d in delegations if d.is_active],
         "delegations_past": [d for d in delegations if not d.is_active],
         "milestones": list(project.milestones.select_related("acceptance").order_by("planned_end", "id")),
-        "top_risks": list(project.risks.exclude(state=RiskState.CLOSED).select_related("owner")
-                          .order_by("-exposure", "id")[:TOP_RISKS]),
+        "top_risks": list(
+            project.risks.exclude(state=RiskState.CLOSED)
+            .select_related("owner")
+            .order_by("-exposure", "id")[:TOP_RISKS]
+        ),
         "risk_count": project.risks.exclude(state=RiskState.CLOSED).count(),
         "open_issues": list(open_issues[:LIST_LIMIT]),
         "open_issue_count": open_issues.count(),
         "overdue_issue_count": open_issues.filter(due_date__lt=today).count(),
         "pending_changes": changes,
-        "meetings": list(project.meetings.prefetch_related(
-            Prefetch("actions", queryset=MeetingAction.objects.select_related("owner")))
-            .order_by("-date", "-id")[:RECENT]),
-        "quality_checks": list(project.quality_checks.select_related("inspector", "milestone")
-                               .prefetch_related("defects").order_by("-date", "-id")[:RECENT]),
+        "meetings": list(
+            project.meetings.prefetch_related(
+                Prefetch("actions", queryset=MeetingAction.objects.select_related("owner"))
+            ).order_by("-date", "-id")[:RECENT]
+        ),
+        "quality_checks": list(
+            project.quality_checks.select_related("inspector", "milestone")
+            .prefetch_related("defects")
+            .order_by("-date", "-id")[:RECENT]
+        ),
         "transitions": [t for t in describe_transitions(project, user) if t.name == "start_implementation"],
         "cockpit_panels": panels.panels_for("project.cockpit", subject=project, user=user),
     }

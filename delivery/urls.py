@@ -19,6 +19,10 @@ urlpatterns = [
 for _kind, _plural in (("milestone", "milestones"), ("risk", "risks"), ("issue", "issues"), ("change", "changes")):
     urlpatterns += [
         path(f"{_plural}/<int:pk>/edit/", views.record_edit, {"kind": _kind}, name=f"{_kind}-edit"),
-        path(f"{_plural}/<int:pk>/transitions/<str:name>/", views.record_transition, {"kind": _kind},
-             name=f"{_kind}-transition"),
+        path(
+            f"{_plural}/<int:pk>/transitions/<str:name>/",
+            views.record_transition,
+            {"kind": _kind},
+            name=f"{_kind}-transition",
+        ),
     ]

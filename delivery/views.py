@@ -60,16 +60,20 @@ PAGE_SIZE = 25
 def phase_strip(project) -> list[dict]:
     """The six phases with the current one and the ones behind it marked (none current once cancelled)."""
     current = PHASES.index(project.state) if project.state in PHASES else -1
-    return [{"code": p.value, "label": str(p.label), "current": i == current, "done": i < current}
-            for i, p in enumerate(PHASES)]
+    return [
+        {"code": p.value, "label": str(p.label), "current": i == current, "done": i < current}
+        for i, p in enumerate(PHASES)
+    ]
 
 
 @login_required
 def project_list(request):
     user = request.user
-    qs = (selectors.project_list(user)
-          .annotate(mine=Case(When(pm=user, then=Value(0)), default=Value(1), output_field=IntegerField()))
-          .order_by("mine", "-created_at", "-pk"))
+    qs = (
+        selectors.project_list(user)
+        .annotate(mine=Case(When(pm=user, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("mine", "-created_at", "-pk")
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "delivery/project_list.html", {"page": page})
 
@@ -77,26 +81,36 @@ def project_list(request):
 @login_required
 def project_detail(request, pk):
     user = request.user
-    project = _project_for(user, pk, Project.objects.select_related(
-        "opportunity__owner", "opportunity__customer", "pm", "contract__quote"))
+    project = _project_for(
+        user, pk, Project.objects.select_related("opportunity__owner", "opportunity__customer", "pm", "contract__quote")
+    )
     opportunity = project.opportunity
     contract = selectors.project_contract(project, user)
     cockpit = selectors.project_cockpit(project, user)
     writable = cockpit["can_write"]
-    return render(request, "delivery/project_detail.html", {
-        "project": project, "opportunity": opportunity, "contract": contract,
-        "phases": phase_strip(project),
-        "can_edit": writable,
-        "can_draft_contract": (contract is None and opportunity.state == OpportunityState.CONTRACTING
-                               and user.has_perm("contracts.add_contract")
-                               and user.has_perm("opportunities.change_opportunity", opportunity)),
-        "gates": gates_for(project, user),
-        "history": history(project),
-        "side_panels": panels.panels_for("project.side", subject=project, user=user),
-        **cockpit,
-        "member_form": TeamMemberForm(project=project, prefix="member") if writable else None,
-        "delegation_form": DelegationForm(project=project, prefix="delegation") if cockpit["can_grant"] else None,
-    })
+    return render(
+        request,
+        "delivery/project_detail.html",
+        {
+            "project": project,
+            "opportunity": opportunity,
+            "contract": contract,
+            "phases": phase_strip(project),
+            "can_edit": writable,
+            "can_draft_contract": (
+                contract is None
+                and opportunity.state == OpportunityState.CONTRACTING
+                and user.has_perm("contracts.add_contract")
+                and user.has_perm("opportunities.change_opportunity", opportunity)
+            ),
+            "gates": gates_for(project, user),
+            "history": history(project),
+            "side_panels": panels.panels_for("project.side", subject=project, user=user),
+            **cockpit,
+            "member_form": TeamMemberForm(project=project, prefix="member") if writable else None,
+            "delegation_form": DelegationForm(project=project, prefix="delegation") if cockpit["can_grant"] else None,
+        },
+    )
 
 
 @login_required
@@ -110,7 +124,9 @@ def project_edit(request, pk):
         messages.error(request, refusal_text(refusal))
         return redirect(project)
     title = project.name  # the form writes its input onto the instance while validating
-    form = ProjectForm(request.POST or None, instance=project, can_assign_pm=user.has_perm("delivery.assign_pm", project))
+    form = ProjectForm(
+        request.POST or None, instance=project, can_assign_pm=user.has_perm("delivery.assign_pm", project)
+    )
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
@@ -153,40 +169,92 @@ def project_transition(request, pk, name):
 # The records: one description per kind, one create view, one edit view --------------------------
 
 RECORDS = {
-    "member": {"model": TeamMember, "form": TeamMemberForm, "title": _lazy("Add a team member"),
-               "guard": project_writable, "create": services.team_member_add, "done": _lazy("Team member added.")},
-    "delegation": {"model": Delegation, "form": DelegationForm, "title": _lazy("Grant authority"),
-                   "guard": authority_grantable, "create": services.delegation_grant,
-                   "done": _lazy("Authority granted.")},
-    "milestone": {"model": Milestone, "form": MilestoneForm, "title": _lazy("Milestone"), "guard": project_writable,
-                  "create": services.milestone_create, "done": _lazy("Milestone saved."),
-                  "update": lambda rec, user, data: services.milestone_update(milestone=rec, user=user, data=data),
-                  "step": lambda rec, **kw: services.milestone_transition(milestone=rec, **kw)},
-    "risk": {"model": Risk, "form": RiskForm, "title": _lazy("Risk"), "guard": project_writable,
-             "create": services.risk_create, "done": _lazy("Risk saved."),
-             "update": lambda rec, user, data: services.risk_update(risk=rec, user=user, data=data),
-             "step": lambda rec, **kw: services.risk_transition(risk=rec, **kw)},
-    "issue": {"model": ProjectIssue, "form": IssueForm, "title": _lazy("Issue"), "guard": project_writable,
-              "create": services.issue_create, "done": _lazy("Issue saved."),
-              "update": lambda rec, user, data: services.issue_update(issue=rec, user=user, data=data),
-              "step": lambda rec, **kw: services.issue_transition(issue=rec, **kw)},
-    "change": {"model": ChangeRequest, "form": ChangeRequestForm, "title": _lazy("Change request"),
-               "guard": change_raisable, "create": services.change_request_create,
-               "done": _lazy("Change request saved."),
-               "update": lambda rec, user, data: services.change_request_update(change=rec, user=user, data=data),
-               "step": lambda rec, **kw: services.change_request_transition(change=rec, **kw)},
-    "quality": {"model": QualityCheck, "form": QualityCheckForm, "title": _lazy("Record a quality check"),
-                "guard": project_writable, "create": services.quality_check_create,
-                "done": _lazy("Quality check recorded."), "rows": ("defects", DefectFormSet, _lazy("Defects found"))},
-    "meeting": {"model": Meeting, "form": MeetingForm, "title": _lazy("Record a meeting"), "guard": project_writable,
-                "create": services.meeting_create, "done": _lazy("Meeting recorded."),
-                "rows": ("actions", ActionFormSet, _lazy("Actions"))},
+    "member": {
+        "model": TeamMember,
+        "form": TeamMemberForm,
+        "title": _lazy("Add a team member"),
+        "guard": project_writable,
+        "create": services.team_member_add,
+        "done": _lazy("Team member added."),
+    },
+    "delegation": {
+        "model": Delegation,
+        "form": DelegationForm,
+        "title": _lazy("Grant authority"),
+        "guard": authority_grantable,
+        "create": services.delegation_grant,
+        "done": _lazy("Authority granted."),
+    },
+    "milestone": {
+        "model": Milestone,
+        "form": MilestoneForm,
+        "title": _lazy("Milestone"),
+        "guard": project_writable,
+        "create": services.milestone_create,
+        "done": _lazy("Milestone saved."),
+        "update": lambda rec, user, data: services.milestone_update(milestone=rec, user=user, data=data),
+        "step": lambda rec, **kw: services.milestone_transition(milestone=rec, **kw),
+    },
+    "risk": {
+        "model": Risk,
+        "form": RiskForm,
+        "title": _lazy("Risk"),
+        "guard": project_writable,
+        "create": services.risk_create,
+        "done": _lazy("Risk saved."),
+        "update": lambda rec, user, data: services.risk_update(risk=rec, user=user, data=data),
+        "step": lambda rec, **kw: services.risk_transition(risk=rec, **kw),
+    },
+    "issue": {
+        "model": ProjectIssue,
+        "form": IssueForm,
+        "title": _lazy("Issue"),
+        "guard": project_writable,
+        "create": services.issue_create,
+        "done": _lazy("Issue saved."),
+        "update": lambda rec, user, data: services.issue_update(issue=rec, user=user, data=data),
+        "step": lambda rec, **kw: services.issue_transition(issue=rec, **kw),
+    },
+    "change": {
+        "model": ChangeRequest,
+        "form": ChangeRequestForm,
+        "title": _lazy("Change request"),
+        "guard": change_raisable,
+        "create": services.change_request_create,
+        "done": _lazy("Change request saved."),
+        "update": lambda rec, user, data: services.change_request_update(change=rec, user=user, data=data),
+        "step": lambda rec, **kw: services.change_request_transition(change=rec, **kw),
+    },
+    "quality": {
+        "model": QualityCheck,
+        "form": QualityCheckForm,
+        "title": _lazy("Record a quality check"),
+        "guard": project_writable,
+        "create": services.quality_check_create,
+        "done": _lazy("Quality check recorded."),
+        "rows": ("defects", DefectFormSet, _lazy("Defects found")),
+    },
+    "meeting": {
+        "model": Meeting,
+        "form": MeetingForm,
+        "title": _lazy("Record a meeting"),
+        "guard": project_writable,
+        "create": services.meeting_create,
+        "done": _lazy("Meeting recorded."),
+        "rows": ("actions", ActionFormSet, _lazy("Actions")),
+    },
 }
 
 
 def _record_page(request, project, spec, form, formset, record=None, extra=None):
-    context = {"project": project, "form": form, "formset": formset, "title": spec["title"], "record": record,
-               "rows_label": spec["rows"][2] if "rows" in spec else ""}
+    context = {
+        "project": project,
+        "form": form,
+        "formset": formset,
+        "title": spec["title"],
+        "record": record,
+        "rows_label": spec["rows"][2] if "rows" in spec else "",
+    }
     context.update(extra or {})
     return render(request, "delivery/record_form.html", context)
 
@@ -218,10 +286,11 @@ def record_create(request, pk, kind):
     if refusal is not None:  # the project is finished: the same words the API answers with
         messages.error(request, refusal_text(refusal))
         return redirect(project)
-    form = spec["form"](request.POST or None, project=project, prefix=kind if kind in ("member", "delegation") else None)
+    form = spec["form"](
+        request.POST or None, project=project, prefix=kind if kind in ("member", "delegation") else None
+    )
     formset = spec["rows"][1](request.POST or None, prefix=spec["rows"][0]) if "rows" in spec else None
-    record = _save(request, spec, form, formset,
-                   lambda data: spec["create"](project=project, user=user, data=data))
+    record = _save(request, spec, form, formset, lambda data: spec["create"](project=project, user=user, data=data))
     if record is not None:
         messages.success(request, str(spec["done"]))
         if kind == "change":
@@ -249,8 +318,10 @@ def record_edit(request, pk, kind):
     if "update" not in spec:
         raise Http404
     project = record.project
-    if not (user.has_perm(f"delivery.change_{spec['model']._meta.model_name}", record)
-            or (kind == "change" and record.created_by_id == user.pk)):
+    if not (
+        user.has_perm(f"delivery.change_{spec['model']._meta.model_name}", record)
+        or (kind == "change" and record.created_by_id == user.pk)
+    ):
         raise PermissionDenied(_("Only the project's PM or the PMO change its records."))
     if request.method == "POST" and (refusal := project_open.refusal(project)) is not None:
         messages.error(request, refusal_text(refusal))
@@ -261,8 +332,12 @@ def record_edit(request, pk, kind):
         messages.success(request, str(spec["done"]))
         return redirect("delivery:change-detail", pk=saved.pk) if kind == "change" else redirect(project)
     record.refresh_from_db()  # the form wrote its input onto the instance while validating
-    extra = {"transitions": describe_transitions(record, user) if "step" in spec else [],
-             "step_url": f"delivery:{kind}-transition", "history": history(record), "kind": kind}
+    extra = {
+        "transitions": describe_transitions(record, user) if "step" in spec else [],
+        "step_url": f"delivery:{kind}-transition",
+        "history": history(record),
+        "kind": kind,
+    }
     return _record_page(request, project, spec, form, None, record=record, extra=extra)
 
 
@@ -288,8 +363,9 @@ def record_transition(request, pk, name, kind):
     except (ValidationError, TransitionRefused, UnknownTransition, PermissionDenied) as exc:
         messages.error(request, refusal_text(exc))
     else:
-        messages.success(request, _("“%(record)s” is now “%(state)s”.") % {"record": record,
-                                                                          "state": record.get_state_display()})
+        messages.success(
+            request, _("“%(record)s” is now “%(state)s”.") % {"record": record, "state": record.get_state_display()}
+        )
     if kind == "change":
         return redirect("delivery:change-detail", pk=record.pk)
     if kind in ("risk", "issue") and request.POST.get("next") == "edit":
@@ -298,13 +374,27 @@ def record_transition(request, pk, name, kind):
 
 
 SMALL_STEPS = {
-    "delegation": (Delegation.objects.all(), "project", lambda rec: rec.project_id,
-                   lambda rec, user: services.delegation_revoke(delegation=rec, user=user), _lazy("Authority revoked.")),
-    "defect": (Defect.objects.select_related("quality_check"), "quality_check__project",
-               lambda rec: rec.quality_check.project_id,
-               lambda rec, user: services.defect_close(defect=rec, user=user), _lazy("Defect closed.")),
-    "action": (MeetingAction.objects.select_related("meeting"), "meeting__project", lambda rec: rec.meeting.project_id,
-               lambda rec, user: services.meeting_action_done(action=rec, user=user), _lazy("Action done.")),
+    "delegation": (
+        Delegation.objects.all(),
+        "project",
+        lambda rec: rec.project_id,
+        lambda rec, user: services.delegation_revoke(delegation=rec, user=user),
+        _lazy("Authority revoked."),
+    ),
+    "defect": (
+        Defect.objects.select_related("quality_check"),
+        "quality_check__project",
+        lambda rec: rec.quality_check.project_id,
+        lambda rec, user: services.defect_close(defect=rec, user=user),
+        _lazy("Defect closed."),
+    ),
+    "action": (
+        MeetingAction.objects.select_related("meeting"),
+        "meeting__project",
+        lambda rec: rec.meeting.project_id,
+        lambda rec, user: services.meeting_action_done(action=rec, user=user),
+        _lazy("Action done."),
+    ),
 }
 
 
@@ -328,9 +418,21 @@ def change_detail(request, pk):
     user = request.user
     _spec, change = _record_for(user, "change", pk)
     change = ChangeRequest.objects.select_related("project", "created_by").get(pk=change.pk)
-    editable = (change.state == ChangeState.DRAFT and project_open.allows(change.project)
-                and (change.created_by_id == user.pk or user.has_perm("delivery.change_project", change.project)))
-    return render(request, "delivery/change_detail.html", {
-        "change": change, "project": change.project, "gates": gates_for(change, user),
-        "dr2": latest_review(change, DR2), "transitions": describe_transitions(change, user),
-        "history": history(change), "can_edit": editable})
+    editable = (
+        change.state == ChangeState.DRAFT
+        and project_open.allows(change.project)
+        and (change.created_by_id == user.pk or user.has_perm("delivery.change_project", change.project))
+    )
+    return render(
+        request,
+        "delivery/change_detail.html",
+        {
+            "change": change,
+            "project": change.project,
+            "gates": gates_for(change, user),
+            "dr2": latest_review(change, DR2),
+            "transitions": describe_transitions(change, user),
+            "history": history(change),
+            "can_edit": editable,
+        },
+    )

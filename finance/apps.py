@@ -12,7 +12,17 @@ class FinanceConfig(AppConfig):
         from . import gates, handlers, selectors  # noqa: F401  (handlers subscribe to delivery's steps)
 
         gates.register()
-        panels.register(slot="project.cockpit", key="budget", template="finance/_panel_budget.html",
-                        context=selectors.budget_panel, order=10)
-        panels.register(slot="project.side", key="budgets", template="finance/_panel_budgets.html",
-                        context=selectors.budgets_panel, order=10)
+        panels.register(
+            slot="project.cockpit",
+            key="budget",
+            template="finance/_panel_budget.html",
+            context=selectors.budget_panel,
+            order=10,
+        )
+        panels.register(
+            slot="project.side",
+            key="budgets",
+            template="finance/_panel_budgets.html",
+            context=selectors.budgets_panel,
+            order=10,
+        )

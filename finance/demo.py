@@ -26,15 +26,33 @@ def q(amount):
 
 
 def _quote(revenue, cost, terms="30% on signing, 60% on acceptance, 10% after warranty"):
-    return {"payment_terms": terms, "lines": [
-        {"description": "Hardware and licences", "category": "equipment", "quantity": Decimal("1"),
-         "unit_price": q(revenue * Decimal("0.7")), "discount_percent": Decimal("0"), "unit_cost": q(cost * Decimal("0.6"))},
-        {"description": "Implementation services", "category": "service", "quantity": Decimal("1"),
-         "unit_price": q(revenue * Decimal("0.3")), "discount_percent": Decimal("0"), "unit_cost": q(cost * Decimal("0.4"))},
-    ], "estimate_lines": [
-        {"category": "equipment", "amount": q(cost * Decimal("0.55"))}, {"category": "labour", "amount": q(cost * Decimal("0.3"))},
-        {"category": "travel", "amount": q(cost * Decimal("0.05"))}, {"category": "risk_reserve", "amount": q(cost * Decimal("0.1"))},
-    ]}
+    return {
+        "payment_terms": terms,
+        "lines": [
+            {
+                "description": "Hardware and licences",
+                "category": "equipment",
+                "quantity": Decimal("1"),
+                "unit_price": q(revenue * Decimal("0.7")),
+                "discount_percent": Decimal("0"),
+                "unit_cost": q(cost * Decimal("0.6")),
+            },
+            {
+                "description": "Implementation services",
+                "category": "service",
+                "quantity": Decimal("1"),
+                "unit_price": q(revenue * Decimal("0.3")),
+                "discount_percent": Decimal("0"),
+                "unit_cost": q(cost * Decimal("0.4")),
+            },
+        ],
+        "estimate_lines": [
+            {"category": "equipment", "amount": q(cost * Decimal("0.55"))},
+            {"category": "labour", "amount": q(cost * Decimal("0.3"))},
+            {"category": "travel", "amount": q(cost * Decimal("0.05"))},
+            {"category": "risk_reserve", "amount": q(cost * Decimal("0.1"))},
+        ],
+    }
 
 
 def _approve(review, *users):
@@ -48,10 +66,19 @@ def _opportunity(u, name, customer_name, value, currency="CNY", owner="sales"):
     if existing:
         return existing, False
     customer = Customer.objects.get(name=customer_name)
-    opp = opportunities.opportunity_create(user=u[owner], data={
-        "name": name, "customer": customer, "need_summary": name, "customer_budget": value * Decimal("1.1"),
-        "expected_value": value, "currency": currency, "probability": 40,
-        "expected_close_date": timezone.localdate() + datetime.timedelta(days=75)})
+    opp = opportunities.opportunity_create(
+        user=u[owner],
+        data={
+            "name": name,
+            "customer": customer,
+            "need_summary": name,
+            "customer_budget": value * Decimal("1.1"),
+            "expected_value": value,
+            "currency": currency,
+            "probability": 40,
+            "expected_close_date": timezone.localdate() + datetime.timedelta(days=75),
+        },
+    )
     return opp, True
 
 
@@ -65,10 +92,15 @@ def _to_analysis(u, opp, owner="sales"):
 def _to_bidding(u, opp, value, cost, owner="sales"):
     project = opp.project
     quote = opportunities.quote_create(opportunity=opp, user=u[owner], data=_quote(value, cost))
-    delivery.project_update(project=project, user=u["pm"], data={
-        "technical_solution": "Cloud-native platform on the customer's private cloud, two data centres",
-        "delivery_approach": "Three waves: pilot district, city roll-out, operations handover",
-        "key_risks": "Integration with legacy systems; data migration window"})
+    delivery.project_update(
+        project=project,
+        user=u["pm"],
+        data={
+            "technical_solution": "Cloud-native platform on the customer's private cloud, two data centres",
+            "delivery_approach": "Three waves: pilot district, city roll-out, operations handover",
+            "key_risks": "Integration with legacy systems; data migration window",
+        },
+    )
     _approve(gates.gate_request(code="DTRB", subject=project, user=u["pm"]), u["solution"])
     _approve(gates.gate_request(code="DRA", subject=project, user=u["pm"]), u["pmo"])
     opportunities.quote_transition(quote=quote, name="submit", user=u[owner])
@@ -81,13 +113,25 @@ def _to_contracting(u, opp, owner="sales"):
     project = opp.project
     quote = opp.quotes.get(state="submitted")
     opportunities.quote_transition(quote=quote, name="accept", user=u[owner])
-    delivery.project_update(project=project, user=u["pm"], data={
-        "final_scope": "IOC platform, 3 districts, 24 months operations",
-        "delivery_plan": "Build Jan–Mar, implement Apr–Sep, handover Oct"})
-    finance.budget_create(project=project, user=u["pm"], data={"lines": [
-        {"category": "equipment", "amount": q(quote.cost * Decimal("0.55"))},
-        {"category": "labour", "amount": q(quote.cost * Decimal("0.35"))},
-        {"category": "risk_reserve", "amount": q(quote.cost * Decimal("0.10"))}]})
+    delivery.project_update(
+        project=project,
+        user=u["pm"],
+        data={
+            "final_scope": "IOC platform, 3 districts, 24 months operations",
+            "delivery_plan": "Build Jan–Mar, implement Apr–Sep, handover Oct",
+        },
+    )
+    finance.budget_create(
+        project=project,
+        user=u["pm"],
+        data={
+            "lines": [
+                {"category": "equipment", "amount": q(quote.cost * Decimal("0.55"))},
+                {"category": "labour", "amount": q(quote.cost * Decimal("0.35"))},
+                {"category": "risk_reserve", "amount": q(quote.cost * Decimal("0.10"))},
+            ]
+        },
+    )
     _approve(gates.gate_request(code="DTRC", subject=project, user=u["pm"]), u["solution"])
     _approve(gates.gate_request(code="DRB", subject=project, user=u["pm"]), u["pmo"])
     review = gates.gate_request(code="ATC", subject=opp, user=u[owner])
@@ -98,17 +142,33 @@ def _to_contracting(u, opp, owner="sales"):
 def _contract(u, opp, number, owner="sales", sign=False, hand_over=False):
     quote = opp.quotes.get(state="accepted")
     first = q(quote.revenue * Decimal("0.3"))
-    contract = contracts.contract_create(opportunity=opp, user=u[owner], data={
-        "number": number, "signed_date": timezone.localdate(),
-        "payment_milestones": [{"name": "Advance 30%", "amount": first, "trigger": "on_signing"},
-                               {"name": "Acceptance 70%", "amount": quote.revenue - first, "trigger": "on_acceptance"}]})
+    contract = contracts.contract_create(
+        opportunity=opp,
+        user=u[owner],
+        data={
+            "number": number,
+            "signed_date": timezone.localdate(),
+            "payment_milestones": [
+                {"name": "Advance 30%", "amount": first, "trigger": "on_signing"},
+                {"name": "Acceptance 70%", "amount": quote.revenue - first, "trigger": "on_acceptance"},
+            ],
+        },
+    )
     if sign:
         contract = contracts.contract_transition(contract=contract, name="sign", user=u[owner])
     if hand_over:
-        contract = contracts.contract_transition(contract=contract, name="hand_over", user=u[owner], **{
-            "date": timezone.localdate(), "attendees": "赵敏 (PM), 李娜 (AR), customer CIO office",
-            "key_terms": "Liquidated damages 0.5%/week, capped at 10%", "risks": "Cut-over window only on weekends",
-            "open_questions": "Who provides the DR site racks"})
+        contract = contracts.contract_transition(
+            contract=contract,
+            name="hand_over",
+            user=u[owner],
+            **{
+                "date": timezone.localdate(),
+                "attendees": "赵敏 (PM), 李娜 (AR), customer CIO office",
+                "key_terms": "Liquidated damages 0.5%/week, capped at 10%",
+                "risks": "Cut-over window only on weekends",
+                "open_questions": "Who provides the DR site racks",
+            },
+        )
     return contract
 
 
@@ -117,37 +177,93 @@ def _implement(u, project, contract):
     today = timezone.localdate()
     budget = project.budgets.get(version=1)
     finance.budget_transition(budget=budget, name="submit", user=u["pm"])
-    _approve(gates.gate_request(code="DR1", subject=project, user=u["pm"], comment="交底完成，预算已提交"),
-             u["finance"], u["pmo"])
+    _approve(
+        gates.gate_request(code="DR1", subject=project, user=u["pm"], comment="交底完成，预算已提交"),
+        u["finance"],
+        u["pmo"],
+    )
     project.refresh_from_db()
     for person, role, share in [(u["pm"], "pm", 100), (u["sales"], "ar", 20), (u["solution"], "sr", 30)]:
-        delivery.team_member_add(project=project, user=u["pm"], data={
-            "user": person, "role": role, "allocation_percent": share, "start_date": today})
-    delivery.delegation_grant(project=project, user=u["pm"], data={
-        "grantee": u["solution"], "scope": "accept_milestone", "limit_amount": Decimal("0"),
-        "valid_from": today, "valid_to": today + datetime.timedelta(days=180)})
+        delivery.team_member_add(
+            project=project,
+            user=u["pm"],
+            data={"user": person, "role": role, "allocation_percent": share, "start_date": today},
+        )
+    delivery.delegation_grant(
+        project=project,
+        user=u["pm"],
+        data={
+            "grantee": u["solution"],
+            "scope": "accept_milestone",
+            "limit_amount": Decimal("0"),
+            "valid_from": today,
+            "valid_to": today + datetime.timedelta(days=180),
+        },
+    )
     milestones = []
-    for i, name in enumerate(["数据中台平台部署 / Platform deployed", "区级试点上线 / District pilot live",
-                              "全市推广验收 / City-wide acceptance"]):
+    for i, name in enumerate(
+        [
+            "数据中台平台部署 / Platform deployed",
+            "区级试点上线 / District pilot live",
+            "全市推广验收 / City-wide acceptance",
+        ]
+    ):
         start = today + datetime.timedelta(days=30 * i - 30)
-        milestones.append(delivery.milestone_create(project=project, user=u["pm"], data={
-            "name": name, "planned_start": start, "planned_end": start + datetime.timedelta(days=28)}))
+        milestones.append(
+            delivery.milestone_create(
+                project=project,
+                user=u["pm"],
+                data={"name": name, "planned_start": start, "planned_end": start + datetime.timedelta(days=28)},
+            )
+        )
     payment = contract.payment_milestones.filter(trigger="on_acceptance").first()
     if payment:
         type(payment).objects.filter(pk=payment.pk).update(milestone=milestones[-1].pk)
     project = delivery.project_transition(project=project, name="start_implementation", user=u["pm"])
-    delivery.milestone_accept(milestone=milestones[0], user=u["pm"], signed_by="市大数据中心 张主任",
-                              date=today - datetime.timedelta(days=2), document_ref="YS-2026-001")
-    registers.risk_create(project=project, user=u["pm"], data={
-        "category": "Integration", "description": "Legacy district systems expose no API", "probability": 4,
-        "impact": 4, "owner": u["solution"], "response": "mitigate", "plan": "Build adapters in the pilot",
-        "trigger": "Adapter not ready two weeks before the pilot"})
-    registers.risk_create(project=project, user=u["pm"], data={
-        "category": "Schedule", "description": "Security assessment may slip", "probability": 2, "impact": 3,
-        "owner": u["pm"], "response": "accept"})
-    registers.issue_create(project=project, user=u["pm"], data={
-        "title": "Pilot district data quality below 95%", "source": "customer", "severity": "major",
-        "owner": u["solution"], "due_date": today - datetime.timedelta(days=1)})
+    delivery.milestone_accept(
+        milestone=milestones[0],
+        user=u["pm"],
+        signed_by="市大数据中心 张主任",
+        date=today - datetime.timedelta(days=2),
+        document_ref="YS-2026-001",
+    )
+    registers.risk_create(
+        project=project,
+        user=u["pm"],
+        data={
+            "category": "Integration",
+            "description": "Legacy district systems expose no API",
+            "probability": 4,
+            "impact": 4,
+            "owner": u["solution"],
+            "response": "mitigate",
+            "plan": "Build adapters in the pilot",
+            "trigger": "Adapter not ready two weeks before the pilot",
+        },
+    )
+    registers.risk_create(
+        project=project,
+        user=u["pm"],
+        data={
+            "category": "Schedule",
+            "description": "Security assessment may slip",
+            "probability": 2,
+            "impact": 3,
+            "owner": u["pm"],
+            "response": "accept",
+        },
+    )
+    registers.issue_create(
+        project=project,
+        user=u["pm"],
+        data={
+            "title": "Pilot district data quality below 95%",
+            "source": "customer",
+            "severity": "major",
+            "owner": u["solution"],
+            "due_date": today - datetime.timedelta(days=1),
+        },
+    )
 
 
 @seeder(order=50)
@@ -155,24 +271,41 @@ def seed_deals(u):
     # 1. The converted lead's opportunity: ATI requested, waiting for the sales director.
     lead_opp = Opportunity.objects.filter(lead__in=Lead.objects.filter(state="converted")).order_by("pk").first()
     if lead_opp and lead_opp.state == "validating" and gate_reads.latest_review(lead_opp, "ATI") is None:
-        opportunities.opportunity_update(opportunity=lead_opp, user=u[lead_opp.owner.username], data={
-            "expected_close_date": timezone.localdate() + datetime.timedelta(days=120), "probability": 30})
+        opportunities.opportunity_update(
+            opportunity=lead_opp,
+            user=u[lead_opp.owner.username],
+            data={"expected_close_date": timezone.localdate() + datetime.timedelta(days=120), "probability": 30},
+        )
         gates.gate_request(code="ATI", subject=lead_opp, user=lead_opp.owner, comment="政务通平台, 预算已批")
 
     # 2. In analysis: DTRB approved, DRA waiting for the PMO.
-    opp, new = _opportunity(u, "Northwind — warehouse Wi-Fi 6 and WMS integration", "Northwind Logistics Ltd.",
-                            Decimal("860000"), "GBP", owner="sales2")
+    opp, new = _opportunity(
+        u,
+        "Northwind — warehouse Wi-Fi 6 and WMS integration",
+        "Northwind Logistics Ltd.",
+        Decimal("860000"),
+        "GBP",
+        owner="sales2",
+    )
     if new:
         opp = _to_analysis(u, opp, owner="sales2")
         opportunities.quote_create(opportunity=opp, user=u["sales2"], data=_quote(Decimal("860000"), Decimal("610000")))
-        delivery.project_update(project=opp.project, user=u["pm"], data={
-            "technical_solution": "Wi-Fi 6 with controller cluster", "delivery_approach": "Site by site, nights",
-            "key_risks": "Racking access"})
+        delivery.project_update(
+            project=opp.project,
+            user=u["pm"],
+            data={
+                "technical_solution": "Wi-Fi 6 with controller cluster",
+                "delivery_approach": "Site by site, nights",
+                "key_risks": "Racking access",
+            },
+        )
         _approve(gates.gate_request(code="DTRB", subject=opp.project, user=u["pm"]), u["solution"])
         gates.gate_request(code="DRA", subject=opp.project, user=u["pm"], comment="Estimate reviewed with finance")
 
     # 3. In bidding, with a low-margin bid that needed the executive.
-    opp, new = _opportunity(u, "上海智慧城市 — 城市运行管理中心 (IOC) 二期", "上海智慧城市建设有限公司", Decimal("12800000"))
+    opp, new = _opportunity(
+        u, "上海智慧城市 — 城市运行管理中心 (IOC) 二期", "上海智慧城市建设有限公司", Decimal("12800000")
+    )
     if new:
         _to_bidding(u, _to_analysis(u, opp), Decimal("12800000"), Decimal("11200000"))
 
@@ -184,8 +317,11 @@ def seed_deals(u):
         _implement(u, Opportunity.objects.get(pk=opp.pk).project, contract)
 
     # 5. Lost during the analysis.
-    opp, new = _opportunity(u, "Northwind — fleet telematics", "Northwind Logistics Ltd.", Decimal("420000"), "GBP",
-                            owner="sales2")
+    opp, new = _opportunity(
+        u, "Northwind — fleet telematics", "Northwind Logistics Ltd.", Decimal("420000"), "GBP", owner="sales2"
+    )
     if new:
         opp = _to_analysis(u, opp, owner="sales2")
-        opportunities.opportunity_transition(opportunity=opp, name="lose", user=u["sales2"], reason="Competitor 20% cheaper")
+        opportunities.opportunity_transition(
+            opportunity=opp, name="lose", user=u["sales2"], reason="Competitor 20% cheaper"
+        )

@@ -8,8 +8,7 @@ from opportunities.models import CostCategory
 
 
 class BudgetForm(BootstrapForm):
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                           max_length=4000)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
 
 
 class BudgetLineForm(BootstrapForm):
@@ -32,8 +31,9 @@ class BaseBudgetLineFormSet(forms.BaseFormSet):
         return rows
 
 
-BudgetLineFormSet = forms.formset_factory(BudgetLineForm, formset=BaseBudgetLineFormSet, extra=3, can_delete=True,
-                                          max_num=200, validate_max=True)
+BudgetLineFormSet = forms.formset_factory(
+    BudgetLineForm, formset=BaseBudgetLineFormSet, extra=3, can_delete=True, max_num=200, validate_max=True
+)
 
 
 def line_initial(lines) -> list[dict]:

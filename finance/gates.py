@@ -32,13 +32,26 @@ def dr1_context(definition, project) -> dict:
     if row is None or row.estimate is None:
         return {}
     percent = row.percent if row.percent is not None else "—"
-    summary = _("Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
-                "%(variance)s %(cur)s (%(percent)s%%).") % {
-        "v": budget.version, "budget": budget.total, "estimate": row.estimate, "variance": row.variance,
-        "percent": percent, "cur": row.currency}
-    return {"budget_version": budget.version, "budget_total": str(budget.total), "estimate_total": str(row.estimate),
-            "variance": str(row.variance), "variance_percent": str(row.percent) if row.percent is not None else None,
-            "currency": row.currency, "summary": str(summary)}
+    summary = _(
+        "Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
+        "%(variance)s %(cur)s (%(percent)s%%)."
+    ) % {
+        "v": budget.version,
+        "budget": budget.total,
+        "estimate": row.estimate,
+        "variance": row.variance,
+        "percent": percent,
+        "cur": row.currency,
+    }
+    return {
+        "budget_version": budget.version,
+        "budget_total": str(budget.total),
+        "estimate_total": str(row.estimate),
+        "variance": str(row.variance),
+        "variance_percent": str(row.percent) if row.percent is not None else None,
+        "currency": row.currency,
+        "summary": str(summary),
+    }
 
 
 def register():

@@ -20,8 +20,12 @@ def dr1_approved(event: Event) -> None:
 def dr1_rejected(event: Event) -> None:
     review = event.subject
     if review.gate.code == DR1 and isinstance(review.subject, Project):
-        budget_reject_submitted(project=review.subject, user=event.user, gate_review_id=review.pk,
-                                reason=_("DR1 rejected: %(why)s") % {"why": event.reason})
+        budget_reject_submitted(
+            project=review.subject,
+            user=event.user,
+            gate_review_id=review.pk,
+            reason=_("DR1 rejected: %(why)s") % {"why": event.reason},
+        )
 
 
 @on(ChangeRequest, "approve")

@@ -30,16 +30,19 @@ class Budget(LifecycleModel):
     """One version of a project's budget."""
 
     States = BudgetState
-    state_tones = {BudgetState.DRAFT: "secondary", BudgetState.SUBMITTED: "warning", BudgetState.APPROVED: "success",
-                   BudgetState.REJECTED: "danger"}
+    state_tones = {
+        BudgetState.DRAFT: "secondary",
+        BudgetState.SUBMITTED: "warning",
+        BudgetState.APPROVED: "success",
+        BudgetState.REJECTED: "danger",
+    }
 
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="budgets")
     version = models.PositiveIntegerField(_("version"), editable=False)
     currency = CurrencyField(_("currency"))
     total = MoneyField(_("total"), default=0, editable=False)
     note = models.TextField(_("note"), blank=True)
-    state = FSMField(_("state"), default=BudgetState.DRAFT, choices=BudgetState.choices, protected=True,
-                     db_index=True)
+    state = FSMField(_("state"), default=BudgetState.DRAFT, choices=BudgetState.choices, protected=True, db_index=True)
 
     class Meta:
         verbose_name = _("budget")
@@ -50,18 +53,32 @@ class Budget(LifecycleModel):
     def __str__(self):
         return f"{self.project} · budget v{self.version}"
 
-    @transition(state, source=BudgetState.DRAFT, target=BudgetState.SUBMITTED, conditions=[has_lines],
-                permission=may("delivery.change_project_budget"), custom={"label": _("Submit")})
+    @transition(
+        state,
+        source=BudgetState.DRAFT,
+        target=BudgetState.SUBMITTED,
+        conditions=[has_lines],
+        permission=may("delivery.change_project_budget"),
+        custom={"label": _("Submit")},
+    )
     def submit(self):
         """Submitted for approval (DR1, or a DR2 change)."""
 
-    @transition(state, source=BudgetState.SUBMITTED, target=BudgetState.APPROVED,
-                custom={"label": _("Approve"), "internal": _("A budget is approved by DR1 or by a DR2 change.")})
+    @transition(
+        state,
+        source=BudgetState.SUBMITTED,
+        target=BudgetState.APPROVED,
+        custom={"label": _("Approve"), "internal": _("A budget is approved by DR1 or by a DR2 change.")},
+    )
     def approve(self):
         """Approved: the project's current budget."""
 
-    @transition(state, source=BudgetState.SUBMITTED, target=BudgetState.REJECTED,
-                custom={"label": _("Reject"), "internal": _("A budget is rejected when DR1 rejects it.")})
+    @transition(
+        state,
+        source=BudgetState.SUBMITTED,
+        target=BudgetState.REJECTED,
+        custom={"label": _("Reject"), "internal": _("A budget is rejected when DR1 rejects it.")},
+    )
     def reject(self):
         """DR1 rejected: this version is not the budget; the PM drafts a new version."""
 

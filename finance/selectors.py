@@ -17,8 +17,7 @@ PERCENT = Decimal("0.01")
 
 
 def budget_list(user) -> QuerySet:
-    return (Budget.objects.filter(project__in=project_visible(user)).select_related("project")
-            .prefetch_related("lines"))
+    return Budget.objects.filter(project__in=project_visible(user)).select_related("project").prefetch_related("lines")
 
 
 def budget_current(project: Project) -> Budget | None:
@@ -64,6 +63,10 @@ def budgets_panel(project: Project, user) -> dict:
     """The project page's list of budget versions, with what the user may do."""
     budgets = list(project.budgets.order_by("-version"))
     writable = project_writable.allows(project, user)
-    return {"project": project, "budgets": budgets, "can_edit": writable,
-            "can_add": writable and not any(b.state == BudgetState.DRAFT for b in budgets),
-            "draft_state": BudgetState.DRAFT}
+    return {
+        "project": project,
+        "budgets": budgets,
+        "can_edit": writable,
+        "can_add": writable and not any(b.state == BudgetState.DRAFT for b in budgets),
+        "draft_state": BudgetState.DRAFT,
+    }

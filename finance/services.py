@@ -36,13 +36,15 @@ def budget_create(*, project: Project, user: User, data: dict) -> Budget:
     data = dict(data)
     currency = data.pop("currency", project.currency)
     if currency != project.currency:
-        raise ValidationError({"currency": [_("A budget is in the project currency (%(cur)s).")
-                                            % {"cur": project.currency}]})
+        raise ValidationError(
+            {"currency": [_("A budget is in the project currency (%(cur)s).") % {"cur": project.currency}]}
+        )
     if project.budgets.filter(state__in=[BudgetState.DRAFT]).exists():
         raise TransitionRefused(_("The project already has a draft budget: change or submit it."))
     version = (project.budgets.aggregate(v=Max("version"))["v"] or 0) + 1
-    budget = Budget(project=project, version=version, currency=currency, note=data.get("note", ""),
-                    created_by=user, updated_by=user)
+    budget = Budget(
+        project=project, version=version, currency=currency, note=data.get("note", ""), created_by=user, updated_by=user
+    )
     budget.save()
     _write_lines(budget, data.get("lines") or [])
     budget.save(update_fields=["total"])
@@ -56,11 +58,14 @@ def budget_update(*, budget: Budget, user: User, data: dict) -> Budget:
     budget = lock(budget)
     project_writable.require(budget.project, user)
     if budget.state != BudgetState.DRAFT:
-        raise TransitionRefused(_("Budget version %(v)s is %(state)s and is never edited: make a new version.")
-                                % {"v": budget.version, "state": budget.get_state_display()})
+        raise TransitionRefused(
+            _("Budget version %(v)s is %(state)s and is never edited: make a new version.")
+            % {"v": budget.version, "state": budget.get_state_display()}
+        )
     if "currency" in data and data["currency"] != budget.currency:
-        raise ValidationError({"currency": [_("A budget is in the project currency (%(cur)s).")
-                                            % {"cur": budget.currency}]})
+        raise ValidationError(
+            {"currency": [_("A budget is in the project currency (%(cur)s).") % {"cur": budget.currency}]}
+        )
     if "note" in data:
         budget.note = data["note"]
     if "lines" in data:
@@ -77,8 +82,9 @@ def budget_transition(*, budget: Budget, name: str, user: User, reason: str = ""
     return run_transition(budget, name, user=user, reason=reason)
 
 
-def budget_approve_submitted(*, project: Project, user: User | None, reason: str,
-                             gate_review_id: int | None = None) -> Budget | None:
+def budget_approve_submitted(
+    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None
+) -> Budget | None:
     """DR1 approved: the latest submitted version becomes the approved (current) budget."""
     budget = budget_submitted(project)
     if budget is None:
@@ -86,8 +92,9 @@ def budget_approve_submitted(*, project: Project, user: User | None, reason: str
     return run_effect(budget, "approve", user=user, reason=reason, gate_review_id=gate_review_id)
 
 
-def budget_reject_submitted(*, project: Project, user: User | None, reason: str,
-                            gate_review_id: int | None = None) -> Budget | None:
+def budget_reject_submitted(
+    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None
+) -> Budget | None:
     """DR1 rejected: the submitted version is rejected; the PM drafts a new one."""
     budget = budget_submitted(project)
     if budget is None:
@@ -102,7 +109,9 @@ def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Bu
     zero."""
     project = change.project
     base = budget_current(project) or project.budgets.order_by("-version").first()
-    lines = [{"category": li.category, "amount": li.amount, "note": li.note} for li in (base.lines.all() if base else [])]
+    lines = [
+        {"category": li.category, "amount": li.amount, "note": li.note} for li in (base.lines.all() if base else [])
+    ]
     note = _("Change #%(id)s: %(title)s") % {"id": change.pk, "title": change.title}
     if change.cost_impact > 0:
         lines.append({"category": "other", "amount": quantize(change.cost_impact), "note": note[:200]})
@@ -115,8 +124,9 @@ def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Bu
             if not saving:
                 break
     version = (project.budgets.aggregate(v=Max("version"))["v"] or 0) + 1
-    budget = Budget.objects.create(project=project, version=version, currency=project.currency, note=note,
-                                   created_by=user, updated_by=user)
+    budget = Budget.objects.create(
+        project=project, version=version, currency=project.currency, note=note, created_by=user, updated_by=user
+    )
     _write_lines(budget, lines)
     budget.save(update_fields=["total"])
     log_created(budget, user=user, reason=note)

@@ -22,8 +22,10 @@ LINE_PREFIX = "lines"
 
 
 def _not_editable(budget) -> str:
-    return (_("Budget version %(v)s is %(state)s and is never edited: make a new version.")
-            % {"v": budget.version, "state": budget.get_state_display()})
+    return _("Budget version %(v)s is %(state)s and is never edited: make a new version.") % {
+        "v": budget.version,
+        "state": budget.get_state_display(),
+    }
 
 
 @login_required
@@ -36,20 +38,26 @@ def budget_create(request):
         raise PermissionDenied(_("Only the project's PM or the PMO draft its budget."))
     draft = project.budgets.filter(state=BudgetState.DRAFT).first()
     if draft is not None:
-        messages.info(request, _("The project already has a draft budget (version %(v)s): change or submit it.")
-                      % {"v": draft.version})
+        messages.info(
+            request,
+            _("The project already has a draft budget (version %(v)s): change or submit it.") % {"v": draft.version},
+        )
         return redirect("finance:budget-edit", pk=draft.pk)
     latest = project.budgets.order_by("-version").prefetch_related("lines").first()
     form = BudgetForm(request.POST or None)
     # a new version starts from the latest one's lines
-    formset = BudgetLineFormSet(request.POST or None, prefix=LINE_PREFIX,
-                                initial=line_initial(latest.lines.all()) if latest else None)
+    formset = BudgetLineFormSet(
+        request.POST or None, prefix=LINE_PREFIX, initial=line_initial(latest.lines.all()) if latest else None
+    )
     if request.method == "POST":
         valid = form.is_valid()
         if formset.is_valid() and valid:
             try:
-                budget = services.budget_create(project=project, user=request.user, data={
-                    "note": form.cleaned_data["note"], "lines": formset.lines()})
+                budget = services.budget_create(
+                    project=project,
+                    user=request.user,
+                    data={"note": form.cleaned_data["note"], "lines": formset.lines()},
+                )
             except ValidationError as exc:
                 form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
@@ -57,9 +65,18 @@ def budget_create(request):
             else:
                 messages.success(request, _("Budget version %(v)s drafted.") % {"v": budget.version})
                 return redirect("finance:budget-detail", pk=budget.pk)
-    return render(request, "finance/budget_form.html", {
-        "form": form, "formset": formset, "project": project, "currency": project.currency, "creating": True,
-        "based_on": latest})
+    return render(
+        request,
+        "finance/budget_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "project": project,
+            "currency": project.currency,
+            "creating": True,
+            "based_on": latest,
+        },
+    )
 
 
 @login_required
@@ -76,8 +93,9 @@ def budget_edit(request, pk):
         valid = form.is_valid()
         if formset.is_valid() and valid:
             try:
-                services.budget_update(budget=budget, user=request.user, data={
-                    "note": form.cleaned_data["note"], "lines": formset.lines()})
+                services.budget_update(
+                    budget=budget, user=request.user, data={"note": form.cleaned_data["note"], "lines": formset.lines()}
+                )
             except ValidationError as exc:
                 form_errors_from(form, exc)
             except (TransitionRefused, PermissionDenied) as exc:
@@ -86,19 +104,35 @@ def budget_edit(request, pk):
             else:
                 messages.success(request, _("Budget saved."))
                 return redirect("finance:budget-detail", pk=budget.pk)
-    return render(request, "finance/budget_form.html", {
-        "form": form, "formset": formset, "project": budget.project, "currency": budget.currency,
-        "budget": budget, "creating": False})
+    return render(
+        request,
+        "finance/budget_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "project": budget.project,
+            "currency": budget.currency,
+            "budget": budget,
+            "creating": False,
+        },
+    )
 
 
 @login_required
 def budget_detail(request, pk):
     budget = get_object_or_404(selectors.budget_list(request.user), pk=pk)
-    return render(request, "finance/budget_detail.html", {
-        "budget": budget, "project": budget.project, "lines": list(budget.lines.all()),
-        "transitions": describe_transitions(budget, request.user), "history": history(budget),
-        "can_edit": budget.state == BudgetState.DRAFT and request.user.has_perm("finance.change_budget", budget),
-    })
+    return render(
+        request,
+        "finance/budget_detail.html",
+        {
+            "budget": budget,
+            "project": budget.project,
+            "lines": list(budget.lines.all()),
+            "transitions": describe_transitions(budget, request.user),
+            "history": history(budget),
+            "can_edit": budget.state == BudgetState.DRAFT and request.user.has_perm("finance.change_budget", budget),
+        },
+    )
 
 
 @login_required
@@ -112,6 +146,8 @@ def budget_transition(request, pk, name):
     except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
         messages.error(request, refusal_text(exc))
     else:
-        messages.success(request, _("Budget version %(v)s is now “%(state)s”.")
-                         % {"v": budget.version, "state": budget.get_state_display()})
+        messages.success(
+            request,
+            _("Budget version %(v)s is now “%(state)s”.") % {"v": budget.version, "state": budget.get_state_display()},
+        )
     return redirect("finance:budget-detail", pk=pk)

@@ -46,8 +46,9 @@ class CustomerAdmin(RulesAdminMixin, VisibleToUserAdmin):
     fields = ("name", "tax_id", "industry") + readonly_fields
 
     def save_model(self, request, obj, form, change):
-        services.customer_update(customer=obj, user=request.user,
-                                 data={f: form.cleaned_data[f] for f in form.changed_data})
+        services.customer_update(
+            customer=obj, user=request.user, data={f: form.cleaned_data[f] for f in form.changed_data}
+        )
 
 
 @admin.register(Contact)

@@ -11,7 +11,12 @@ class LeadsConfig(AppConfig):
 
         from . import views
 
-        dashboard.register(dashboard.Panel(
-            key="leads", template="leads/_dashboard_panel.html", context=views.dashboard_context,
-            roles=("sales", "sales_director", "executive"), order=10,
-        ))
+        dashboard.register(
+            dashboard.Panel(
+                key="leads",
+                template="leads/_dashboard_panel.html",
+                context=views.dashboard_context,
+                roles=("sales", "sales_director", "executive"),
+                order=10,
+            )
+        )

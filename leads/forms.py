@@ -11,25 +11,46 @@ from .models import Customer, Lead
 
 class LeadForm(forms.ModelForm):
     confirm_duplicates = forms.BooleanField(
-        label=_("I have checked the possible duplicates; save this lead anyway."), required=False)
+        label=_("I have checked the possible duplicates; save this lead anyway."), required=False
+    )
     budget_currency = forms.ChoiceField(label=_("Budget currency"), choices=[(c, c) for c in sorted(ISO_4217)])
 
     class Meta:
         model = Lead
-        fields = ["company_name", "contact_name", "email", "phone", "source", "campaign", "need",
-                  "budget_amount", "budget_currency", "timeline", "notes", "owner"]
+        fields = [
+            "company_name",
+            "contact_name",
+            "email",
+            "phone",
+            "source",
+            "campaign",
+            "need",
+            "budget_amount",
+            "budget_currency",
+            "timeline",
+            "notes",
+            "owner",
+        ]
         widgets = {"need": forms.Textarea(attrs={"rows": 3}), "notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None and (user.is_superuser or has_role(user, Role.SALES_DIRECTOR)):
-            self.fields["owner"].queryset = get_user_model().objects.filter(
-                is_active=True, groups__name__in=[Role.SALES, Role.SALES_DIRECTOR]).distinct().order_by("username")
+            self.fields["owner"].queryset = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name__in=[Role.SALES, Role.SALES_DIRECTOR])
+                .distinct()
+                .order_by("username")
+            )
             self.fields["owner"].required = False
         else:
             del self.fields["owner"]
-        dup_attrs = {"hx-post": "", "hx-trigger": "change, keyup changed delay:600ms",
-                     "hx-target": "#duplicate-candidates", "hx-include": "#lead-form"}
+        dup_attrs = {
+            "hx-post": "",
+            "hx-trigger": "change, keyup changed delay:600ms",
+            "hx-target": "#duplicate-candidates",
+            "hx-include": "#lead-form",
+        }
         for name in ("company_name", "email", "phone"):
             self.fields[name].widget.attrs.update(dup_attrs)
         self.fields["budget_amount"].widget.attrs["min"] = "0"

@@ -51,7 +51,9 @@ def _header_map(headers: list[str]) -> dict[int, str]:
         if field and field not in mapping.values():
             mapping[i] = field
     if "company_name" not in mapping.values():
-        raise ImportFileError(_("The file has no company column (expected a header such as “company_name” or “公司名称”)."))
+        raise ImportFileError(
+            _("The file has no company column (expected a header such as “company_name” or “公司名称”).")
+        )
     return mapping
 
 
@@ -84,8 +86,10 @@ def read_table(filename: str, content: bytes) -> tuple[list[str], list[list]]:
     if not rows:
         raise ImportFileError(_("The file is empty."))
     if len(rows) - 1 > settings.LEAD_IMPORT_MAX_ROWS:
-        raise ImportFileError(_("The file has %(n)s rows; at most %(max)s can be imported at once.")
-                              % {"n": len(rows) - 1, "max": settings.LEAD_IMPORT_MAX_ROWS})
+        raise ImportFileError(
+            _("The file has %(n)s rows; at most %(max)s can be imported at once.")
+            % {"n": len(rows) - 1, "max": settings.LEAD_IMPORT_MAX_ROWS}
+        )
     return [str(h or "") for h in rows[0]], rows[1:]
 
 
@@ -109,11 +113,17 @@ def row_to_lead(values: dict, owner, user) -> tuple[Lead | None, list[tuple[str,
         except InvalidOperation:
             errors.append(("budget_amount", _("“%(value)s” is not an amount.") % {"value": data["budget_amount"]}))
     lead = Lead(
-        owner=owner, created_by=user, updated_by=user,
-        company_name=data.get("company_name", ""), contact_name=data.get("contact_name", ""),
-        email=data.get("email", ""), phone=data.get("phone", ""),
+        owner=owner,
+        created_by=user,
+        updated_by=user,
+        company_name=data.get("company_name", ""),
+        contact_name=data.get("contact_name", ""),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
         source=_choice(data.get("source") or "other", LeadSource),
-        campaign=data.get("campaign", ""), need=data.get("need", ""), budget_amount=budget,
+        campaign=data.get("campaign", ""),
+        need=data.get("need", ""),
+        budget_amount=budget,
         budget_currency=(data.get("budget_currency") or settings.BASE_CURRENCY).upper(),
         timeline=_choice(data["timeline"], Timeline) if data.get("timeline") else "",
         notes=data.get("notes", ""),
@@ -167,6 +177,17 @@ def _finish(lead_import: LeadImport, status: str, error: str = "") -> LeadImport
     lead_import.status = status
     lead_import.error = error
     lead_import.finished_at = timezone.now()
-    lead_import.save(update_fields=["status", "error", "finished_at", "total_rows", "processed_rows",
-                                    "invalid_rows", "report", "imported_count", "updated_at"])
+    lead_import.save(
+        update_fields=[
+            "status",
+            "error",
+            "finished_at",
+            "total_rows",
+            "processed_rows",
+            "invalid_rows",
+            "report",
+            "imported_count",
+            "updated_at",
+        ]
+    )
     return lead_import

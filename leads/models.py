@@ -21,21 +21,30 @@ class Customer(AuditedModel):
 
     name = models.CharField(_("name"), max_length=200)
     name_normalized = models.CharField(_("normalised name"), max_length=200, editable=False)
-    tax_id = models.CharField(_("tax ID"), max_length=40, blank=True,
-                              help_text=_("Unified social credit code or VAT number."))
+    tax_id = models.CharField(
+        _("tax ID"), max_length=40, blank=True, help_text=_("Unified social credit code or VAT number.")
+    )
     industry = models.CharField(_("industry"), max_length=100, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
-                              related_name="customers")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="customers"
+    )
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["name_normalized"], name="customer_unique_normalized_name",
-                                    violation_error_message=_("A customer with this name already exists.")),
-            models.UniqueConstraint(fields=["tax_id"], condition=~Q(tax_id=""), name="customer_unique_tax_id",
-                                    violation_error_message=_("A customer with this tax ID already exists.")),
+            models.UniqueConstraint(
+                fields=["name_normalized"],
+                name="customer_unique_normalized_name",
+                violation_error_message=_("A customer with this name already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["tax_id"],
+                condition=~Q(tax_id=""),
+                name="customer_unique_tax_id",
+                violation_error_message=_("A customer with this tax ID already exists."),
+            ),
         ]
 
     def __str__(self):
@@ -51,8 +60,9 @@ class Customer(AuditedModel):
 class Contact(AuditedModel):
     """A person at a customer."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=120)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -63,9 +73,12 @@ class Contact(AuditedModel):
         verbose_name_plural = _("contacts")
         ordering = ["customer__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "email"], condition=~Q(email=""),
-                                    name="contact_unique_email_per_customer",
-                                    violation_error_message=_("This customer already has a contact with this e-mail.")),
+            models.UniqueConstraint(
+                fields=["customer", "email"],
+                condition=~Q(email=""),
+                name="contact_unique_email_per_customer",
+                violation_error_message=_("This customer already has a contact with this e-mail."),
+            ),
         ]
 
     def __str__(self):
@@ -106,7 +119,9 @@ class Timeline(models.TextChoices):
     OVER_12_MONTHS = "over_12_months", _("Over 12 months")
 
 
-@check(lambda lead: _("Record the %(missing)s before qualifying.") % {"missing": ", ".join(lead.missing_qualification())})
+@check(
+    lambda lead: _("Record the %(missing)s before qualifying.") % {"missing": ", ".join(lead.missing_qualification())}
+)
 def need_budget_timeline_recorded(lead):
     return not lead.missing_qualification()
 
@@ -115,8 +130,9 @@ class Lead(LifecycleModel):
     """A sales lead: someone who may buy, not yet an opportunity. Converted into a customer,
     a contact and an opportunity once need, budget and timeline are known."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
-                              related_name="leads")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="leads"
+    )
     source = models.CharField(_("source"), max_length=20, choices=LeadSource.choices, default=LeadSource.OTHER)
     campaign = models.CharField(_("campaign"), max_length=120, blank=True)
     company_name = models.CharField(_("company"), max_length=200)
@@ -129,13 +145,28 @@ class Lead(LifecycleModel):
     budget_amount = MoneyField(_("budget"), null=True, blank=True)
     budget_currency = CurrencyField(_("budget currency"), default=default_currency)
     timeline = models.CharField(_("timeline"), max_length=20, choices=Timeline.choices, blank=True)
-    score = models.PositiveSmallIntegerField(_("score"), default=0, validators=[MaxValueValidator(100)],
-                                             db_index=True, editable=False)
+    score = models.PositiveSmallIntegerField(
+        _("score"), default=0, validators=[MaxValueValidator(100)], db_index=True, editable=False
+    )
     notes = models.TextField(_("notes"), blank=True)
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 null=True, blank=True, related_name="leads", editable=False)
-    customer_contact = models.ForeignKey(Contact, verbose_name=_("customer contact"), on_delete=models.PROTECT,
-                                null=True, blank=True, related_name="leads", editable=False)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        editable=False,
+    )
+    customer_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("customer contact"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+        editable=False,
+    )
     disqualify_reason = models.TextField(_("disqualification reason"), blank=True, editable=False)
     state = FSMField(_("state"), default=LeadState.NEW, choices=LeadState.choices, protected=True, db_index=True)
 
@@ -144,8 +175,9 @@ class Lead(LifecycleModel):
         verbose_name_plural = _("leads")
         ordering = ["-score", "-created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0),
-                                   name="lead_budget_not_negative"),
+            models.CheckConstraint(
+                condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="lead_budget_not_negative"
+            ),
             models.CheckConstraint(condition=Q(score__lte=100), name="lead_score_max_100"),
         ]
 
@@ -181,34 +213,64 @@ class Lead(LifecycleModel):
         return missing
 
     # Lifecycle (DOMAIN.md §3). Run through leads.services, which locks, checks and logs.
-    @transition(state, source=LeadState.NEW, target=LeadState.CONTACTED,
-                permission=may("leads.change_lead"), custom={"label": pgettext_lazy("lead step", "Contact")})
+    @transition(
+        state,
+        source=LeadState.NEW,
+        target=LeadState.CONTACTED,
+        permission=may("leads.change_lead"),
+        custom={"label": pgettext_lazy("lead step", "Contact")},
+    )
     def contact(self):
         """First contact made."""
 
-    @transition(state, source=LeadState.CONTACTED, target=LeadState.NURTURING,
-                permission=may("leads.change_lead"), custom={"label": _("Nurture")})
+    @transition(
+        state,
+        source=LeadState.CONTACTED,
+        target=LeadState.NURTURING,
+        permission=may("leads.change_lead"),
+        custom={"label": _("Nurture")},
+    )
     def nurture(self):
         """Interested but not ready: keep in touch."""
 
-    @transition(state, source=[LeadState.CONTACTED, LeadState.NURTURING], target=LeadState.QUALIFIED,
-                conditions=[need_budget_timeline_recorded], permission=may("leads.change_lead"),
-                custom={"label": _("Qualify")})
+    @transition(
+        state,
+        source=[LeadState.CONTACTED, LeadState.NURTURING],
+        target=LeadState.QUALIFIED,
+        conditions=[need_budget_timeline_recorded],
+        permission=may("leads.change_lead"),
+        custom={"label": _("Qualify")},
+    )
     def qualify(self):
         """Need, budget and timeline are known."""
 
-    @transition(state, source=LeadState.QUALIFIED, target=LeadState.CONVERTED,
-                permission=may("leads.change_lead"), custom={"label": _("Convert")})
+    @transition(
+        state,
+        source=LeadState.QUALIFIED,
+        target=LeadState.CONVERTED,
+        permission=may("leads.change_lead"),
+        custom={"label": _("Convert")},
+    )
     def convert(self):
         """Becomes a customer, contact and opportunity (leads.services.lead_convert)."""
 
-    @transition(state, source=list(OPEN_LEAD_STATES), target=LeadState.DISQUALIFIED,
-                permission=may("leads.change_lead"), custom={"label": _("Disqualify"), "needs_reason": True})
+    @transition(
+        state,
+        source=list(OPEN_LEAD_STATES),
+        target=LeadState.DISQUALIFIED,
+        permission=may("leads.change_lead"),
+        custom={"label": _("Disqualify"), "needs_reason": True},
+    )
     def disqualify(self, reason: str = ""):
         self.disqualify_reason = reason
 
-    @transition(state, source=LeadState.DISQUALIFIED, target=LeadState.CONTACTED,
-                permission=may("leads.change_lead"), custom={"label": _("Reopen")})
+    @transition(
+        state,
+        source=LeadState.DISQUALIFIED,
+        target=LeadState.CONTACTED,
+        permission=may("leads.change_lead"),
+        custom={"label": _("Reopen")},
+    )
     def reopen(self):
         """Back in play after a disqualification."""
 

@@ -14,8 +14,31 @@ CJK_LEGAL_SUFFIXES = sorted(
     ["股份有限公司", "有限责任公司", "有限公司", "股份公司", "公司", "分公司"], key=len, reverse=True
 )
 LATIN_LEGAL_SUFFIXES = {
-    "co", "company", "ltd", "limited", "inc", "incorporated", "corp", "corporation", "llc", "plc",
-    "gmbh", "ag", "sa", "s", "a", "bv", "nv", "pte", "pty", "kk", "oy", "ab", "spa", "srl", "sarl",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "llc",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "s",
+    "a",
+    "bv",
+    "nv",
+    "pte",
+    "pty",
+    "kk",
+    "oy",
+    "ab",
+    "spa",
+    "srl",
+    "sarl",
 }
 
 

@@ -47,8 +47,10 @@ rules.add_perm("leads.add_lead", edits_all | is_sales)
 rules.add_perm("leads.change_lead", edits_all | (is_sales & (no_object | is_lead_owner)))
 rules.add_perm("leads.delete_lead", rules.always_deny)
 
-rules.add_perm("leads.view_customer", sees_all | reads_all_customers
-               | (is_sales & (no_object | is_customer_owner | customer_linked_by_own_lead)))
+rules.add_perm(
+    "leads.view_customer",
+    sees_all | reads_all_customers | (is_sales & (no_object | is_customer_owner | customer_linked_by_own_lead)),
+)
 rules.add_perm("leads.add_customer", edits_all | is_sales)
 rules.add_perm("leads.change_customer", edits_all | (is_sales & (no_object | is_customer_owner)))
 rules.add_perm("leads.delete_customer", rules.always_deny)

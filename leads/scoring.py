@@ -17,13 +17,26 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 PART_LABELS = {
-    "need": _("Need recorded"), "budget": _("Budget"), "timeline": _("Timeline"), "reachable": _("Reachable"),
-    "source": _("Source"), "stage": _("Stage reached"), "notes": _("Notes recorded"),
+    "need": _("Need recorded"),
+    "budget": _("Budget"),
+    "timeline": _("Timeline"),
+    "reachable": _("Reachable"),
+    "source": _("Source"),
+    "stage": _("Stage reached"),
+    "notes": _("Notes recorded"),
     "disqualified": _("Disqualified"),
 }
 
-SOURCE_POINTS = {"referral": 10, "partner": 8, "tender": 8, "event": 6, "website": 5, "campaign": 4,
-                 "cold_call": 2, "other": 0}
+SOURCE_POINTS = {
+    "referral": 10,
+    "partner": 8,
+    "tender": 8,
+    "event": 6,
+    "website": 5,
+    "campaign": 4,
+    "cold_call": 2,
+    "other": 0,
+}
 TIMELINE_POINTS = {"within_3_months": 15, "3_to_6_months": 10, "6_to_12_months": 6, "over_12_months": 2}
 STATE_POINTS = {"new": 0, "contacted": 10, "nurturing": 15, "qualified": 25, "converted": 25}
 

@@ -39,8 +39,12 @@ def customer_visible(user, qs: QuerySet | None = None) -> QuerySet:
 
 
 def customer_list(user) -> QuerySet:
-    return (customer_visible(user).select_related("owner")
-            .annotate(contact_count=Count("contacts", distinct=True)).order_by("name", "pk"))
+    return (
+        customer_visible(user)
+        .select_related("owner")
+        .annotate(contact_count=Count("contacts", distinct=True))
+        .order_by("name", "pk")
+    )
 
 
 def contact_visible(user, qs: QuerySet | None = None) -> QuerySet:
@@ -92,8 +96,9 @@ def lead_import_visible(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(created_by=user)
 
 
-def lead_duplicate_candidates(*, company_name: str = "", email: str = "", phone: str = "",
-                              exclude_pk=None) -> list[Lead]:
+def lead_duplicate_candidates(
+    *, company_name: str = "", email: str = "", phone: str = "", exclude_pk=None
+) -> list[Lead]:
     """``lead_duplicates`` with, on each candidate, what it shares: ``matched_on`` (field names) and
     ``matched_on_labels`` (words for the page)."""
     found = list(lead_duplicates(company_name=company_name, email=email, phone=phone, exclude_pk=exclude_pk))

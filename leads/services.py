@@ -14,8 +14,18 @@ from .normalize import normalize_company, normalize_email
 from .tasks import run_lead_import
 
 LEAD_EDITABLE_FIELDS = (
-    "source", "campaign", "company_name", "contact_name", "email", "phone", "need",
-    "budget_amount", "budget_currency", "timeline", "notes", "owner",
+    "source",
+    "campaign",
+    "company_name",
+    "contact_name",
+    "email",
+    "phone",
+    "need",
+    "budget_amount",
+    "budget_currency",
+    "timeline",
+    "notes",
+    "owner",
 )
 CUSTOMER_EDITABLE_FIELDS = ("name", "tax_id", "industry", "owner")
 CONTACT_EDITABLE_FIELDS = ("customer", "name", "email", "phone", "title")
@@ -33,6 +43,7 @@ def _check_owner(*, user: User, owner: User | None) -> None:
 
 
 # Leads ---------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def lead_create(*, user: User, data: dict) -> Lead:
@@ -59,8 +70,9 @@ def lead_update(*, lead: Lead, user: User, data: dict) -> Lead:
     if not user.has_perm("leads.change_lead", lead):
         raise PermissionDenied(_("You may not change this lead."))
     if lead.state not in OPEN_LEAD_STATES:
-        raise ValidationError(_("This lead is %(state)s; it can no longer be edited.")
-                              % {"state": lead.get_state_display()})
+        raise ValidationError(
+            _("This lead is %(state)s; it can no longer be edited.") % {"state": lead.get_state_display()}
+        )
     data = dict(data)
     if "owner" in data:
         _check_owner(user=user, owner=data["owner"])
@@ -89,18 +101,25 @@ def lead_convert(*, lead: Lead, user: User, reason: str = "") -> Lead:
         contact = None
         if locked.contact_name.strip() or locked.email:
             contact, _created = contact_get_or_create(
-                customer=customer, name=locked.contact_name.strip() or locked.email, email=locked.email,
-                phone=locked.phone, user=user,
+                customer=customer,
+                name=locked.contact_name.strip() or locked.email,
+                email=locked.email,
+                phone=locked.phone,
+                user=user,
             )
         locked.customer = customer
         locked.customer_contact = contact
-        return {"customer_id": customer.pk, "customer_created": customer_created,
-                "contact_id": contact.pk if contact else None}
+        return {
+            "customer_id": customer.pk,
+            "customer_created": customer_created,
+            "contact_id": contact.pk if contact else None,
+        }
 
     return run_transition(lead, "convert", user=user, reason=reason, prepare=link_customer)
 
 
 # Customers and contacts ------------------------------------------------------------------------
+
 
 def customer_find(*, name: str = "", tax_id: str = "") -> Customer | None:
     """The existing customer with this tax ID, else with this normalised name."""
@@ -154,15 +173,17 @@ def customer_update(*, customer: Customer, user: User, data: dict) -> Customer:
 
 
 @transaction.atomic
-def contact_get_or_create(*, customer: Customer, name: str, email: str = "", phone: str = "",
-                          user: User, title: str = "") -> tuple[Contact, bool]:
+def contact_get_or_create(
+    *, customer: Customer, name: str, email: str = "", phone: str = "", user: User, title: str = ""
+) -> tuple[Contact, bool]:
     email = normalize_email(email)
     qs = customer.contacts.all()
     existing = qs.filter(email=email).first() if email else qs.filter(name=name.strip(), email="").first()
     if existing:
         return existing, False
-    contact = Contact(customer=customer, name=name.strip(), email=email, phone=phone, title=title,
-                      created_by=user, updated_by=user)
+    contact = Contact(
+        customer=customer, name=name.strip(), email=email, phone=phone, title=title, created_by=user, updated_by=user
+    )
     contact.full_clean()
     contact.save()
     return contact, True
@@ -196,8 +217,8 @@ def contact_update(*, contact: Contact, user: User, data: dict) -> Contact:
     return contact
 
 
-
 # Import ----------------------------------------------------------------------------------------
+
 
 def lead_import_start(*, user: User, filename: str, content: bytes, valid_only: bool = False) -> LeadImport:
     """Store the upload and queue its processing after commit (eagerly without a broker)."""
@@ -206,8 +227,9 @@ def lead_import_start(*, user: User, filename: str, content: bytes, valid_only: 
     if not filename.lower().endswith((".csv", ".xlsx")):
         raise ValidationError({"file": [_("Upload a .csv or .xlsx file.")]})
     with transaction.atomic():
-        lead_import = LeadImport.objects.create(filename=filename, content=content, valid_only=valid_only,
-                                                created_by=user, updated_by=user)
+        lead_import = LeadImport.objects.create(
+            filename=filename, content=content, valid_only=valid_only, created_by=user, updated_by=user
+        )
         transaction.on_commit(lambda: run_lead_import.delay(lead_import.pk))
     lead_import.refresh_from_db()
     return lead_import
@@ -217,8 +239,9 @@ def lead_import_valid_rows(*, lead_import: LeadImport, user: User) -> LeadImport
     """Re-run a rejected import, this time importing only its valid rows."""
     if lead_import.status != LeadImport.Status.REJECTED:
         raise ValidationError(_("Only a rejected import can be re-run for its valid rows."))
-    new = lead_import_start(user=user, filename=lead_import.filename, content=bytes(lead_import.content),
-                            valid_only=True)
+    new = lead_import_start(
+        user=user, filename=lead_import.filename, content=bytes(lead_import.content), valid_only=True
+    )
     LeadImport.objects.filter(pk=new.pk).update(retried_from=lead_import)
     new.refresh_from_db()
     return new

@@ -33,13 +33,15 @@ def dashboard_context(request) -> dict:
         "lead_states": states,
         "chart_spec": {
             "type": "bar",
-            "data": {"labels": [s["label"] for s in states],
-                     "datasets": [{"label": str(_("Leads")), "data": [s["count"] for s in states],
-                                   "backgroundColor": "#0d6efd"}]},
+            "data": {
+                "labels": [s["label"] for s in states],
+                "datasets": [
+                    {"label": str(_("Leads")), "data": [s["count"] for s in states], "backgroundColor": "#0d6efd"}
+                ],
+            },
             "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": {"beginAtZero": True}}},
         },
-        "top_leads": selectors.lead_list(request.user).filter(state__in=OPEN_LEAD_STATES)
-        .order_by("-score")[:5],
+        "top_leads": selectors.lead_list(request.user).filter(state__in=OPEN_LEAD_STATES).order_by("-score")[:5],
     }
 
 
@@ -49,10 +51,16 @@ def lead_list(request):
         raise PermissionDenied
     filterset = LeadFilter(request.GET or None, queryset=selectors.lead_list(request.user), request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    return render(request, "leads/lead_list.html", {
-        "filter": filterset, "page": page_of(request, qs), "querystring": _querystring_without_page(request),
-        "can_add": request.user.has_perm("leads.add_lead"),
-    })
+    return render(
+        request,
+        "leads/lead_list.html",
+        {
+            "filter": filterset,
+            "page": page_of(request, qs),
+            "querystring": _querystring_without_page(request),
+            "can_add": request.user.has_perm("leads.add_lead"),
+        },
+    )
 
 
 @login_required
@@ -73,19 +81,35 @@ def lead_export(request):
 @login_required
 def lead_detail(request, pk):
     lead = get_object_or_404(selectors.lead_list(request.user), pk=pk)
-    duplicates = _duplicates_for_form({"company_name": lead.company_name, "email": lead.email, "phone": lead.phone,
-                                       "pk": lead.pk}) if lead.is_open else []
-    return render(request, "leads/lead_detail.html", {
-        "lead": lead, "transitions": describe_transitions(lead, request.user), "history": history(lead),
-        "score_parts": [(PART_LABELS[k], v) for k, v in score_breakdown(lead).items()], "duplicates": duplicates,
-        "can_edit": lead.is_open and request.user.has_perm("leads.change_lead", lead),
-        "transition_form": TransitionForm(),
-    })
+    duplicates = (
+        _duplicates_for_form(
+            {"company_name": lead.company_name, "email": lead.email, "phone": lead.phone, "pk": lead.pk}
+        )
+        if lead.is_open
+        else []
+    )
+    return render(
+        request,
+        "leads/lead_detail.html",
+        {
+            "lead": lead,
+            "transitions": describe_transitions(lead, request.user),
+            "history": history(lead),
+            "score_parts": [(PART_LABELS[k], v) for k, v in score_breakdown(lead).items()],
+            "duplicates": duplicates,
+            "can_edit": lead.is_open and request.user.has_perm("leads.change_lead", lead),
+            "transition_form": TransitionForm(),
+        },
+    )
 
 
 def _duplicates_for_form(data) -> list:
-    return selectors.lead_duplicate_candidates(company_name=data.get("company_name", ""), email=data.get("email", ""),
-                                               phone=data.get("phone", ""), exclude_pk=data.get("pk"))
+    return selectors.lead_duplicate_candidates(
+        company_name=data.get("company_name", ""),
+        email=data.get("email", ""),
+        phone=data.get("phone", ""),
+        exclude_pk=data.get("pk"),
+    )
 
 
 @login_required
@@ -100,8 +124,13 @@ def lead_create(request):
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicates"}
         duplicates = _duplicates_for_form(data)
         if duplicates and not form.cleaned_data["confirm_duplicates"]:
-            form.add_error(None, _("This lead looks like an open lead that already exists. Check the candidates "
-                                   "below, then confirm to save it anyway."))
+            form.add_error(
+                None,
+                _(
+                    "This lead looks like an open lead that already exists. Check the candidates "
+                    "below, then confirm to save it anyway."
+                ),
+            )
         else:
             try:
                 lead = services.lead_create(user=request.user, data=data)
@@ -119,8 +148,11 @@ def lead_edit(request, pk):
     if not request.user.has_perm("leads.change_lead", lead):
         raise PermissionDenied
     if request.headers.get("HX-Request") and request.method == "POST":
-        return render(request, "leads/_duplicates.html",
-                      {"duplicates": _duplicates_for_form({**request.POST.dict(), "pk": lead.pk})})
+        return render(
+            request,
+            "leads/_duplicates.html",
+            {"duplicates": _duplicates_for_form({**request.POST.dict(), "pk": lead.pk})},
+        )
     form = LeadForm(request.POST or None, instance=lead, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicates"}
@@ -167,8 +199,12 @@ def lead_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            lead_import = services.lead_import_start(user=request.user, filename=upload.name, content=upload.read(),
-                                                     valid_only=form.cleaned_data["valid_only"])
+            lead_import = services.lead_import_start(
+                user=request.user,
+                filename=upload.name,
+                content=upload.read(),
+                valid_only=form.cleaned_data["valid_only"],
+            )
         except ValidationError as exc:
             form_errors_from(form, exc)
         else:
@@ -200,28 +236,41 @@ def lead_import_valid_rows(request, pk):
 def customer_list(request):
     filterset = CustomerFilter(request.GET or None, queryset=selectors.customer_list(request.user), request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-    return render(request, "leads/customer_list.html", {
-        "filter": filterset, "page": page_of(request, qs), "querystring": _querystring_without_page(request),
-        "can_add": request.user.has_perm("leads.add_customer"),
-    })
+    return render(
+        request,
+        "leads/customer_list.html",
+        {
+            "filter": filterset,
+            "page": page_of(request, qs),
+            "querystring": _querystring_without_page(request),
+            "can_add": request.user.has_perm("leads.add_customer"),
+        },
+    )
 
 
 @login_required
 def customer_detail(request, pk):
     customer = get_object_or_404(selectors.customer_list(request.user), pk=pk)
-    return render(request, "leads/customer_detail.html", {
-        "customer": customer,
-        "contacts": selectors.contact_visible(request.user).filter(customer=customer),
-        "leads": selectors.lead_list(request.user).filter(customer=customer),
-        "can_edit": request.user.has_perm("leads.change_customer", customer),
-    })
+    return render(
+        request,
+        "leads/customer_detail.html",
+        {
+            "customer": customer,
+            "contacts": selectors.contact_visible(request.user).filter(customer=customer),
+            "leads": selectors.lead_list(request.user).filter(customer=customer),
+            "can_edit": request.user.has_perm("leads.change_customer", customer),
+        },
+    )
 
 
 @login_required
 def customer_form(request, pk=None):
     customer = get_object_or_404(selectors.customer_visible(request.user), pk=pk) if pk else None
-    allowed = (request.user.has_perm("leads.change_customer", customer) if customer
-               else request.user.has_perm("leads.add_customer"))
+    allowed = (
+        request.user.has_perm("leads.change_customer", customer)
+        if customer
+        else request.user.has_perm("leads.add_customer")
+    )
     if not allowed:
         raise PermissionDenied
     form = CustomerForm(request.POST or None, instance=customer)

@@ -19,8 +19,7 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 def _people(*roles):
-    return (get_user_model().objects.filter(is_active=True, groups__name__in=list(roles)).distinct()
-            .order_by("username"))
+    return get_user_model().objects.filter(is_active=True, groups__name__in=list(roles)).distinct().order_by("username")
 
 
 class OpportunityForm(forms.ModelForm):
@@ -28,8 +27,19 @@ class OpportunityForm(forms.ModelForm):
 
     class Meta:
         model = Opportunity
-        fields = ["name", "customer", "need_summary", "customer_budget", "expected_value", "currency",
-                  "probability", "expected_close_date", "competitors", "solution_owner", "owner"]
+        fields = [
+            "name",
+            "customer",
+            "need_summary",
+            "customer_budget",
+            "expected_value",
+            "currency",
+            "probability",
+            "expected_close_date",
+            "competitors",
+            "solution_owner",
+            "owner",
+        ]
         widgets = {
             "need_summary": forms.Textarea(attrs={"rows": 3}),
             "competitors": forms.Textarea(attrs={"rows": 2}),
@@ -64,10 +74,10 @@ class OpportunityForm(forms.ModelForm):
 
 
 class QuoteForm(forms.Form):
-    payment_terms = forms.CharField(label=_("Payment terms"), required=False,
-                                    widget=forms.Textarea(attrs={"rows": 2}))
-    valid_until = forms.DateField(label=_("Valid until"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    payment_terms = forms.CharField(label=_("Payment terms"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    valid_until = forms.DateField(
+        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
@@ -80,8 +90,14 @@ class QuoteLineForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=LineCategory.choices, initial=LineCategory.OTHER)
     quantity = forms.DecimalField(label=_("Quantity"), max_digits=14, decimal_places=2, min_value=Decimal("0"))
     unit_price = forms.DecimalField(label=_("Unit price"), min_value=Decimal("0"), **MONEY)
-    discount_percent = forms.DecimalField(label=_("Discount %"), max_digits=5, decimal_places=2,
-                                          min_value=Decimal("0"), max_value=Decimal("100"), initial=Decimal("0"))
+    discount_percent = forms.DecimalField(
+        label=_("Discount %"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        initial=Decimal("0"),
+    )
     unit_cost = forms.DecimalField(label=_("Unit cost"), min_value=Decimal("0"), initial=Decimal("0"), **MONEY)
 
     def __init__(self, *args, **kwargs):
@@ -123,5 +139,8 @@ EstimateLineFormSet = forms.formset_factory(EstimateLineForm, formset=LineFormSe
 def formset_rows(formset) -> list[dict]:
     """The filled-in, not deleted rows of a valid formset, without the DELETE flag."""
     deleted = set(map(id, formset.deleted_forms)) if formset.can_delete else set()
-    return [{k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
-            for form in formset.forms if form.cleaned_data and id(form) not in deleted]
+    return [
+        {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+        for form in formset.forms
+        if form.cleaned_data and id(form) not in deleted
+    ]

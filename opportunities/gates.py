@@ -78,13 +78,22 @@ def can_request(opp, user) -> bool:
 
 
 def register():
-    registry.register_subject("opportunity", Opportunity, can_request=can_request,
-                              requester=_("the opportunity's owner"), visible=opportunity_visible)
+    registry.register_subject(
+        "opportunity",
+        Opportunity,
+        can_request=can_request,
+        requester=_("the opportunity's owner"),
+        visible=opportunity_visible,
+    )
     for key, c in {
-        "opportunity.customer_recorded": customer_recorded, "opportunity.need_recorded": need_recorded,
-        "opportunity.budget_recorded": budget_recorded, "opportunity.timeline_recorded": timeline_recorded,
-        "opportunity.value_positive": value_positive, "opportunity.quote_submitted": quote_submitted,
-        "opportunity.final_quote": final_quote, "opportunity.payment_terms": payment_terms_recorded,
+        "opportunity.customer_recorded": customer_recorded,
+        "opportunity.need_recorded": need_recorded,
+        "opportunity.budget_recorded": budget_recorded,
+        "opportunity.timeline_recorded": timeline_recorded,
+        "opportunity.value_positive": value_positive,
+        "opportunity.quote_submitted": quote_submitted,
+        "opportunity.final_quote": final_quote,
+        "opportunity.payment_terms": payment_terms_recorded,
     }.items():
         registry.register_check(key, c)
     registry.register_roles_rule(margin_rule)

@@ -40,35 +40,63 @@ class OpportunityState(models.TextChoices):
     ABANDONED = "abandoned", _("Abandoned")
 
 
-OPEN_OPPORTUNITY_STATES = (OpportunityState.VALIDATING, OpportunityState.ANALYSIS, OpportunityState.BIDDING,
-                           OpportunityState.CONTRACTING)
+OPEN_OPPORTUNITY_STATES = (
+    OpportunityState.VALIDATING,
+    OpportunityState.ANALYSIS,
+    OpportunityState.BIDDING,
+    OpportunityState.CONTRACTING,
+)
 
 
 class Opportunity(LifecycleModel):
     """A validated chance to sell to a customer, from a converted lead or entered directly."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT,
-                                 related_name="opportunities")
-    lead = models.OneToOneField(Lead, verbose_name=_("lead"), on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="opportunity", editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner (AR)"), on_delete=models.PROTECT,
-                              related_name="opportunities")
-    solution_owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("solution owner (SR)"),
-                                       on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    lead = models.OneToOneField(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opportunity",
+        editable=False,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner (AR)"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    solution_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("solution owner (SR)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     name = models.CharField(_("name"), max_length=200)
     need_summary = models.TextField(_("need summary"), blank=True)
     customer_budget = MoneyField(_("customer budget"), null=True, blank=True)
     expected_value = MoneyField(_("expected value"), default=0)
     currency = CurrencyField(_("currency"), default=default_currency)
-    probability = models.PositiveSmallIntegerField(_("probability %"), default=10,
-                                                   validators=[MinValueValidator(0), MaxValueValidator(100)])
+    probability = models.PositiveSmallIntegerField(
+        _("probability %"), default=10, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
     competitors = models.TextField(_("competitors"), blank=True)
     loss_reason = models.TextField(_("loss reason"), blank=True, editable=False)
-    bid_quote = models.ForeignKey("Quote", verbose_name=_("quote approved at ATB"), on_delete=models.PROTECT,
-                                  null=True, blank=True, related_name="+", editable=False)
-    state = FSMField(_("state"), default=OpportunityState.VALIDATING, choices=OpportunityState.choices,
-                     protected=True, db_index=True)
+    bid_quote = models.ForeignKey(
+        "Quote",
+        verbose_name=_("quote approved at ATB"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    state = FSMField(
+        _("state"), default=OpportunityState.VALIDATING, choices=OpportunityState.choices, protected=True, db_index=True
+    )
 
     class Meta:
         verbose_name = _("opportunity")
@@ -76,8 +104,9 @@ class Opportunity(LifecycleModel):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(expected_value__gte=0), name="opportunity_value_not_negative"),
-            models.CheckConstraint(condition=Q(probability__gte=0) & Q(probability__lte=100),
-                                   name="opportunity_probability_0_100"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=100), name="opportunity_probability_0_100"
+            ),
         ]
 
     def __str__(self):
@@ -95,35 +124,62 @@ class Opportunity(LifecycleModel):
         return self.state in OPEN_OPPORTUNITY_STATES
 
     # Gated steps: run by the control-point engine when the gate's last role approves.
-    @transition(state, source=OpportunityState.VALIDATING, target=OpportunityState.ANALYSIS,
-                conditions=[gate_approved(ATI)], custom={"label": _("ATI: start analysis")})
+    @transition(
+        state,
+        source=OpportunityState.VALIDATING,
+        target=OpportunityState.ANALYSIS,
+        conditions=[gate_approved(ATI)],
+        custom={"label": _("ATI: start analysis")},
+    )
     def ati(self):
         """ATI approved: the opportunity is worth pursuing."""
 
-    @transition(state, source=OpportunityState.ANALYSIS, target=OpportunityState.BIDDING,
-                conditions=[gate_approved(ATB)], custom={"label": _("ATB: bid")})
+    @transition(
+        state,
+        source=OpportunityState.ANALYSIS,
+        target=OpportunityState.BIDDING,
+        conditions=[gate_approved(ATB)],
+        custom={"label": _("ATB: bid")},
+    )
     def atb(self):
         """ATB approved: the bid goes to the customer."""
 
-    @transition(state, source=OpportunityState.BIDDING, target=OpportunityState.CONTRACTING,
-                conditions=[gate_approved(ATC)], custom={"label": _("ATC: negotiate the contract")})
+    @transition(
+        state,
+        source=OpportunityState.BIDDING,
+        target=OpportunityState.CONTRACTING,
+        conditions=[gate_approved(ATC)],
+        custom={"label": _("ATC: negotiate the contract")},
+    )
     def atc(self):
         """ATC approved: we may sign."""
 
-    @transition(state, source=OpportunityState.CONTRACTING, target=OpportunityState.WON,
-                custom={"label": _("Won"), "internal": _("An opportunity is won when its contract is signed.")})
+    @transition(
+        state,
+        source=OpportunityState.CONTRACTING,
+        target=OpportunityState.WON,
+        custom={"label": _("Won"), "internal": _("An opportunity is won when its contract is signed.")},
+    )
     def win(self):
         """Its contract was signed (contracts.services.contract_sign)."""
 
-    @transition(state, source=[OpportunityState.ANALYSIS, OpportunityState.BIDDING, OpportunityState.CONTRACTING],
-                target=OpportunityState.LOST, permission=may("opportunities.change_opportunity"),
-                custom={"label": _("Lose"), "needs_reason": True})
+    @transition(
+        state,
+        source=[OpportunityState.ANALYSIS, OpportunityState.BIDDING, OpportunityState.CONTRACTING],
+        target=OpportunityState.LOST,
+        permission=may("opportunities.change_opportunity"),
+        custom={"label": _("Lose"), "needs_reason": True},
+    )
     def lose(self, reason: str = ""):
         self.loss_reason = reason
 
-    @transition(state, source=[OpportunityState.VALIDATING, OpportunityState.ANALYSIS],
-                target=OpportunityState.ABANDONED, permission=may("opportunities.change_opportunity"),
-                custom={"label": _("Abandon"), "needs_reason": True})
+    @transition(
+        state,
+        source=[OpportunityState.VALIDATING, OpportunityState.ANALYSIS],
+        target=OpportunityState.ABANDONED,
+        permission=may("opportunities.change_opportunity"),
+        custom={"label": _("Abandon"), "needs_reason": True},
+    )
     def abandon(self, reason: str = ""):
         self.loss_reason = reason
 
@@ -169,11 +225,16 @@ class Quote(LifecycleModel):
     margin is computed from. Editable only as a draft; a change afterwards is a new version."""
 
     States = QuoteState
-    state_tones = {QuoteState.DRAFT: "secondary", QuoteState.SUBMITTED: "primary", QuoteState.ACCEPTED: "success",
-                   QuoteState.REJECTED: "danger"}
+    state_tones = {
+        QuoteState.DRAFT: "secondary",
+        QuoteState.SUBMITTED: "primary",
+        QuoteState.ACCEPTED: "success",
+        QuoteState.REJECTED: "danger",
+    }
 
-    opportunity = models.ForeignKey(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
-                                    related_name="quotes")
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT, related_name="quotes"
+    )
     version = models.PositiveIntegerField(_("version"), editable=False)
     currency = CurrencyField(_("currency"), default=default_currency)
     payment_terms = models.TextField(_("payment terms"), blank=True)
@@ -208,24 +269,45 @@ class Quote(LifecycleModel):
         """The margin rule, in one place: below the floor, ATB and ATC also need an executive."""
         return self.margin_percent is not None and self.margin_percent < margin_floor()
 
-    @transition(state, source=QuoteState.DRAFT, target=QuoteState.SUBMITTED, conditions=[quote_complete],
-                permission=may("opportunities.change_quote"), custom={"label": _("Submit")})
+    @transition(
+        state,
+        source=QuoteState.DRAFT,
+        target=QuoteState.SUBMITTED,
+        conditions=[quote_complete],
+        permission=may("opportunities.change_quote"),
+        custom={"label": _("Submit")},
+    )
     def submit(self):
         """Ready: the version goes to ATB, or to the customer during bidding."""
 
-    @transition(state, source=QuoteState.SUBMITTED, target=QuoteState.ACCEPTED, conditions=[opportunity_bidding],
-                permission=may("opportunities.change_quote"), custom={"label": _("Customer accepted")})
+    @transition(
+        state,
+        source=QuoteState.SUBMITTED,
+        target=QuoteState.ACCEPTED,
+        conditions=[opportunity_bidding],
+        permission=may("opportunities.change_quote"),
+        custom={"label": _("Customer accepted")},
+    )
     def accept(self):
         """The customer accepted this version: it is the final quote for ATC and the contract."""
 
-    @transition(state, source=QuoteState.SUBMITTED, target=QuoteState.REJECTED, conditions=[opportunity_bidding],
-                permission=may("opportunities.change_quote"),
-                custom={"label": _("Customer rejected"), "needs_reason": True})
+    @transition(
+        state,
+        source=QuoteState.SUBMITTED,
+        target=QuoteState.REJECTED,
+        conditions=[opportunity_bidding],
+        permission=may("opportunities.change_quote"),
+        custom={"label": _("Customer rejected"), "needs_reason": True},
+    )
     def reject(self, reason: str = ""):
         """The customer rejected this version (the reason is kept in the log)."""
 
-    @transition(state, source=[QuoteState.DRAFT, QuoteState.SUBMITTED], target=QuoteState.SUPERSEDED,
-                custom={"label": _("Superseded"), "internal": _("A quote is superseded when a new version is made.")})
+    @transition(
+        state,
+        source=[QuoteState.DRAFT, QuoteState.SUBMITTED],
+        target=QuoteState.SUPERSEDED,
+        custom={"label": _("Superseded"), "internal": _("A quote is superseded when a new version is made.")},
+    )
     def supersede(self):
         """A newer version replaces it."""
 
@@ -237,11 +319,17 @@ class QuoteLine(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     description = models.CharField(_("description"), max_length=300)
     category = models.CharField(_("category"), max_length=20, choices=LineCategory.choices, default=LineCategory.OTHER)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2,
-                                   validators=[MinValueValidator(Decimal("0"))])
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
     unit_price = MoneyField(_("unit price"))
-    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=0,
-                                           validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+    discount_percent = models.DecimalField(
+        _("discount %"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
     unit_cost = MoneyField(_("unit cost"), default=0)
 
     class Meta:
@@ -249,10 +337,12 @@ class QuoteLine(models.Model):
         verbose_name_plural = _("quote lines")
         ordering = ["position", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gte=0) & Q(unit_price__gte=0) & Q(unit_cost__gte=0),
-                                   name="quoteline_not_negative"),
-            models.CheckConstraint(condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
-                                   name="quoteline_discount_0_100"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0) & Q(unit_price__gte=0) & Q(unit_cost__gte=0), name="quoteline_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100), name="quoteline_discount_0_100"
+            ),
         ]
 
     def __str__(self):

@@ -40,12 +40,15 @@ def is_sales_user(user):
     return Role.SALES in user_roles(user)
 
 
-rules.add_perm("opportunities.view_opportunity",
-               is_superuser | reads_all_opportunities
-               | (is_sales_user & (no_object | is_opportunity_owner | is_solution_owner)))
+rules.add_perm(
+    "opportunities.view_opportunity",
+    is_superuser | reads_all_opportunities | (is_sales_user & (no_object | is_opportunity_owner | is_solution_owner)),
+)
 rules.add_perm("opportunities.add_opportunity", is_superuser | is_sales_director | is_sales_user)
-rules.add_perm("opportunities.change_opportunity",
-               is_superuser | is_sales_director | (is_sales_user & (no_object | is_opportunity_owner)))
+rules.add_perm(
+    "opportunities.change_opportunity",
+    is_superuser | is_sales_director | (is_sales_user & (no_object | is_opportunity_owner)),
+)
 rules.add_perm("opportunities.delete_opportunity", rules.always_deny)
 
 

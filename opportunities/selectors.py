@@ -54,12 +54,29 @@ def pipeline_by_stage(user, cards: int = PIPELINE_CARDS) -> list[dict]:
     database), and the first ``cards`` opportunities by expected close date. One aggregate query and
     one query per stage, whatever the number of opportunities."""
     visible = opportunity_visible(user).filter(state__in=OPEN_OPPORTUNITY_STATES)
-    stages = {s: {"state": s, "label": str(OpportunityState(s).label), "count": 0, "opportunities": [],
-                  "totals": {}, "weighted": {}} for s in OPEN_OPPORTUNITY_STATES}
-    sums = (visible.order_by().values("state", "currency")
-            .annotate(n=Count("id"), total=Sum("expected_value"),
-                      weighted=Sum(F("expected_value") * F("probability") / Value(Decimal(100)),
-                                   output_field=DecimalField(max_digits=20, decimal_places=2))))
+    stages = {
+        s: {
+            "state": s,
+            "label": str(OpportunityState(s).label),
+            "count": 0,
+            "opportunities": [],
+            "totals": {},
+            "weighted": {},
+        }
+        for s in OPEN_OPPORTUNITY_STATES
+    }
+    sums = (
+        visible.order_by()
+        .values("state", "currency")
+        .annotate(
+            n=Count("id"),
+            total=Sum("expected_value"),
+            weighted=Sum(
+                F("expected_value") * F("probability") / Value(Decimal(100)),
+                output_field=DecimalField(max_digits=20, decimal_places=2),
+            ),
+        )
+    )
     for row in sums:
         stage = stages[row["state"]]
         stage["count"] += row["n"]
@@ -67,8 +84,9 @@ def pipeline_by_stage(user, cards: int = PIPELINE_CARDS) -> list[dict]:
         stage["weighted"][row["currency"]] = quantize(row["weighted"])
     for state, stage in stages.items():
         if stage["count"]:
-            stage["opportunities"] = list(opportunity_list(user).filter(state=state)
-                                          .order_by("expected_close_date", "pk")[:cards])
+            stage["opportunities"] = list(
+                opportunity_list(user).filter(state=state).order_by("expected_close_date", "pk")[:cards]
+            )
         stage["more"] = max(0, stage["count"] - len(stage["opportunities"]))
     return list(stages.values())
 
@@ -78,12 +96,22 @@ def weighted_forecast(user, qs: QuerySet | None = None) -> list[dict]:
     open opportunities the user sees. Opportunities without a close date fall under month null."""
     qs = opportunity_visible(user, qs).filter(state__in=OPEN_OPPORTUNITY_STATES)
     buckets: dict[tuple, dict] = {}
-    for opp in qs.select_related(None).prefetch_related(None).only("expected_value", "probability", "currency", "state",
-                                                                   "expected_close_date"):
+    for opp in (
+        qs.select_related(None)
+        .prefetch_related(None)
+        .only("expected_value", "probability", "currency", "state", "expected_close_date")
+    ):
         month = opp.expected_close_date.strftime("%Y-%m") if opp.expected_close_date else None
-        b = buckets.setdefault((month or "9999", opp.currency), {
-            "month": month, "currency": opp.currency, "count": 0, "expected_value": Decimal("0"),
-            "weighted_value": Decimal("0")})
+        b = buckets.setdefault(
+            (month or "9999", opp.currency),
+            {
+                "month": month,
+                "currency": opp.currency,
+                "count": 0,
+                "expected_value": Decimal("0"),
+                "weighted_value": Decimal("0"),
+            },
+        )
         b["count"] += 1
         b["expected_value"] += opp.expected_value
         b["weighted_value"] += opp.weighted_value

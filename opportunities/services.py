@@ -16,8 +16,19 @@ from ltc_portal.core.services import assign_fields
 
 from .models import ATB, EstimateLine, Opportunity, OpportunityState, Quote, QuoteLine, QuoteState
 
-OPPORTUNITY_FIELDS = ("customer", "owner", "solution_owner", "name", "need_summary", "customer_budget",
-                      "expected_value", "currency", "probability", "expected_close_date", "competitors")
+OPPORTUNITY_FIELDS = (
+    "customer",
+    "owner",
+    "solution_owner",
+    "name",
+    "need_summary",
+    "customer_budget",
+    "expected_value",
+    "currency",
+    "probability",
+    "expected_close_date",
+    "competitors",
+)
 QUOTE_FIELDS = ("currency", "payment_terms", "valid_until", "notes")
 LINE_FIELDS = ("description", "category", "quantity", "unit_price", "discount_percent", "unit_cost")
 ESTIMATE_FIELDS = ("category", "amount", "note")
@@ -40,6 +51,7 @@ def _check_people(*, user, data, current_owner=None):
 
 # Opportunities ---------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def opportunity_create_from_lead(*, lead: Lead, user: User | None) -> Opportunity:
     """Open the opportunity of a converted lead in ``validating``: same customer and owner, the
@@ -47,12 +59,20 @@ def opportunity_create_from_lead(*, lead: Lead, user: User | None) -> Opportunit
     need = " ".join(lead.need.split())
     name = f"{lead.company_name} — {need[:80]}" if need else str(lead.company_name)
     opportunity = Opportunity.objects.create(
-        customer=lead.customer, lead=lead, owner=lead.owner, name=name[:200], need_summary=lead.need,
-        customer_budget=lead.budget_amount, expected_value=lead.budget_amount or 0, currency=lead.budget_currency,
-        created_by=user, updated_by=user,
+        customer=lead.customer,
+        lead=lead,
+        owner=lead.owner,
+        name=name[:200],
+        need_summary=lead.need,
+        customer_budget=lead.budget_amount,
+        expected_value=lead.budget_amount or 0,
+        currency=lead.budget_currency,
+        created_by=user,
+        updated_by=user,
     )
-    log_created(opportunity, user=user, reason=_("Converted from lead #%(id)s") % {"id": lead.pk},
-                data={"lead_id": lead.pk})
+    log_created(
+        opportunity, user=user, reason=_("Converted from lead #%(id)s") % {"id": lead.pk}, data={"lead_id": lead.pk}
+    )
     return opportunity
 
 
@@ -78,8 +98,9 @@ def opportunity_update(*, opportunity: Opportunity, user: User, data: dict) -> O
     if not user.has_perm("opportunities.change_opportunity", opp):
         raise PermissionDenied(_("You may not change this opportunity."))
     if not opp.is_open:
-        raise ValidationError(_("This opportunity is %(state)s; it can no longer be edited.")
-                              % {"state": opp.get_state_display()})
+        raise ValidationError(
+            _("This opportunity is %(state)s; it can no longer be edited.") % {"state": opp.get_state_display()}
+        )
     data = dict(data)
     if opp.state != OpportunityState.VALIDATING:
         fixed = [f for f in ("customer", "currency") if f in data and data[f] != getattr(opp, f)]
@@ -102,11 +123,13 @@ def opportunity_transition(*, opportunity: Opportunity, name: str, user: User, r
 
 def opportunity_win(*, opportunity: Opportunity, user: User, contract_number: str) -> Opportunity:
     """The opportunity's contract was signed (called by contracts.services.contract_sign)."""
-    return run_effect(opportunity, "win", user=user,
-                      reason=_("Contract %(number)s signed") % {"number": contract_number})
+    return run_effect(
+        opportunity, "win", user=user, reason=_("Contract %(number)s signed") % {"number": contract_number}
+    )
 
 
 # Quotes ----------------------------------------------------------------------------------------
+
 
 def _validate_lines(lines, estimate_lines, currency):
     errors = {}
@@ -114,12 +137,14 @@ def _validate_lines(lines, estimate_lines, currency):
         if line.get("currency", currency) != currency:
             errors.setdefault("lines", []).append(
                 _("Line %(n)s is in %(cur)s; every line of a quote is in the quote's currency %(quote)s.")
-                % {"n": i + 1, "cur": line.get("currency"), "quote": currency})
+                % {"n": i + 1, "cur": line.get("currency"), "quote": currency}
+            )
     for i, line in enumerate(estimate_lines):
         if line.get("currency", currency) != currency:
             errors.setdefault("estimate_lines", []).append(
                 _("Estimate line %(n)s is in %(cur)s; the estimate is in the quote's currency %(quote)s.")
-                % {"n": i + 1, "cur": line.get("currency"), "quote": currency})
+                % {"n": i + 1, "cur": line.get("currency"), "quote": currency}
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -152,8 +177,9 @@ def quote_create(*, opportunity: Opportunity, user: User, data: dict) -> Quote:
     if not user.has_perm("opportunities.change_opportunity", opp):
         raise PermissionDenied(_("You may not quote for this opportunity."))
     if not opp.is_open or opp.state == OpportunityState.CONTRACTING:
-        raise TransitionRefused(_("No new quote version while the opportunity is %(state)s.")
-                                % {"state": opp.get_state_display()})
+        raise TransitionRefused(
+            _("No new quote version while the opportunity is %(state)s.") % {"state": opp.get_state_display()}
+        )
     pending = latest_review(opp, ATB)
     if pending is not None and pending.state == ReviewState.PENDING:
         raise TransitionRefused(_("ATB is being reviewed on the current version; wait for the decision."))
@@ -161,8 +187,9 @@ def quote_create(*, opportunity: Opportunity, user: User, data: dict) -> Quote:
     lines, estimate_lines = data.pop("lines", []), data.pop("estimate_lines", [])
     data.setdefault("currency", opp.currency)
     if data["currency"] != opp.currency:
-        raise ValidationError({"currency": [_("The quote must be in the opportunity's currency (%(cur)s).")
-                                            % {"cur": opp.currency}]})
+        raise ValidationError(
+            {"currency": [_("The quote must be in the opportunity's currency (%(cur)s).") % {"cur": opp.currency}]}
+        )
     _validate_lines(lines, estimate_lines, data["currency"])
     version = (opp.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
     for older in opp.quotes.filter(state__in=[QuoteState.DRAFT, QuoteState.SUBMITTED]):
@@ -184,19 +211,29 @@ def quote_update(*, quote: Quote, user: User, data: dict) -> Quote:
     if not user.has_perm("opportunities.change_opportunity", quote.opportunity):
         raise PermissionDenied(_("You may not change this quote."))
     if quote.frozen or quote.state != QuoteState.DRAFT:
-        raise TransitionRefused(_("Version %(v)s is %(state)s and can no longer change: make a new version.")
-                                % {"v": quote.version, "state": quote.get_state_display()})
+        raise TransitionRefused(
+            _("Version %(v)s is %(state)s and can no longer change: make a new version.")
+            % {"v": quote.version, "state": quote.get_state_display()}
+        )
     data = dict(data)
     lines, estimate_lines = data.pop("lines", None), data.pop("estimate_lines", None)
     if "currency" in data and data["currency"] != quote.opportunity.currency:
-        raise ValidationError({"currency": [_("The quote must be in the opportunity's currency (%(cur)s).")
-                                            % {"cur": quote.opportunity.currency}]})
+        raise ValidationError(
+            {
+                "currency": [
+                    _("The quote must be in the opportunity's currency (%(cur)s).")
+                    % {"cur": quote.opportunity.currency}
+                ]
+            }
+        )
     assign_fields(quote, data, QUOTE_FIELDS)
     quote.updated_by = user
     quote.full_clean(exclude=["version"])
     if lines is not None or estimate_lines is not None:
         lines = [_line_data(li) for li in quote.lines.all()] if lines is None else lines
-        estimate_lines = [_est_data(e) for e in quote.estimate_lines.all()] if estimate_lines is None else estimate_lines
+        estimate_lines = (
+            [_est_data(e) for e in quote.estimate_lines.all()] if estimate_lines is None else estimate_lines
+        )
         _validate_lines(lines, estimate_lines, quote.currency)
         _write_lines(quote, lines, estimate_lines)
     quote.save()
@@ -231,5 +268,3 @@ def quote_freeze_for_atb(*, opportunity: Opportunity) -> Quote | None:
     Opportunity.objects.filter(pk=opportunity.pk).update(bid_quote=quote)
     opportunity.bid_quote = quote
     return quote
-
-

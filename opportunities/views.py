@@ -42,6 +42,7 @@ def _require_view_perm(user):
 
 # Pipeline and list -----------------------------------------------------------------------------
 
+
 def _forecast_chart(forecast: list[dict]) -> dict:
     no_date = _("No close date")
     months = sorted({row["month"] for row in forecast if row["month"]})
@@ -53,13 +54,20 @@ def _forecast_chart(forecast: list[dict]) -> dict:
         "type": "bar",
         "data": {
             "labels": [m or no_date for m in months],
-            "datasets": [{"label": _("Weighted value (%(currency)s)") % {"currency": cur},
-                          "data": [float(values.get((m, cur), 0)) for m in months],
-                          "backgroundColor": CHART_COLOURS[i % len(CHART_COLOURS)]}
-                         for i, cur in enumerate(currencies)],
+            "datasets": [
+                {
+                    "label": _("Weighted value (%(currency)s)") % {"currency": cur},
+                    "data": [float(values.get((m, cur), 0)) for m in months],
+                    "backgroundColor": CHART_COLOURS[i % len(CHART_COLOURS)],
+                }
+                for i, cur in enumerate(currencies)
+            ],
         },
-        "options": {"responsive": True, "scales": {"y": {"beginAtZero": True}},
-                    "plugins": {"legend": {"display": len(currencies) > 1}}},
+        "options": {
+            "responsive": True,
+            "scales": {"y": {"beginAtZero": True}},
+            "plugins": {"legend": {"display": len(currencies) > 1}},
+        },
     }
 
 
@@ -69,13 +77,21 @@ def opportunity_list_page(request):
     _require_view_perm(request.user)
     stages = selectors.pipeline_by_stage(request.user)
     for stage in stages:
-        stage["money"] = [{"currency": cur, "total": total, "weighted": stage["weighted"].get(cur, 0)}
-                          for cur, total in sorted(stage["totals"].items())]
+        stage["money"] = [
+            {"currency": cur, "total": total, "weighted": stage["weighted"].get(cur, 0)}
+            for cur, total in sorted(stage["totals"].items())
+        ]
     forecast = selectors.weighted_forecast(request.user)
-    return render(request, "opportunities/opportunity_list.html", {
-        "stages": stages, "forecast": forecast, "forecast_chart": _forecast_chart(forecast),
-        "can_add": request.user.has_perm("opportunities.add_opportunity"),
-    })
+    return render(
+        request,
+        "opportunities/opportunity_list.html",
+        {
+            "stages": stages,
+            "forecast": forecast,
+            "forecast_chart": _forecast_chart(forecast),
+            "can_add": request.user.has_perm("opportunities.add_opportunity"),
+        },
+    )
 
 
 @login_required
@@ -91,14 +107,22 @@ def opportunity_all(request):
         qs = qs.filter(Q(name__icontains=q) | Q(customer__name__icontains=q))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "opportunities/opportunity_all.html", {
-        "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")), "querystring": params.urlencode(),
-        "states": OpportunityState.choices, "state": state, "q": q,
-        "can_add": request.user.has_perm("opportunities.add_opportunity"),
-    })
+    return render(
+        request,
+        "opportunities/opportunity_all.html",
+        {
+            "page": Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page")),
+            "querystring": params.urlencode(),
+            "states": OpportunityState.choices,
+            "state": state,
+            "q": q,
+            "can_add": request.user.has_perm("opportunities.add_opportunity"),
+        },
+    )
 
 
 # One opportunity -------------------------------------------------------------------------------
+
 
 def _project_of(opportunity, user):
     """The opportunity's delivery project if it has one the user may see, else None."""
@@ -125,23 +149,28 @@ def opportunity_detail(request, pk):
     user = request.user
     project = _project_of(opportunity, user)
     can_change = user.has_perm("opportunities.change_opportunity", opportunity)
-    return render(request, "opportunities/opportunity_detail.html", {
-        "opportunity": opportunity,
-        "transitions": describe_transitions(opportunity, user),
-        "history": history(opportunity),
-        "quotes": selectors.quote_visible(user).filter(opportunity=opportunity).order_by("-version"),
-        "gates": gates_for(opportunity, user),
-        "project": project,
-        "project_url": _url_or_none(project) if project else None,
-        "project_gates": gates_for(project, user) if project else [],
-        "can_edit": can_change and opportunity.is_open,
-        "can_quote": can_change and opportunity.is_open and opportunity.state != OpportunityState.CONTRACTING,
-        # the contracts app adds the reverse accessor; the opportunity page only lists and links them
-        "contracts": list(opportunity.contracts.all()),
-        "can_draft_contract": can_change and opportunity.state == OpportunityState.CONTRACTING
-        and not opportunity.contracts.exclude(state="terminated").exists(),
-        "min_margin": margin_floor(),
-    })
+    return render(
+        request,
+        "opportunities/opportunity_detail.html",
+        {
+            "opportunity": opportunity,
+            "transitions": describe_transitions(opportunity, user),
+            "history": history(opportunity),
+            "quotes": selectors.quote_visible(user).filter(opportunity=opportunity).order_by("-version"),
+            "gates": gates_for(opportunity, user),
+            "project": project,
+            "project_url": _url_or_none(project) if project else None,
+            "project_gates": gates_for(project, user) if project else [],
+            "can_edit": can_change and opportunity.is_open,
+            "can_quote": can_change and opportunity.is_open and opportunity.state != OpportunityState.CONTRACTING,
+            # the contracts app adds the reverse accessor; the opportunity page only lists and links them
+            "contracts": list(opportunity.contracts.all()),
+            "can_draft_contract": can_change
+            and opportunity.state == OpportunityState.CONTRACTING
+            and not opportunity.contracts.exclude(state="terminated").exists(),
+            "min_margin": margin_floor(),
+        },
+    )
 
 
 @login_required
@@ -169,8 +198,11 @@ def opportunity_edit(request, pk):
     if not request.user.has_perm("opportunities.change_opportunity", opportunity):
         raise PermissionDenied
     if not opportunity.is_open:
-        messages.error(request, _("This opportunity is %(state)s; it can no longer be edited.")
-                       % {"state": opportunity.get_state_display()})
+        messages.error(
+            request,
+            _("This opportunity is %(state)s; it can no longer be edited.")
+            % {"state": opportunity.get_state_display()},
+        )
         return redirect("opportunities:opportunity-detail", pk=pk)
     # the form validates a copy: the page keeps showing the saved record while the input has errors
     form = OpportunityForm(request.POST or None, instance=copy.copy(opportunity), user=request.user)
@@ -187,8 +219,9 @@ def opportunity_edit(request, pk):
         else:
             messages.success(request, _("Opportunity saved."))
             return redirect("opportunities:opportunity-detail", pk=pk)
-    return render(request, "opportunities/opportunity_form.html",
-                  {"form": form, "opportunity": opportunity, "creating": False})
+    return render(
+        request, "opportunities/opportunity_form.html", {"form": form, "opportunity": opportunity, "creating": False}
+    )
 
 
 def _run_transition(request, func, obj, name, noun_done):
@@ -210,28 +243,44 @@ def _run_transition(request, func, obj, name, noun_done):
 @require_POST
 def opportunity_transition(request, pk, name):
     opportunity = get_object_or_404(selectors.opportunity_list(request.user), pk=pk)
-    _run_transition(request, lambda o, **kw: services.opportunity_transition(opportunity=o, **kw), opportunity, name,
-                    _("Opportunity is now “%(state)s”."))
+    _run_transition(
+        request,
+        lambda o, **kw: services.opportunity_transition(opportunity=o, **kw),
+        opportunity,
+        name,
+        _("Opportunity is now “%(state)s”."),
+    )
     return redirect("opportunities:opportunity-detail", pk=pk)
 
 
 # Quotes ----------------------------------------------------------------------------------------
 
+
 def _line_initial(quote) -> tuple[list[dict], list[dict]]:
     if quote is None:
         return [], []
-    lines = [{"description": li.description, "category": li.category, "quantity": li.quantity,
-              "unit_price": li.unit_price, "discount_percent": li.discount_percent, "unit_cost": li.unit_cost}
-             for li in quote.lines.all()]
+    lines = [
+        {
+            "description": li.description,
+            "category": li.category,
+            "quantity": li.quantity,
+            "unit_price": li.unit_price,
+            "discount_percent": li.discount_percent,
+            "unit_cost": li.unit_cost,
+        }
+        for li in quote.lines.all()
+    ]
     estimates = [{"category": e.category, "amount": e.amount, "note": e.note} for e in quote.estimate_lines.all()]
     return lines, estimates
 
 
 def _quote_forms(request, *, header_initial, lines_initial, estimates_initial):
     data = request.POST if request.method == "POST" else None
-    return (QuoteForm(data, initial=header_initial),
-            QuoteLineFormSet(data, initial=lines_initial, prefix=LINES_PREFIX),
-            EstimateLineFormSet(data, initial=estimates_initial, prefix=ESTIMATE_PREFIX))
+    return (
+        QuoteForm(data, initial=header_initial),
+        QuoteLineFormSet(data, initial=lines_initial, prefix=LINES_PREFIX),
+        EstimateLineFormSet(data, initial=estimates_initial, prefix=ESTIMATE_PREFIX),
+    )
 
 
 def _quote_data(form, lines, estimates) -> dict:
@@ -239,20 +288,35 @@ def _quote_data(form, lines, estimates) -> dict:
 
 
 def _quote_form_page(request, *, opportunity, quote, form, lines, estimates, based_on=None):
-    return render(request, "opportunities/quote_form.html", {
-        "opportunity": opportunity, "quote": quote, "form": form, "lines": lines, "estimates": estimates,
-        "based_on": based_on, "currency": quote.currency if quote else opportunity.currency,
-        "min_margin": margin_floor(),
-    })
+    return render(
+        request,
+        "opportunities/quote_form.html",
+        {
+            "opportunity": opportunity,
+            "quote": quote,
+            "form": form,
+            "lines": lines,
+            "estimates": estimates,
+            "based_on": based_on,
+            "currency": quote.currency if quote else opportunity.currency,
+            "min_margin": margin_floor(),
+        },
+    )
 
 
 def _saved_message(request, quote):
     def money(value):
         return number_format(value, 2, force_grouping=True)
 
-    text = _("Version %(v)s saved: revenue %(revenue)s %(cur)s, cost %(cost)s %(cur)s, gross margin %(margin)s %(cur)s.") % {
-        "v": quote.version, "revenue": money(quote.revenue), "cost": money(quote.cost),
-        "margin": money(quote.gross_margin), "cur": quote.currency}
+    text = _(
+        "Version %(v)s saved: revenue %(revenue)s %(cur)s, cost %(cost)s %(cur)s, gross margin %(margin)s %(cur)s."
+    ) % {
+        "v": quote.version,
+        "revenue": money(quote.revenue),
+        "cost": money(quote.cost),
+        "margin": money(quote.gross_margin),
+        "cur": quote.currency,
+    }
     if quote.margin_percent is not None:
         text += " " + _("Margin %(pct)s%%.") % {"pct": quote.margin_percent}
     messages.success(request, text)
@@ -264,16 +328,21 @@ def quote_create(request, pk):
     opportunity = get_object_or_404(selectors.opportunity_list(request.user), pk=pk)
     if not request.user.has_perm("opportunities.change_opportunity", opportunity):
         raise PermissionDenied
-    latest = (selectors.quote_list(request.user).filter(opportunity=opportunity).order_by("-version").first())
-    header = ({"payment_terms": latest.payment_terms, "valid_until": latest.valid_until, "notes": latest.notes}
-              if latest else {})
+    latest = selectors.quote_list(request.user).filter(opportunity=opportunity).order_by("-version").first()
+    header = (
+        {"payment_terms": latest.payment_terms, "valid_until": latest.valid_until, "notes": latest.notes}
+        if latest
+        else {}
+    )
     lines_initial, estimates_initial = _line_initial(latest)
-    form, lines, estimates = _quote_forms(request, header_initial=header, lines_initial=lines_initial,
-                                          estimates_initial=estimates_initial)
+    form, lines, estimates = _quote_forms(
+        request, header_initial=header, lines_initial=lines_initial, estimates_initial=estimates_initial
+    )
     if request.method == "POST" and all([form.is_valid(), lines.is_valid(), estimates.is_valid()]):
         try:
-            quote = services.quote_create(opportunity=opportunity, user=request.user,
-                                          data=_quote_data(form, lines, estimates))
+            quote = services.quote_create(
+                opportunity=opportunity, user=request.user, data=_quote_data(form, lines, estimates)
+            )
         except ValidationError as exc:
             form_errors_from(form, exc)
         except (TransitionRefused, PermissionDenied) as exc:
@@ -281,8 +350,9 @@ def quote_create(request, pk):
         else:
             _saved_message(request, quote)
             return redirect("opportunities:quote-detail", pk=quote.pk)
-    return _quote_form_page(request, opportunity=opportunity, quote=None, form=form, lines=lines,
-                            estimates=estimates, based_on=latest)
+    return _quote_form_page(
+        request, opportunity=opportunity, quote=None, form=form, lines=lines, estimates=estimates, based_on=latest
+    )
 
 
 @login_required
@@ -291,14 +361,19 @@ def quote_edit(request, pk):
     if not request.user.has_perm("opportunities.change_quote", quote):
         raise PermissionDenied
     if quote.frozen or quote.state != QuoteState.DRAFT:
-        messages.error(request, _("Version %(v)s is %(state)s and can no longer change: make a new version.")
-                       % {"v": quote.version, "state": quote.get_state_display()})
+        messages.error(
+            request,
+            _("Version %(v)s is %(state)s and can no longer change: make a new version.")
+            % {"v": quote.version, "state": quote.get_state_display()},
+        )
         return redirect("opportunities:quote-detail", pk=pk)
     lines_initial, estimates_initial = _line_initial(quote)
     form, lines, estimates = _quote_forms(
-        request, header_initial={"payment_terms": quote.payment_terms, "valid_until": quote.valid_until,
-                                 "notes": quote.notes},
-        lines_initial=lines_initial, estimates_initial=estimates_initial)
+        request,
+        header_initial={"payment_terms": quote.payment_terms, "valid_until": quote.valid_until, "notes": quote.notes},
+        lines_initial=lines_initial,
+        estimates_initial=estimates_initial,
+    )
     if request.method == "POST" and all([form.is_valid(), lines.is_valid(), estimates.is_valid()]):
         try:
             quote = services.quote_update(quote=quote, user=request.user, data=_quote_data(form, lines, estimates))
@@ -312,8 +387,9 @@ def quote_edit(request, pk):
         else:
             _saved_message(request, quote)
             return redirect("opportunities:quote-detail", pk=pk)
-    return _quote_form_page(request, opportunity=quote.opportunity, quote=quote, form=form, lines=lines,
-                            estimates=estimates)
+    return _quote_form_page(
+        request, opportunity=quote.opportunity, quote=quote, form=form, lines=lines, estimates=estimates
+    )
 
 
 @login_required
@@ -322,21 +398,31 @@ def quote_detail(request, pk):
     user = request.user
     can_change = user.has_perm("opportunities.change_quote", quote)
     opportunity = quote.opportunity
-    return render(request, "opportunities/quote_detail.html", {
-        "quote": quote, "opportunity": opportunity,
-        "lines": list(quote.lines.all()), "estimate_lines": list(quote.estimate_lines.all()),
-        "transitions": describe_transitions(quote, user), "history": history(quote),
-        "can_edit": can_change and quote.state == QuoteState.DRAFT and not quote.frozen,
-        "can_new_version": can_change and opportunity.state in OPEN_OPPORTUNITY_STATES
-        and opportunity.state != OpportunityState.CONTRACTING,
-        "below_min_margin": quote.below_margin,
-        "min_margin": margin_floor(),
-    })
+    return render(
+        request,
+        "opportunities/quote_detail.html",
+        {
+            "quote": quote,
+            "opportunity": opportunity,
+            "lines": list(quote.lines.all()),
+            "estimate_lines": list(quote.estimate_lines.all()),
+            "transitions": describe_transitions(quote, user),
+            "history": history(quote),
+            "can_edit": can_change and quote.state == QuoteState.DRAFT and not quote.frozen,
+            "can_new_version": can_change
+            and opportunity.state in OPEN_OPPORTUNITY_STATES
+            and opportunity.state != OpportunityState.CONTRACTING,
+            "below_min_margin": quote.below_margin,
+            "min_margin": margin_floor(),
+        },
+    )
 
 
 @login_required
 @require_POST
 def quote_transition(request, pk, name):
     quote = get_object_or_404(selectors.quote_list(request.user), pk=pk)
-    _run_transition(request, lambda q, **kw: services.quote_transition(quote=q, **kw), quote, name, _("Quote is now “%(state)s”."))
+    _run_transition(
+        request, lambda q, **kw: services.quote_transition(quote=q, **kw), quote, name, _("Quote is now “%(state)s”.")
+    )
     return redirect("opportunities:quote-detail", pk=pk)

@@ -33,8 +33,10 @@ def data_migration_rows(request):
     """Transactional tests (live server, threads, the Celery worker) flush every table afterwards,
     data-migration rows included: put the roles and the gate definitions back before each of them."""
     marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or \
-        {"live_server", "transactional_db"} & set(request.fixturenames)
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "live_server",
+        "transactional_db",
+    } & set(request.fixturenames)
     if transactional:
         request.getfixturevalue("transactional_db")
         for module, func in SEED_MIGRATIONS:

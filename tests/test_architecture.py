@@ -62,6 +62,7 @@ def relpath(path: Path) -> str:
 
 # D.1 Imports flow downstream --------------------------------------------------------------------
 
+
 def test_imports_flow_downstream_only():
     upward = []
     for app in FLOW:
@@ -75,8 +76,18 @@ def test_imports_flow_downstream_only():
 
 # D.2 The same shape in every app ----------------------------------------------------------------
 
-REQUIRED_FILES = ["selectors.py", "api/serializers.py", "api/views.py", "api/filters.py", "admin.py", "views.py",
-                  "urls.py", "tasks.py", "handlers.py", "apps.py"]
+REQUIRED_FILES = [
+    "selectors.py",
+    "api/serializers.py",
+    "api/views.py",
+    "api/filters.py",
+    "admin.py",
+    "views.py",
+    "urls.py",
+    "tasks.py",
+    "handlers.py",
+    "apps.py",
+]
 
 
 def module_or_package(app: str, name: str) -> bool:
@@ -95,6 +106,7 @@ def test_performance_is_installed():
 
 
 # D.3 Services take keyword arguments only -------------------------------------------------------
+
 
 def service_modules():
     """Each app's services module(s): ``services.py``, every submodule of a ``services/`` package,
@@ -136,15 +148,25 @@ FSM_SIGNALS = {"post_transition", "pre_transition"}
 def log_writers(path: Path):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr in LOG_WRITES and isinstance(node.value, ast.Attribute)
-                and node.value.attr == "objects" and isinstance(node.value.value, ast.Name)
-                and node.value.value.id == "TransitionLog"):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in LOG_WRITES
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "objects"
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "TransitionLog"
+        ):
             yield node.lineno, f"TransitionLog.objects.{node.attr}"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "TransitionLog":
             yield node.lineno, "TransitionLog(...)"
-        elif isinstance(node, ast.Attribute) and node.attr in OLD_HELPERS and (
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in OLD_HELPERS
+            and (
                 (isinstance(node.value, ast.Name) and node.value.id == "fsm")
-                or (isinstance(node.value, ast.Attribute) and node.value.attr == "fsm")):
+                or (isinstance(node.value, ast.Attribute) and node.value.attr == "fsm")
+            )
+        ):
             yield node.lineno, f"fsm.{node.attr}"
 
 
@@ -172,7 +194,10 @@ def test_no_django_fsm_signals():
     for package in FLOW:
         for path in source_files(package):
             for line, module, name in imports_of(path):
-                if (module.startswith("django_fsm.signals") or (module == "django_fsm" and name == "signals")
-                        or (module.startswith("django_fsm") and name in FSM_SIGNALS)):
+                if (
+                    module.startswith("django_fsm.signals")
+                    or (module == "django_fsm" and name == "signals")
+                    or (module.startswith("django_fsm") and name in FSM_SIGNALS)
+                ):
                     found.append(f"{relpath(path)}:{line} → {module}" + (f" import {name}" if name else ""))
     assert not found, "django-fsm signals are used (publish domain events instead):\n" + "\n".join(found)

@@ -10,8 +10,9 @@ from opportunities.selectors import opportunity_visible
 
 class PaymentMilestoneSerializer(serializers.ModelSerializer):
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
-    percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False,
-                                       allow_null=True)
+    percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, allow_null=True
+    )
     trigger = serializers.ChoiceField(choices=Trigger.choices)
 
     class Meta:
@@ -42,15 +43,42 @@ class ContractSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Contract
-        fields = ["id", "opportunity", "number", "signed_date", "value", "current_value", "amendments", "currency",
-                  "quote", "payment_milestones",
-                  "state", "handover_date", "handover_attendees", "key_terms", "risks", "open_questions",
-                  "termination_reason", "created_at", "updated_at"]
-        read_only_fields = ["value", "currency", "quote", "state", "handover_date", "handover_attendees",
-                            "key_terms", "risks", "open_questions", "termination_reason", "created_at",
-                            "updated_at"]
+        fields = [
+            "id",
+            "opportunity",
+            "number",
+            "signed_date",
+            "value",
+            "current_value",
+            "amendments",
+            "currency",
+            "quote",
+            "payment_milestones",
+            "state",
+            "handover_date",
+            "handover_attendees",
+            "key_terms",
+            "risks",
+            "open_questions",
+            "termination_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "value",
+            "currency",
+            "quote",
+            "state",
+            "handover_date",
+            "handover_attendees",
+            "key_terms",
+            "risks",
+            "open_questions",
+            "termination_reason",
+            "created_at",
+            "updated_at",
+        ]
         validators = []
-
 
 
 class HandOverSerializer(TransitionInputSerializer):

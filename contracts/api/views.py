@@ -10,8 +10,14 @@ from .filters import ContractFilter, PaymentMilestoneFilter
 from .serializers import ContractSerializer, HandOverSerializer, PaymentMilestoneSerializer
 
 
-class ContractViewSet(TransitionsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin,
-                      mixins.RetrieveModelMixin, RestrictedViewSet):
+class ContractViewSet(
+    TransitionsMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
     """Contracts: drafted once ATC is approved, with payment milestones adding up to the value of the
     final quote; `sign`, `hand_over` (date, attendees, key_terms, risks, open_questions), `terminate`
     (reason)."""
@@ -29,8 +35,9 @@ class ContractViewSet(TransitionsMixin, mixins.CreateModelMixin, mixins.UpdateMo
         serializer.instance = services.contract_create(opportunity=opportunity, user=self.request.user, data=data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.contract_update(contract=serializer.instance, user=self.request.user,
-                                                       data=dict(serializer.validated_data))
+        serializer.instance = services.contract_update(
+            contract=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
 
 
 class PaymentMilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
@@ -40,4 +47,3 @@ class PaymentMilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     selector = staticmethod(selectors.payment_milestone_list)
     serializer_class = PaymentMilestoneSerializer
     filterset_class = PaymentMilestoneFilter
-

@@ -31,17 +31,34 @@ USERS = get_user_model().objects.filter(is_active=True)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    pm = serializers.PrimaryKeyRelatedField(queryset=USERS,
-                                            required=False, allow_null=True)
+    pm = serializers.PrimaryKeyRelatedField(queryset=USERS, required=False, allow_null=True)
     currency = CurrencyCodeField(required=False)
     pm_change_limit = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
 
     class Meta:
         model = Project
-        fields = ["id", "name", "pm", "currency", "technical_solution", "delivery_approach", "key_risks",
-                  "final_scope", "delivery_plan", "pm_change_limit", "lessons_learned", "final_acceptance_date",
-                  "final_acceptance_by", "final_acceptance_ref", "opportunity", "contract", "state",
-                  "cancel_reason", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "pm",
+            "currency",
+            "technical_solution",
+            "delivery_approach",
+            "key_risks",
+            "final_scope",
+            "delivery_plan",
+            "pm_change_limit",
+            "lessons_learned",
+            "final_acceptance_date",
+            "final_acceptance_by",
+            "final_acceptance_ref",
+            "opportunity",
+            "contract",
+            "state",
+            "cancel_reason",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["opportunity", "contract", "state", "cancel_reason", "created_at", "updated_at"]
 
 
@@ -70,8 +87,20 @@ class DelegationSerializer(ProjectRecordSerializer):
 
     class Meta:
         model = Delegation
-        fields = ["id", "project", "grantee", "scope", "limit_amount", "valid_from", "valid_to", "revoked_at",
-                  "revoked_by", "replaces", "active", "created_at"]
+        fields = [
+            "id",
+            "project",
+            "grantee",
+            "scope",
+            "limit_amount",
+            "valid_from",
+            "valid_to",
+            "revoked_at",
+            "revoked_by",
+            "replaces",
+            "active",
+            "created_at",
+        ]
         read_only_fields = ["revoked_at", "revoked_by", "replaces", "created_at"]
 
     def get_active(self, obj) -> bool:
@@ -79,16 +108,24 @@ class DelegationSerializer(ProjectRecordSerializer):
 
 
 class NarrowSerializer(serializers.Serializer):
-    limit_amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False,
-                                            default=None)
+    limit_amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False, default=None)
     valid_to = serializers.DateField(required=False, default=None)
 
 
 class MilestoneSerializer(ProjectRecordSerializer):
     class Meta:
         model = Milestone
-        fields = ["id", "project", "name", "deliverables", "planned_start", "planned_end", "actual_end", "state",
-                  "waive_reason"]
+        fields = [
+            "id",
+            "project",
+            "name",
+            "deliverables",
+            "planned_start",
+            "planned_end",
+            "actual_end",
+            "state",
+            "waive_reason",
+        ]
         read_only_fields = ["state", "waive_reason"]
 
 
@@ -105,8 +142,19 @@ class ChangeRequestSerializer(ProjectRecordSerializer):
 
     class Meta:
         model = ChangeRequest
-        fields = ["id", "project", "title", "reason", "scope_impact", "schedule_impact_days", "cost_impact",
-                  "contract_value_impact", "state", "created_by", "created_at"]
+        fields = [
+            "id",
+            "project",
+            "title",
+            "reason",
+            "scope_impact",
+            "schedule_impact_days",
+            "cost_impact",
+            "contract_value_impact",
+            "state",
+            "created_by",
+            "created_at",
+        ]
         read_only_fields = ["state", "created_by", "created_at"]
 
 
@@ -118,8 +166,22 @@ class RiskSerializer(ProjectRecordSerializer):
 
     class Meta:
         model = Risk
-        fields = ["id", "project", "category", "description", "probability", "impact", "exposure", "owner",
-                  "response", "plan", "trigger", "state", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "project",
+            "category",
+            "description",
+            "probability",
+            "impact",
+            "exposure",
+            "owner",
+            "response",
+            "plan",
+            "trigger",
+            "state",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["exposure", "state", "created_at", "updated_at"]
 
 
@@ -142,14 +204,29 @@ class ProjectIssueSerializer(ProjectRecordSerializer):
     source = serializers.ChoiceField(choices=IssueSource.choices)
     severity = serializers.ChoiceField(choices=Severity.choices)
     owner = serializers.PrimaryKeyRelatedField(queryset=USERS)
-    risk = VisibleRelatedField(selector=lambda user: project_records(user, Risk), queryset=Risk.objects.all(),
-                               required=False, allow_null=True)
+    risk = VisibleRelatedField(
+        selector=lambda user: project_records(user, Risk), queryset=Risk.objects.all(), required=False, allow_null=True
+    )
     overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = ProjectIssue
-        fields = ["id", "project", "title", "description", "source", "severity", "owner", "due_date", "resolution",
-                  "risk", "state", "overdue", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "project",
+            "title",
+            "description",
+            "source",
+            "severity",
+            "owner",
+            "due_date",
+            "resolution",
+            "risk",
+            "state",
+            "overdue",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["state", "created_at", "updated_at"]
 
 
@@ -169,16 +246,31 @@ class DefectSerializer(serializers.ModelSerializer):
 
 
 class QualityCheckSerializer(ProjectRecordSerializer):
-    milestone = VisibleRelatedField(selector=lambda user: project_records(user, Milestone),
-                                    queryset=Milestone.objects.all(), required=False, allow_null=True)
+    milestone = VisibleRelatedField(
+        selector=lambda user: project_records(user, Milestone),
+        queryset=Milestone.objects.all(),
+        required=False,
+        allow_null=True,
+    )
     result = serializers.ChoiceField(choices=QualityResult.choices)
     inspector = serializers.PrimaryKeyRelatedField(queryset=USERS)
     defects = DefectSerializer(many=True, required=False)
 
     class Meta:
         model = QualityCheck
-        fields = ["id", "project", "milestone", "subject", "date", "result", "inspector", "notes", "defects",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "project",
+            "milestone",
+            "subject",
+            "date",
+            "result",
+            "inspector",
+            "notes",
+            "defects",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
 

@@ -48,12 +48,19 @@ from .serializers import (
 
 def _records(model, *related, prefetch=()):
     """The selector of a project's records: those on projects the user reads."""
-    return staticmethod(lambda user: selectors.project_records(user, model).select_related(*related)
-                        .prefetch_related(*prefetch))
+    return staticmethod(
+        lambda user: selectors.project_records(user, model).select_related(*related).prefetch_related(*prefetch)
+    )
 
 
-class ProjectViewSet(TransitionsMixin, GatesMixin, mixins.UpdateModelMixin, mixins.ListModelMixin,
-                     mixins.RetrieveModelMixin, RestrictedViewSet):
+class ProjectViewSet(
+    TransitionsMixin,
+    GatesMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
     """Delivery projects, opened when ATI is approved. The PM records the pre-sales work that DTRB,
     DRA, DTRC and DRB check; the PMO assigns the PM. After the plan: DR1 (build), start_implementation,
     DR3 (handover), DR4 (closed)."""
@@ -66,12 +73,14 @@ class ProjectViewSet(TransitionsMixin, GatesMixin, mixins.UpdateModelMixin, mixi
     transition_service = services.project_transition
 
     def perform_update(self, serializer):
-        serializer.instance = services.project_update(project=serializer.instance, user=self.request.user,
-                                                      data=dict(serializer.validated_data))
+        serializer.instance = services.project_update(
+            project=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
 
 
-class ProjectRecordViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                           RestrictedViewSet):
+class ProjectRecordViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet
+):
     """A project's records: visible with the project, created through ``create_service(project=,
     user=, data=)`` and changed through ``update_service(record, user=, data=)``."""
 
@@ -84,8 +93,9 @@ class ProjectRecordViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixin
         serializer.instance = type(self).create_service(project=project, user=self.request.user, data=data)
 
     def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(serializer.instance, user=self.request.user,
-                                                        data=dict(serializer.validated_data))
+        serializer.instance = type(self).update_service(
+            serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
 
 
 class TeamMemberViewSet(ProjectRecordViewSet, mixins.UpdateModelMixin):
@@ -216,8 +226,7 @@ class QualityCheckViewSet(ProjectRecordViewSet):
     create_service = services.quality_check_create
 
     @extend_schema(request=None, responses={200: QualityCheckSerializer})
-    @action(detail=True, methods=["post"], url_path=r"defects/(?P<defect_id>[0-9]+)/close",
-            url_name="close-defect")
+    @action(detail=True, methods=["post"], url_path=r"defects/(?P<defect_id>[0-9]+)/close", url_name="close-defect")
     def close_defect(self, request, pk=None, defect_id=None):
         """The defect is fixed: record when. Answers with the quality check."""
         qc = self.get_object()
@@ -240,8 +249,7 @@ class MeetingViewSet(ProjectRecordViewSet):
     create_service = services.meeting_create
 
     @extend_schema(request=None, responses={200: MeetingSerializer})
-    @action(detail=True, methods=["post"], url_path=r"actions/(?P<action_id>[0-9]+)/done",
-            url_name="action-done")
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<action_id>[0-9]+)/done", url_name="action-done")
     def action_done(self, request, pk=None, action_id=None):
         """The action was carried out. Answers with the meeting."""
         meeting = self.get_object()

@@ -30,36 +30,53 @@ class Milestone(LifecycleModel):
     States = MilestoneState
     state_tones = {MilestoneState.ACCEPTED: "success", MilestoneState.WAIVED: "secondary"}
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="milestones")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="milestones"
+    )
     name = models.CharField(_("name"), max_length=200)
     deliverables = models.TextField(_("deliverables"), blank=True)
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
     waive_reason = models.TextField(_("waiver reason"), blank=True, editable=False)
-    state = FSMField(_("state"), default=MilestoneState.PLANNED, choices=MilestoneState.choices, protected=True,
-                     db_index=True)
+    state = FSMField(
+        _("state"), default=MilestoneState.PLANNED, choices=MilestoneState.choices, protected=True, db_index=True
+    )
 
     class Meta:
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["project", "planned_end", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(planned_end__isnull=True) | Q(planned_start__isnull=True)
-                                   | Q(planned_end__gte=models.F("planned_start")), name="milestone_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="milestone_dates_ordered",
+            ),
         ]
 
     def __str__(self):
         return self.name
 
-    @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.ACCEPTED, conditions=[milestone_planned],
-                permission=may("delivery.accept_milestone"), custom={"label": pgettext_lazy("milestone step", "Accept")})
+    @transition(
+        state,
+        source=MilestoneState.PLANNED,
+        target=MilestoneState.ACCEPTED,
+        conditions=[milestone_planned],
+        permission=may("delivery.accept_milestone"),
+        custom={"label": pgettext_lazy("milestone step", "Accept")},
+    )
     def accept(self):
         """The customer signed its acceptance certificate (delivery.services.milestone_accept)."""
 
-    @transition(state, source=MilestoneState.PLANNED, target=MilestoneState.WAIVED,
-                permission=may("delivery.waive_milestone"), custom={"label": _("Waive"), "needs_reason": True})
+    @transition(
+        state,
+        source=MilestoneState.PLANNED,
+        target=MilestoneState.WAIVED,
+        permission=may("delivery.waive_milestone"),
+        custom={"label": _("Waive"), "needs_reason": True},
+    )
     def waive(self, reason: str = ""):
         self.waive_reason = reason
 
@@ -67,14 +84,16 @@ class Milestone(LifecycleModel):
 class AcceptanceCertificate(AppendOnlyModel):
     """The customer's signed acceptance of a milestone."""
 
-    milestone = models.OneToOneField(Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT,
-                                     related_name="acceptance")
+    milestone = models.OneToOneField(
+        Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, related_name="acceptance"
+    )
     signed_by = models.CharField(_("signed for the customer by"), max_length=200)
     date = models.DateField(_("date"))
     document_ref = models.CharField(_("document reference"), max_length=100)
     remarks = models.TextField(_("remarks"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
@@ -93,15 +112,23 @@ class QualityResult(models.TextChoices):
 class QualityCheck(AuditedModel):
     """An inspection of the delivery and its result."""
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="quality_checks")
-    milestone = models.ForeignKey(Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, null=True,
-                                  blank=True, related_name="quality_checks")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="quality_checks"
+    )
+    milestone = models.ForeignKey(
+        Milestone,
+        verbose_name=_("milestone"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quality_checks",
+    )
     subject = models.CharField(_("what was inspected"), max_length=300)
     date = models.DateField(_("date"))
     result = models.CharField(_("result"), max_length=10, choices=QualityResult.choices)
-    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("inspector"), on_delete=models.PROTECT,
-                                  related_name="+")
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("inspector"), on_delete=models.PROTECT, related_name="+"
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
@@ -116,8 +143,9 @@ class QualityCheck(AuditedModel):
 class Defect(AuditedModel):
     """A defect a quality check found; closed when fixed (rework counted)."""
 
-    quality_check = models.ForeignKey(QualityCheck, verbose_name=_("quality check"), on_delete=models.PROTECT,
-                                      related_name="defects")
+    quality_check = models.ForeignKey(
+        QualityCheck, verbose_name=_("quality check"), on_delete=models.PROTECT, related_name="defects"
+    )
     description = models.CharField(_("description"), max_length=300)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     rework = models.BooleanField(_("needs rework"), default=False)

@@ -33,8 +33,14 @@ class ProjectState(models.TextChoices):
 
 
 FINISHED_STATES = (ProjectState.CLOSED, ProjectState.CANCELLED)
-PHASES = (ProjectState.ANALYZE, ProjectState.PLAN, ProjectState.BUILD, ProjectState.IMPLEMENT,
-          ProjectState.HANDOVER, ProjectState.CLOSED)
+PHASES = (
+    ProjectState.ANALYZE,
+    ProjectState.PLAN,
+    ProjectState.BUILD,
+    ProjectState.IMPLEMENT,
+    ProjectState.HANDOVER,
+    ProjectState.CLOSED,
+)
 
 
 @check(_("Staff the team: the PM and at least one more member."))
@@ -53,32 +59,56 @@ class Project(LifecycleModel):
     """The delivery project of one opportunity, led by its PM, from pre-sales analysis to closure."""
 
     States = ProjectState
-    state_tones = {ProjectState.ANALYZE: "info", ProjectState.PLAN: "primary", ProjectState.BUILD: "warning",
-                   ProjectState.IMPLEMENT: "warning", ProjectState.HANDOVER: "success", ProjectState.CLOSED: "dark",
-                   ProjectState.CANCELLED: "danger"}
+    state_tones = {
+        ProjectState.ANALYZE: "info",
+        ProjectState.PLAN: "primary",
+        ProjectState.BUILD: "warning",
+        ProjectState.IMPLEMENT: "warning",
+        ProjectState.HANDOVER: "success",
+        ProjectState.CLOSED: "dark",
+        ProjectState.CANCELLED: "danger",
+    }
 
-    opportunity = models.OneToOneField(Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT,
-                                       related_name="project", editable=False)
-    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="projects", editable=False)
+    opportunity = models.OneToOneField(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT, related_name="project", editable=False
+    )
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        editable=False,
+    )
     name = models.CharField(_("name"), max_length=200)
-    pm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("project manager"), on_delete=models.PROTECT,
-                           null=True, blank=True, related_name="managed_projects")
+    pm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("project manager"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_projects",
+    )
     currency = CurrencyField(_("currency"), default=default_currency)
     technical_solution = models.TextField(_("technical solution"), blank=True)
     delivery_approach = models.TextField(_("delivery approach"), blank=True)
     key_risks = models.TextField(_("key risks"), blank=True)
     final_scope = models.TextField(_("final scope"), blank=True)
     delivery_plan = models.TextField(_("delivery plan"), blank=True)
-    pm_change_limit = MoneyField(_("PM change authority"), default=Decimal("0"),
-                                 help_text=_("Cost impact up to which the PM decides changes (DR2); set by the PMO."))
+    pm_change_limit = MoneyField(
+        _("PM change authority"),
+        default=Decimal("0"),
+        help_text=_("Cost impact up to which the PM decides changes (DR2); set by the PMO."),
+    )
     lessons_learned = models.TextField(_("lessons learned"), blank=True)
     final_acceptance_date = models.DateField(_("final acceptance date"), null=True, blank=True)
     final_acceptance_by = models.CharField(_("final acceptance signed by"), max_length=200, blank=True)
     final_acceptance_ref = models.CharField(_("final acceptance reference"), max_length=100, blank=True)
     cancel_reason = models.TextField(_("cancellation reason"), blank=True, editable=False)
-    state = FSMField(_("state"), default=ProjectState.ANALYZE, choices=ProjectState.choices, protected=True,
-                     db_index=True)
+    state = FSMField(
+        _("state"), default=ProjectState.ANALYZE, choices=ProjectState.choices, protected=True, db_index=True
+    )
 
     class Meta:
         verbose_name = _("delivery project")
@@ -96,34 +126,65 @@ class Project(LifecycleModel):
         """Closed or cancelled: nothing on the project changes any more."""
         return self.state in FINISHED_STATES
 
-    @transition(state, source=ProjectState.PLAN, target=ProjectState.BUILD, conditions=[gate_approved(DR1)],
-                custom={"label": _("DR1: build")})
+    @transition(
+        state,
+        source=ProjectState.PLAN,
+        target=ProjectState.BUILD,
+        conditions=[gate_approved(DR1)],
+        custom={"label": _("DR1: build")},
+    )
     def dr1(self):
         """DR1 approved: contract handed over and budget approved."""
 
-    @transition(state, source=ProjectState.BUILD, target=ProjectState.IMPLEMENT,
-                conditions=[team_staffed, baseline_planned], permission=may("delivery.change_project"),
-                custom={"label": _("Start implementation")})
+    @transition(
+        state,
+        source=ProjectState.BUILD,
+        target=ProjectState.IMPLEMENT,
+        conditions=[team_staffed, baseline_planned],
+        permission=may("delivery.change_project"),
+        custom={"label": _("Start implementation")},
+    )
     def start_implementation(self):
         """The team is staffed and the baseline plan exists."""
 
-    @transition(state, source=ProjectState.IMPLEMENT, target=ProjectState.HANDOVER, conditions=[gate_approved(DR3)],
-                custom={"label": _("DR3: hand over")})
+    @transition(
+        state,
+        source=ProjectState.IMPLEMENT,
+        target=ProjectState.HANDOVER,
+        conditions=[gate_approved(DR3)],
+        custom={"label": _("DR3: hand over")},
+    )
     def dr3(self):
         """DR3 approved: ready to hand over to the customer's operations."""
 
-    @transition(state, source=ProjectState.HANDOVER, target=ProjectState.CLOSED, conditions=[gate_approved(DR4)],
-                custom={"label": _("DR4: close")})
+    @transition(
+        state,
+        source=ProjectState.HANDOVER,
+        target=ProjectState.CLOSED,
+        conditions=[gate_approved(DR4)],
+        custom={"label": _("DR4: close")},
+    )
     def dr4(self):
         """DR4 approved: closed."""
 
-    @transition(state, source=ProjectState.ANALYZE, target=ProjectState.PLAN,
-                custom={"label": _("Plan"), "internal": _("A project moves to plan when ATB is approved.")})
+    @transition(
+        state,
+        source=ProjectState.ANALYZE,
+        target=ProjectState.PLAN,
+        custom={"label": _("Plan"), "internal": _("A project moves to plan when ATB is approved.")},
+    )
     def plan(self):
         """ATB approved: plan the delivery of the bid."""
 
-    @transition(state, source=[ProjectState.ANALYZE, ProjectState.PLAN], target=ProjectState.CANCELLED,
-                custom={"label": _("Cancel"), "needs_reason": True,
-                        "internal": _("A pre-sales project is cancelled when its opportunity is lost or abandoned.")})
+    @transition(
+        state,
+        source=[ProjectState.ANALYZE, ProjectState.PLAN],
+        target=ProjectState.CANCELLED,
+        custom={
+            "label": _("Cancel"),
+            "needs_reason": True,
+            "internal": _("A pre-sales project is cancelled when its opportunity is lost or abandoned."),
+        },
+    )
     def cancel(self, reason: str = ""):
         self.cancel_reason = reason

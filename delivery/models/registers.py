@@ -32,16 +32,21 @@ class RiskState(models.TextChoices):
 class Risk(LifecycleModel):
     """A risk of the project: probability × impact (1–5 each) gives its exposure."""
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="risks")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="risks"
+    )
     category = models.CharField(_("category"), max_length=60)
     description = models.TextField(_("description"))
-    probability = models.PositiveSmallIntegerField(_("probability (1–5)"),
-                                                   validators=[MinValueValidator(1), MaxValueValidator(5)])
-    impact = models.PositiveSmallIntegerField(_("impact (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)])
+    probability = models.PositiveSmallIntegerField(
+        _("probability (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    impact = models.PositiveSmallIntegerField(
+        _("impact (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     exposure = models.PositiveSmallIntegerField(_("exposure"), editable=False, default=1)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
-                              related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
     response = models.CharField(_("response"), max_length=10, choices=RiskResponse.choices)
     plan = models.TextField(_("response plan"), blank=True)
     trigger = models.CharField(_("early-warning trigger"), max_length=300, blank=True)
@@ -52,8 +57,10 @@ class Risk(LifecycleModel):
         verbose_name_plural = _("risks")
         ordering = ["project", "-exposure", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(probability__gte=1) & Q(probability__lte=5) & Q(impact__gte=1)
-                                   & Q(impact__lte=5), name="risk_scales_1_5"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=1) & Q(probability__lte=5) & Q(impact__gte=1) & Q(impact__lte=5),
+                name="risk_scales_1_5",
+            ),
         ]
 
     def __str__(self):
@@ -63,17 +70,33 @@ class Risk(LifecycleModel):
         self.exposure = (self.probability or 0) * (self.impact or 0)
         super().save(*args, **kwargs)
 
-    @transition(state, source=RiskState.OPEN, target=RiskState.MITIGATING, permission=may("delivery.change_risk"), custom={"label": _("Start mitigating")})
+    @transition(
+        state,
+        source=RiskState.OPEN,
+        target=RiskState.MITIGATING,
+        permission=may("delivery.change_risk"),
+        custom={"label": _("Start mitigating")},
+    )
     def mitigate(self):
         """The response plan is under way."""
 
-    @transition(state, source=[RiskState.OPEN, RiskState.MITIGATING], target=RiskState.OCCURRED,
-                permission=may("delivery.change_risk"), custom={"label": _("Occurred")})
+    @transition(
+        state,
+        source=[RiskState.OPEN, RiskState.MITIGATING],
+        target=RiskState.OCCURRED,
+        permission=may("delivery.change_risk"),
+        custom={"label": _("Occurred")},
+    )
     def occur(self):
         """The risk happened; it may raise an issue."""
 
-    @transition(state, source=[RiskState.OPEN, RiskState.MITIGATING, RiskState.OCCURRED], target=RiskState.CLOSED,
-                permission=may("delivery.change_risk"), custom={"label": _("Close")})
+    @transition(
+        state,
+        source=[RiskState.OPEN, RiskState.MITIGATING, RiskState.OCCURRED],
+        target=RiskState.CLOSED,
+        permission=may("delivery.change_risk"),
+        custom={"label": _("Close")},
+    )
     def close(self):
         """No longer a risk."""
 
@@ -96,18 +119,21 @@ OPEN_ISSUE_STATES = (IssueState.OPEN, IssueState.IN_PROGRESS)
 class ProjectIssue(LifecycleModel):
     """An issue to resolve (ITR: issue to resolution), with a severity and a due date."""
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="issues")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="issues"
+    )
     title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     source = models.CharField(_("source"), max_length=10, choices=IssueSource.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
-                              related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
     due_date = models.DateField(_("due date"))
     resolution = models.TextField(_("resolution"), blank=True)
-    risk = models.ForeignKey(Risk, verbose_name=_("raised by risk"), on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="issues")
+    risk = models.ForeignKey(
+        Risk, verbose_name=_("raised by risk"), on_delete=models.PROTECT, null=True, blank=True, related_name="issues"
+    )
     state = FSMField(_("state"), default=IssueState.OPEN, choices=IssueState.choices, protected=True, db_index=True)
 
     class Meta:
@@ -122,23 +148,43 @@ class ProjectIssue(LifecycleModel):
     def overdue(self) -> bool:
         return self.state in OPEN_ISSUE_STATES and self.due_date < timezone.localdate()
 
-    @transition(state, source=IssueState.OPEN, target=IssueState.IN_PROGRESS,
-                permission=may("delivery.work_projectissue"), custom={"label": _("Start")})
+    @transition(
+        state,
+        source=IssueState.OPEN,
+        target=IssueState.IN_PROGRESS,
+        permission=may("delivery.work_projectissue"),
+        custom={"label": _("Start")},
+    )
     def start(self):
         """Someone works on it."""
 
-    @transition(state, source=[IssueState.OPEN, IssueState.IN_PROGRESS], target=IssueState.RESOLVED,
-                permission=may("delivery.work_projectissue"), custom={"label": _("Resolve")})
+    @transition(
+        state,
+        source=[IssueState.OPEN, IssueState.IN_PROGRESS],
+        target=IssueState.RESOLVED,
+        permission=may("delivery.work_projectissue"),
+        custom={"label": _("Resolve")},
+    )
     def resolve(self):
         """Fixed; the resolution is recorded (delivery.services checks it)."""
 
-    @transition(state, source=IssueState.RESOLVED, target=IssueState.CLOSED,
-                permission=may("delivery.work_projectissue"), custom={"label": _("Close")})
+    @transition(
+        state,
+        source=IssueState.RESOLVED,
+        target=IssueState.CLOSED,
+        permission=may("delivery.work_projectissue"),
+        custom={"label": _("Close")},
+    )
     def close(self):
         """Confirmed fixed."""
 
-    @transition(state, source=[IssueState.RESOLVED, IssueState.CLOSED], target=IssueState.OPEN,
-                permission=may("delivery.change_projectissue"), custom={"label": _("Reopen"), "needs_reason": True})
+    @transition(
+        state,
+        source=[IssueState.RESOLVED, IssueState.CLOSED],
+        target=IssueState.OPEN,
+        permission=may("delivery.change_projectissue"),
+        custom={"label": _("Reopen"), "needs_reason": True},
+    )
     def reopen(self, reason: str = ""):
         """Not fixed after all."""
 
@@ -153,8 +199,9 @@ class MeetingKind(models.TextChoices):
 class Meeting(AuditedModel):
     """A project meeting and the decisions it took."""
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="meetings")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="meetings"
+    )
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=10, choices=MeetingKind.choices)
     attendees = models.TextField(_("attendees"))
@@ -174,8 +221,9 @@ class MeetingAction(AuditedModel):
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="actions")
     description = models.CharField(_("action"), max_length=300)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
-                              related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
     due_date = models.DateField(_("due date"))
     done = models.BooleanField(_("done"), default=False)
 

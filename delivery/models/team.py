@@ -26,13 +26,16 @@ class ProjectRole(models.TextChoices):
 class TeamMember(AuditedModel):
     """A person on the project team with a project role and an allocation for a period."""
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="team")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT,
-                             related_name="team_memberships")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="team"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("person"), on_delete=models.PROTECT, related_name="team_memberships"
+    )
     role = models.CharField(_("project role"), max_length=20, choices=ProjectRole.choices)
-    allocation_percent = models.PositiveSmallIntegerField(_("allocation %"), default=100,
-                                                          validators=[MinValueValidator(1), MaxValueValidator(100)])
+    allocation_percent = models.PositiveSmallIntegerField(
+        _("allocation %"), default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
 
@@ -42,10 +45,14 @@ class TeamMember(AuditedModel):
         ordering = ["project", "role", "user__username"]
         constraints = [
             models.UniqueConstraint(fields=["project", "user", "role"], name="teammember_unique_role"),
-            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
-                                   name="teammember_dates_ordered"),
-            models.CheckConstraint(condition=Q(allocation_percent__gte=1) & Q(allocation_percent__lte=100),
-                                   name="teammember_allocation_1_100"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="teammember_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(allocation_percent__gte=1) & Q(allocation_percent__lte=100),
+                name="teammember_allocation_1_100",
+            ),
         ]
 
     def __str__(self):
@@ -62,19 +69,35 @@ class Delegation(AuditedModel):
     """Authority the PM grants a team member: a scope, up to an amount, for a time window. Never
     edited: narrowing revokes it and grants a new one (``replaces``); revocation is kept."""
 
-    project = models.ForeignKey("delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT,
-                                related_name="delegations")
-    grantee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("granted to"), on_delete=models.PROTECT,
-                                related_name="delegations")
+    project = models.ForeignKey(
+        "delivery.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="delegations"
+    )
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("granted to"), on_delete=models.PROTECT, related_name="delegations"
+    )
     scope = models.CharField(_("scope"), max_length=20, choices=DelegationScope.choices)
     limit_amount = MoneyField(_("up to (project currency)"))
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"))
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+", editable=False)
-    replaces = models.ForeignKey("self", verbose_name=_("replaces"), on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("delegation")

@@ -44,23 +44,32 @@ def milestone_update(*, milestone: Milestone, user: User, data: dict) -> Milesto
 
 
 @transaction.atomic
-def milestone_accept(*, milestone: Milestone, user: User, signed_by: str, date, document_ref: str,
-                     remarks: str = "", reason: str = "") -> Milestone:
+def milestone_accept(
+    *, milestone: Milestone, user: User, signed_by: str, date, document_ref: str, remarks: str = "", reason: str = ""
+) -> Milestone:
     """Record the customer's acceptance certificate (by the PM or a holder of accept_milestone
     authority): the milestone is accepted, and the contract payments triggered by it become due
     (contracts/handlers.py, on the ``accept`` event)."""
     milestone = lock(milestone)
     project_open.require(milestone.project)
     require_authority(project=milestone.project, user=user, scope=DelegationScope.ACCEPT_MILESTONE)
-    missing = {k: [_("Required for the acceptance.")] for k, v in
-               {"signed_by": signed_by, "date": date, "document_ref": document_ref}.items()
-               if not v or (isinstance(v, str) and not v.strip())}
+    missing = {
+        k: [_("Required for the acceptance.")]
+        for k, v in {"signed_by": signed_by, "date": date, "document_ref": document_ref}.items()
+        if not v or (isinstance(v, str) and not v.strip())
+    }
     if missing:
         raise ValidationError(missing)
 
     def record_certificate(locked: Milestone) -> dict:
-        AcceptanceCertificate.objects.create(milestone=locked, signed_by=signed_by.strip(), date=date,
-                                             document_ref=document_ref.strip(), remarks=remarks, recorded_by=user)
+        AcceptanceCertificate.objects.create(
+            milestone=locked,
+            signed_by=signed_by.strip(),
+            date=date,
+            document_ref=document_ref.strip(),
+            remarks=remarks,
+            recorded_by=user,
+        )
         if locked.actual_end is None:
             locked.actual_end = date
         return {"document_ref": document_ref, "signed_by": signed_by}

@@ -14,9 +14,19 @@ from opportunities.models import Opportunity
 from ..models import Project, ProjectState
 from ..rules import project_writable
 
-PM_FIELDS = ("name", "currency", "technical_solution", "delivery_approach", "key_risks", "final_scope",
-             "delivery_plan", "lessons_learned", "final_acceptance_date", "final_acceptance_by",
-             "final_acceptance_ref")
+PM_FIELDS = (
+    "name",
+    "currency",
+    "technical_solution",
+    "delivery_approach",
+    "key_risks",
+    "final_scope",
+    "delivery_plan",
+    "lessons_learned",
+    "final_acceptance_date",
+    "final_acceptance_by",
+    "final_acceptance_ref",
+)
 PMO_FIELDS = ("pm", "pm_change_limit")
 
 
@@ -26,8 +36,9 @@ def project_open_for(*, opportunity: Opportunity, user: User | None) -> Project:
     existing = Project.objects.filter(opportunity=opportunity).first()
     if existing:
         return existing
-    project = Project.objects.create(opportunity=opportunity, name=opportunity.name, currency=opportunity.currency,
-                                     created_by=user, updated_by=user)
+    project = Project.objects.create(
+        opportunity=opportunity, name=opportunity.name, currency=opportunity.currency, created_by=user, updated_by=user
+    )
     log_created(project, user=user, reason=_("ATI approved for opportunity #%(id)s") % {"id": opportunity.pk})
     return project
 
@@ -73,15 +84,21 @@ def project_plan_for(*, opportunity: Opportunity, user: User | None) -> Project 
 
 def project_cancel_for(*, opportunity: Opportunity, user: User | None, reason: str) -> Project | None:
     """The opportunity was lost or abandoned: its pre-sales project is cancelled with the reason."""
-    project = Project.objects.filter(opportunity=opportunity,
-                                     state__in=(ProjectState.ANALYZE, ProjectState.PLAN)).first()
+    project = Project.objects.filter(
+        opportunity=opportunity, state__in=(ProjectState.ANALYZE, ProjectState.PLAN)
+    ).first()
     if project is None:
         return None
-    return run_effect(project, "cancel", user=user, reason=_("Opportunity %(step)s: %(reason)s")
-                      % {"step": opportunity.get_state_display(), "reason": reason})
+    return run_effect(
+        project,
+        "cancel",
+        user=user,
+        reason=_("Opportunity %(step)s: %(reason)s") % {"step": opportunity.get_state_display(), "reason": reason},
+    )
 
 
 def project_link_contract(*, contract: Contract) -> int:
     """The opportunity's contract was signed: the project records it (not a step of the project)."""
     return Project.objects.filter(opportunity_id=contract.opportunity_id, contract__isnull=True).update(
-        contract=contract)
+        contract=contract
+    )

@@ -43,6 +43,7 @@ ACTION_FIELDS = ("description", "owner", "due_date")
 
 # Shared checks ----------------------------------------------------------------------------------
 
+
 def _writable(project: Project, user: User) -> Project:
     project_writable.require(project, user)
     return project
@@ -70,6 +71,7 @@ def _check_same_project(project: Project, data: dict, *fields: str):
 
 # Risks ----------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def risk_create(*, project: Project, user: User, data: dict) -> Risk:
     """A new risk in ``open``; its exposure is probability × impact (computed on save)."""
@@ -90,8 +92,10 @@ def risk_update(*, risk: Risk, user: User, data: dict) -> Risk:
     risk = lock(risk)
     project_writable.require(risk.project, user)
     if risk.state == RiskState.CLOSED:
-        raise TransitionRefused(_("This risk is closed; it can no longer be edited."),
-                                [_("The record is in state “%(state)s”.") % {"state": risk.get_state_display()}])
+        raise TransitionRefused(
+            _("This risk is closed; it can no longer be edited."),
+            [_("The record is in state “%(state)s”.") % {"state": risk.get_state_display()}],
+        )
     data = dict(data)
     _check_people(data, "owner")
     assign_fields(risk, data, RISK_FIELDS)
@@ -111,13 +115,21 @@ def risk_transition(*, risk: Risk, name: str, user: User, reason: str = "", rais
             raise ValidationError({"raise_issue": [_("An issue is raised only when the risk occurs.")]})
         unknown = set(raise_issue) - set(RAISED_ISSUE_FIELDS)
         if unknown:
-            raise ValidationError({"raise_issue": [_("These fields cannot be set here: %(fields)s.")
-                                                   % {"fields": ", ".join(sorted(unknown))}]})
+            raise ValidationError(
+                {
+                    "raise_issue": [
+                        _("These fields cannot be set here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+                    ]
+                }
+            )
     risk = run_transition(risk, name, user=user, reason=reason)
     if raise_issue:
         try:
-            issue_create(project=risk.project, user=user,
-                         data={**dict(raise_issue), "source": IssueSource.INTERNAL, "risk": risk})
+            issue_create(
+                project=risk.project,
+                user=user,
+                data={**dict(raise_issue), "source": IssueSource.INTERNAL, "risk": risk},
+            )
         except ValidationError as exc:
             detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
             raise ValidationError({"raise_issue": [f"{k}: {m}" for k, msgs in detail.items() for m in msgs]}) from exc
@@ -125,6 +137,7 @@ def risk_transition(*, risk: Risk, name: str, user: User, reason: str = "", rais
 
 
 # Issues (ITR) -------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def issue_create(*, project: Project, user: User, data: dict) -> ProjectIssue:
@@ -148,8 +161,10 @@ def issue_update(*, issue: ProjectIssue, user: User, data: dict) -> ProjectIssue
     issue = lock(issue)
     project_writable.require(issue.project, user)
     if issue.state == IssueState.CLOSED:
-        raise TransitionRefused(_("This issue is closed; reopen it to change it."),
-                                [_("The record is in state “%(state)s”.") % {"state": issue.get_state_display()}])
+        raise TransitionRefused(
+            _("This issue is closed; reopen it to change it."),
+            [_("The record is in state “%(state)s”.") % {"state": issue.get_state_display()}],
+        )
     data = dict(data)
     _check_people(data, "owner")
     _check_same_project(issue.project, data, "risk")
@@ -161,8 +176,9 @@ def issue_update(*, issue: ProjectIssue, user: User, data: dict) -> ProjectIssue
 
 
 @transaction.atomic
-def issue_transition(*, issue: ProjectIssue, name: str, user: User, reason: str = "",
-                     resolution: str | None = None) -> ProjectIssue:
+def issue_transition(
+    *, issue: ProjectIssue, name: str, user: User, reason: str = "", resolution: str | None = None
+) -> ProjectIssue:
     """``start``, ``resolve`` (needs a resolution: already on the issue or given here) and ``close``
     by the issue's owner, the PM or the PMO; ``reopen`` (needs a reason) by the PM or the PMO."""
     issue_workable.require(issue, user)
@@ -174,11 +190,13 @@ def issue_transition(*, issue: ProjectIssue, name: str, user: User, reason: str 
             raise ValidationError({"resolution": [_("Record how the issue was resolved first.")]})
         return {}
 
-    return run_transition(issue, name, user=user, reason=reason,
-                          prepare=record_resolution if name == "resolve" else None)
+    return run_transition(
+        issue, name, user=user, reason=reason, prepare=record_resolution if name == "resolve" else None
+    )
 
 
 # Quality ------------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def quality_check_create(*, project: Project, user: User, data: dict) -> QualityCheck:
@@ -199,8 +217,13 @@ def quality_check_create(*, project: Project, user: User, data: dict) -> Quality
         d = dict(d)
         unknown = set(d) - set(DEFECT_FIELDS)
         if unknown:
-            raise ValidationError({"defects": [_("These fields cannot be set here: %(fields)s.")
-                                               % {"fields": ", ".join(sorted(unknown))}]})
+            raise ValidationError(
+                {
+                    "defects": [
+                        _("These fields cannot be set here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+                    ]
+                }
+            )
         defect = Defect(quality_check=qc, created_by=user, updated_by=user, **d)
         defect.full_clean(exclude=["quality_check"])
         built.append(defect)
@@ -214,8 +237,10 @@ def defect_close(*, defect: Defect, user: User) -> Defect:
     defect = lock(defect)
     project_writable.require(defect.quality_check.project, user)
     if defect.closed_at is not None:
-        raise TransitionRefused(_("This defect is already closed."),
-                                [_("Closed on %(date)s.") % {"date": timezone.localtime(defect.closed_at).date()}])
+        raise TransitionRefused(
+            _("This defect is already closed."),
+            [_("Closed on %(date)s.") % {"date": timezone.localtime(defect.closed_at).date()}],
+        )
     defect.closed_at = timezone.now()
     defect.updated_by = user
     defect.save(update_fields=["closed_at", "updated_by", "updated_at"])
@@ -224,6 +249,7 @@ def defect_close(*, defect: Defect, user: User) -> Defect:
 
 
 # Meetings ------------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def meeting_create(*, project: Project, user: User, data: dict) -> Meeting:
@@ -241,8 +267,13 @@ def meeting_create(*, project: Project, user: User, data: dict) -> Meeting:
         a = dict(a)
         unknown = set(a) - set(ACTION_FIELDS)
         if unknown:
-            raise ValidationError({"actions": [_("These fields cannot be set here: %(fields)s.")
-                                               % {"fields": ", ".join(sorted(unknown))}]})
+            raise ValidationError(
+                {
+                    "actions": [
+                        _("These fields cannot be set here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+                    ]
+                }
+            )
         try:
             _check_people(a, "owner")
         except ValidationError as exc:

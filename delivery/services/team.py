@@ -76,7 +76,15 @@ def delegation_narrow(*, delegation: Delegation, user: User, limit_amount=None, 
     if valid_to is not None and valid_to > delegation.valid_to:
         raise ValidationError({"valid_to": [_("Narrowing cannot extend the window; grant a new authority.")]})
     old = delegation_revoke(delegation=delegation, user=user)
-    return delegation_grant(project=old.project, user=user, replaces=old, data={
-        "grantee": old.grantee, "scope": old.scope, "valid_from": old.valid_from,
-        "limit_amount": old.limit_amount if limit_amount is None else limit_amount,
-        "valid_to": old.valid_to if valid_to is None else valid_to})
+    return delegation_grant(
+        project=old.project,
+        user=user,
+        replaces=old,
+        data={
+            "grantee": old.grantee,
+            "scope": old.scope,
+            "valid_from": old.valid_from,
+            "limit_amount": old.limit_amount if limit_amount is None else limit_amount,
+            "valid_to": old.valid_to if valid_to is None else valid_to,
+        },
+    )

@@ -25,7 +25,5 @@ class BudgetSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Budget
-        fields = ["id", "project", "version", "currency", "lines", "total", "note", "state", "created_at",
-                  "updated_at"]
+        fields = ["id", "project", "version", "currency", "lines", "total", "note", "state", "created_at", "updated_at"]
         read_only_fields = ["version", "total", "state", "created_at", "updated_at"]
-

@@ -9,8 +9,14 @@ from .filters import BudgetFilter
 from .serializers import BudgetSerializer
 
 
-class BudgetViewSet(TransitionsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin,
-                    mixins.RetrieveModelMixin, RestrictedViewSet):
+class BudgetViewSet(
+    TransitionsMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
     """Budget versions per project: drafted and submitted by the PM; never edited once submitted."""
 
     queryset = Budget.objects.none()

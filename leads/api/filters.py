@@ -11,13 +11,16 @@ class LeadFilter(django_filters.FilterSet):
 
     state = django_filters.MultipleChoiceFilter(choices=LeadState.choices, label=_("State"))
     source = django_filters.MultipleChoiceFilter(choices=LeadSource.choices, label=_("Source"))
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True),
-                                             label=_("Owner"))
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True), label=_("Owner"))
     q = django_filters.CharFilter(method="search", label=_("Search"))
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Minimum score"))
     ordering = django_filters.OrderingFilter(
-        fields=(("score", "score"), ("created_at", "created_at"), ("company_name", "company_name"),
-                ("budget_amount", "budget_amount")),
+        fields=(
+            ("score", "score"),
+            ("created_at", "created_at"),
+            ("company_name", "company_name"),
+            ("budget_amount", "budget_amount"),
+        ),
         label=_("Sort by"),
     )
 
@@ -29,8 +32,13 @@ class LeadFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(company_name__icontains=value) | Q(contact_name__icontains=value)
-                               | Q(email__icontains=value) | Q(phone__icontains=value) | Q(need__icontains=value))
+        return queryset.filter(
+            Q(company_name__icontains=value)
+            | Q(contact_name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(phone__icontains=value)
+            | Q(need__icontains=value)
+        )
 
 
 class CustomerFilter(django_filters.FilterSet):

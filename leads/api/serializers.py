@@ -28,24 +28,49 @@ class DuplicateLeadSerializer(serializers.ModelSerializer):
 
 
 class LeadSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
-                                               required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
     budget_currency = CurrencyCodeField(required=False)
-    budget_amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False,
-                                             allow_null=True)
+    budget_amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
     opportunity = serializers.PrimaryKeyRelatedField(read_only=True)
     duplicates = serializers.SerializerMethodField()
 
     class Meta:
         model = Lead
         fields = [
-            "id", "company_name", "contact_name", "email", "phone", "source", "campaign", "need",
-            "budget_amount", "budget_currency", "timeline", "notes", "owner", "state", "score",
-            "customer", "customer_contact", "opportunity", "disqualify_reason", "created_at", "updated_at",
+            "id",
+            "company_name",
+            "contact_name",
+            "email",
+            "phone",
+            "source",
+            "campaign",
+            "need",
+            "budget_amount",
+            "budget_currency",
+            "timeline",
+            "notes",
+            "owner",
+            "state",
+            "score",
+            "customer",
+            "customer_contact",
+            "opportunity",
+            "disqualify_reason",
+            "created_at",
+            "updated_at",
             "duplicates",
         ]
-        read_only_fields = ["state", "score", "customer", "customer_contact", "disqualify_reason", "created_at",
-                            "updated_at"]
+        read_only_fields = [
+            "state",
+            "score",
+            "customer",
+            "customer_contact",
+            "disqualify_reason",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_duplicates(self, obj) -> list[dict]:
         found = self.context.get("duplicates")
@@ -59,8 +84,7 @@ class LeadSerializer(serializers.ModelSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
-                                               required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
 
     class Meta:
         model = Customer
@@ -85,6 +109,19 @@ class LeadImportRequestSerializer(serializers.Serializer):
 class LeadImportSerializer(serializers.ModelSerializer):
     class Meta:
         model = LeadImport
-        fields = ["id", "filename", "valid_only", "status", "total_rows", "processed_rows", "imported_count",
-                  "invalid_rows", "report", "error", "created_at", "finished_at", "retried_from"]
+        fields = [
+            "id",
+            "filename",
+            "valid_only",
+            "status",
+            "total_rows",
+            "processed_rows",
+            "imported_count",
+            "invalid_rows",
+            "report",
+            "error",
+            "created_at",
+            "finished_at",
+            "retried_from",
+        ]
         read_only_fields = fields

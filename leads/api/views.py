@@ -19,8 +19,9 @@ from .serializers import (
 )
 
 
-class LeadViewSet(TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                  viewsets.ReadOnlyModelViewSet):
+class LeadViewSet(
+    TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Leads (LTO). Create answers with `duplicates`: open leads sharing the e-mail, phone or company."""
 
     queryset = Lead.objects.none()  # for the schema; get_queryset filters by visibility
@@ -44,22 +45,23 @@ class LeadViewSet(TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, 
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         lead = serializer.instance
-        duplicates = selectors.lead_duplicate_candidates(company_name=lead.company_name, email=lead.email,
-                                                         phone=lead.phone, exclude_pk=lead.pk)
+        duplicates = selectors.lead_duplicate_candidates(
+            company_name=lead.company_name, email=lead.email, phone=lead.phone, exclude_pk=lead.pk
+        )
         lead = self.get_queryset().get(pk=lead.pk)
         data = self.get_serializer(lead, context={**self.get_serializer_context(), "duplicates": duplicates}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": LeadImportRequestSerializer},
-                   responses={202: LeadImportSerializer})
+    @extend_schema(request={"multipart/form-data": LeadImportRequestSerializer}, responses={202: LeadImportSerializer})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_file(self, request):
         """Upload a .csv or .xlsx file of leads; poll `lead-imports/{id}/` for progress and the report."""
         body = LeadImportRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
-        lead_import = services.lead_import_start(user=request.user, filename=upload.name, content=upload.read(),
-                                                 valid_only=body.validated_data["valid_only"])
+        lead_import = services.lead_import_start(
+            user=request.user, filename=upload.name, content=upload.read(), valid_only=body.validated_data["valid_only"]
+        )
         return Response(LeadImportSerializer(lead_import).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -81,8 +83,9 @@ class LeadImportViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(LeadImportSerializer(new).data, status=status.HTTP_202_ACCEPTED)
 
 
-class CustomerViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                      viewsets.ReadOnlyModelViewSet):
+class CustomerViewSet(
+    ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     queryset = Customer.objects.none()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
@@ -97,8 +100,9 @@ class CustomerViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateM
         return services.customer_update(customer=customer, user=user, data=data)
 
 
-class ContactViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                     viewsets.ReadOnlyModelViewSet):
+class ContactViewSet(
+    ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     queryset = Contact.objects.none()
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
@@ -110,4 +114,3 @@ class ContactViewSet(ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateMo
     @staticmethod
     def update_service(contact, *, user, data):
         return services.contact_update(contact=contact, user=user, data=data)
-

@@ -79,20 +79,43 @@ class DecideForm(forms.Form):
 
 @admin.register(GateReview)
 class GateReviewAdmin(admin.ModelAdmin):
-    list_display = ("id", "gate", "subject_link", "state", "requested_by", "required_roles", "created_at",
-                    "decide_link")
+    list_display = (
+        "id",
+        "gate",
+        "subject_link",
+        "state",
+        "requested_by",
+        "required_roles",
+        "created_at",
+        "decide_link",
+    )
     list_filter = (WaitingForMeFilter, "state", "gate")
     list_select_related = ("gate", "requested_by", "content_type")
     inlines = [GateDecisionInline]
-    readonly_fields = ("gate", "content_type", "object_id", "requested_by", "comment", "evidence", "required_roles",
-                       "context", "state", "created_at", "decided_at")
+    readonly_fields = (
+        "gate",
+        "content_type",
+        "object_id",
+        "requested_by",
+        "comment",
+        "evidence",
+        "required_roles",
+        "context",
+        "state",
+        "created_at",
+        "decided_at",
+    )
     fields = readonly_fields
 
     def get_queryset(self, request):
         return selectors.review_visible(request.user, super().get_queryset(request))
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff and bool(user_roles(request.user) or request.user.is_superuser)
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and bool(user_roles(request.user) or request.user.is_superuser)
+        )
 
     def has_add_permission(self, request):
         return False
@@ -111,12 +134,16 @@ class GateReviewAdmin(admin.ModelAdmin):
     def decide_link(self, obj):
         if obj.state != ReviewState.PENDING:
             return "—"
-        return format_html('<a class="button" href="{}">{}</a>',
-                           reverse("admin:controls_gatereview_decide", args=[obj.pk]), _("Decide"))
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:controls_gatereview_decide", args=[obj.pk]),
+            _("Decide"),
+        )
 
     def get_urls(self):
-        return [path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view),
-                     name="controls_gatereview_decide")] + super().get_urls()
+        return [
+            path("<int:pk>/decide/", self.admin_site.admin_view(self.decide_view), name="controls_gatereview_decide")
+        ] + super().get_urls()
 
     def decide_view(self, request, pk):
         review = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -125,8 +152,13 @@ class GateReviewAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             decision = Decision.REJECT if "reject" in request.POST else Decision.APPROVE
             try:
-                services.gate_decide(review=review, user=request.user, decision=decision,
-                                     role=form.cleaned_data["role"], comment=form.cleaned_data["comment"])
+                services.gate_decide(
+                    review=review,
+                    user=request.user,
+                    decision=decision,
+                    role=form.cleaned_data["role"],
+                    comment=form.cleaned_data["comment"],
+                )
             except ValidationError as exc:
                 for field, errs in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
                     form.add_error(field if field in form.fields else None, errs)
@@ -136,8 +168,14 @@ class GateReviewAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("Your decision on %(review)s is recorded.") % {"review": review})
                 return redirect(f"{reverse('admin:controls_gatereview_changelist')}?queue=mine")
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "review": review,
-                   "form": form, "roles": roles, "checklist": selectors.run_checklist(review.gate, review.subject),
-                   "decisions": review.decisions.select_related("decided_by"),
-                   "title": _("Decide %(review)s") % {"review": review}}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "review": review,
+            "form": form,
+            "roles": roles,
+            "checklist": selectors.run_checklist(review.gate, review.subject),
+            "decisions": review.decisions.select_related("decided_by"),
+            "title": _("Decide %(review)s") % {"review": review},
+        }
         return TemplateResponse(request, "admin/controls/gatereview/decide.html", context)

@@ -40,8 +40,15 @@ _REQUEST_CONTEXT: list[Callable] = []
 _USED_GATES: dict[str, Callable | None] = {}
 
 
-def register_subject(code: str, model: type, *, can_request: Callable, requester: str, visible: Callable,
-                     prefetch: Callable | None = None) -> None:
+def register_subject(
+    code: str,
+    model: type,
+    *,
+    can_request: Callable,
+    requester: str,
+    visible: Callable,
+    prefetch: Callable | None = None,
+) -> None:
     _SUBJECTS[code] = SubjectType(code, model, can_request, requester, visible, prefetch)
 
 

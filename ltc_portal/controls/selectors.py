@@ -25,14 +25,24 @@ def role_label(code: str) -> str:
 
 # Reading the state of a subject's gates --------------------------------------------------------
 
+
 def latest_review(subject, code: str) -> GateReview | None:
-    return (GateReview.objects.filter(gate__code=code, content_type=ContentType.objects.get_for_model(type(subject)),
-                                      object_id=subject.pk).order_by("-created_at", "-id").first())
+    return (
+        GateReview.objects.filter(
+            gate__code=code, content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def is_approved(subject, code: str) -> bool:
-    return GateReview.objects.filter(gate__code=code, content_type=ContentType.objects.get_for_model(type(subject)),
-                                     object_id=subject.pk, state=ReviewState.APPROVED).exists()
+    return GateReview.objects.filter(
+        gate__code=code,
+        content_type=ContentType.objects.get_for_model(type(subject)),
+        object_id=subject.pk,
+        state=ReviewState.APPROVED,
+    ).exists()
 
 
 def gate_approved(code: str) -> Check:
@@ -40,8 +50,11 @@ def gate_approved(code: str) -> Check:
     ``code`` as a gate the code relies on (the system check requires its definition)."""
     registry.uses_gate(code)
 
-    @check(lambda subject: _("%(code)s must be approved first: request it and have every deciding role approve.")
-           % {"code": code})
+    @check(
+        lambda subject: (
+            _("%(code)s must be approved first: request it and have every deciding role approve.") % {"code": code}
+        )
+    )
     def condition(subject):
         return is_approved(subject, code)
 
@@ -61,7 +74,9 @@ def run_checklist(definition: GateDefinition, subject) -> list[ChecklistItem]:
     for key in definition.checklist or []:
         c = registry.check(key)
         if c is None:
-            items.append(ChecklistItem(key, False, _("This check is not available (unknown key %(key)s).") % {"key": key}))
+            items.append(
+                ChecklistItem(key, False, _("This check is not available (unknown key %(key)s).") % {"key": key})
+            )
             continue
         failures = c.failures(subject)
         doc = (c.__doc__ or key).strip().splitlines()[0]
@@ -90,9 +105,12 @@ def gates_for(subject, user=None) -> list[GateStatus]:
     definitions = list(GateDefinition.objects.filter(subject_type=st.code, active=True))
     ct = ContentType.objects.get_for_model(type(subject))
     latest: dict[int, GateReview] = {}
-    for review in (GateReview.objects.filter(content_type=ct, object_id=subject.pk)
-                   .select_related("requested_by").prefetch_related("decisions__decided_by")
-                   .order_by("created_at", "id")):
+    for review in (
+        GateReview.objects.filter(content_type=ct, object_id=subject.pk)
+        .select_related("requested_by")
+        .prefetch_related("decisions__decided_by")
+        .order_by("created_at", "id")
+    ):
         latest[review.gate_id] = review
     statuses = []
     for d in definitions:
@@ -104,12 +122,18 @@ def gates_for(subject, user=None) -> list[GateStatus]:
         else:
             checklist = run_checklist(d, subject)
         blockers = request_blockers(d, subject, user, review=review, checklist=checklist) if user else []
-        statuses.append(GateStatus(
-            gate=d, status=review.state if review else "not_requested", review=review, checklist=checklist,
-            required_roles=review.required_roles if review else required_roles_for(d, subject),
-            can_request=user is not None and not blockers, request_blockers=blockers,
-            decidable_roles=decidable_roles(review, user) if (review and user) else [],
-        ))
+        statuses.append(
+            GateStatus(
+                gate=d,
+                status=review.state if review else "not_requested",
+                review=review,
+                checklist=checklist,
+                required_roles=review.required_roles if review else required_roles_for(d, subject),
+                can_request=user is not None and not blockers,
+                request_blockers=blockers,
+                decidable_roles=decidable_roles(review, user) if (review and user) else [],
+            )
+        )
     return statuses
 
 
@@ -163,8 +187,9 @@ def decidable_roles(review: GateReview, user) -> list[str]:
 def subjects_prefetch() -> GenericPrefetch:
     """Load the reviews' subjects with what each subject type needs in lists (e.g. a change request's
     project and its delegations, which decide who holds the change authority)."""
-    return GenericPrefetch("subject", [(st.prefetch or st.model._default_manager.all)()
-                                       for st in registry.subject_types().values()])
+    return GenericPrefetch(
+        "subject", [(st.prefetch or st.model._default_manager.all)() for st in registry.subject_types().values()]
+    )
 
 
 def reviews_waiting_for(user) -> list[GateReview]:
@@ -172,15 +197,20 @@ def reviews_waiting_for(user) -> list[GateReview]:
     and anyone who already decided the review are left out (they may not decide it)."""
     roles = set(user_roles(user))
     subject_roles = registry.subject_roles()
-    qs = (GateReview.objects.filter(state=ReviewState.PENDING).exclude(requested_by=user)
-          .exclude(decisions__decided_by=user)
-          .select_related("gate", "requested_by", "content_type")
-          .prefetch_related("decisions__decided_by", subjects_prefetch())
-          .order_by("created_at", "id"))
+    qs = (
+        GateReview.objects.filter(state=ReviewState.PENDING)
+        .exclude(requested_by=user)
+        .exclude(decisions__decided_by=user)
+        .select_related("gate", "requested_by", "content_type")
+        .prefetch_related("decisions__decided_by", subjects_prefetch())
+        .order_by("created_at", "id")
+    )
     waiting = []
     for review in qs:
         open_roles = set(review.required_roles) - {d.role for d in review.decisions.all()}
-        if open_roles & roles or any(subject_roles[r][1](review.subject, user) for r in open_roles & set(subject_roles)):
+        if open_roles & roles or any(
+            subject_roles[r][1](review.subject, user) for r in open_roles & set(subject_roles)
+        ):
             waiting.append(review)
     return waiting
 
@@ -194,5 +224,7 @@ def review_visible(user, qs: QuerySet | None = None) -> QuerySet:
         return qs
     match = Q(requested_by=user)
     for st in registry.subject_types().values():
-        match |= Q(content_type=ContentType.objects.get_for_model(st.model), object_id__in=st.visible(user).values("pk"))
+        match |= Q(
+            content_type=ContentType.objects.get_for_model(st.model), object_id__in=st.visible(user).values("pk")
+        )
     return qs.filter(match)

@@ -15,9 +15,11 @@ from .selectors import holds_role, request_blockers, required_roles_for, role_la
 
 # Requesting ------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def gate_request(*, code: str, subject, user, comment: str = "", evidence: list[str] | None = None,
-                 context: dict | None = None) -> GateReview:
+def gate_request(
+    *, code: str, subject, user, comment: str = "", evidence: list[str] | None = None, context: dict | None = None
+) -> GateReview:
     """Request a gate on a subject. Only its owner (the PM for delivery gates) may; the checklist must
     pass, the subject must be where the gate applies, and no review of it may be pending or approved.
     The deciding roles are fixed now, margin escalation included."""
@@ -26,8 +28,14 @@ def gate_request(*, code: str, subject, user, comment: str = "", evidence: list[
         raise ValidationError({"gate": [_("Unknown or inactive gate: %(code)s.") % {"code": code}]})
     st = registry.subject_type_of(subject)
     if st is None or st.code != definition.subject_type:
-        raise ValidationError({"subject_type": [_("%(code)s is decided on a %(type)s.")
-                                                % {"code": code, "type": definition.get_subject_type_display()}]})
+        raise ValidationError(
+            {
+                "subject_type": [
+                    _("%(code)s is decided on a %(type)s.")
+                    % {"code": code, "type": definition.get_subject_type_display()}
+                ]
+            }
+        )
     subject = lock(subject)
     if not st.can_request(subject, user):
         raise PermissionDenied(_("Only %(who)s may request %(code)s.") % {"who": st.requester, "code": code})
@@ -37,11 +45,16 @@ def gate_request(*, code: str, subject, user, comment: str = "", evidence: list[
     try:
         with transaction.atomic():
             review = GateReview.objects.create(
-                gate=definition, content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk,
-                requested_by=user, comment=comment, evidence=list(evidence or []),
+                gate=definition,
+                content_type=ContentType.objects.get_for_model(type(subject)),
+                object_id=subject.pk,
+                requested_by=user,
+                comment=comment,
+                evidence=list(evidence or []),
                 required_roles=required_roles_for(definition, subject),
                 context={**registry.request_context(definition, subject), **(context or {})},
-                created_by=user, updated_by=user,
+                created_by=user,
+                updated_by=user,
             )
     except IntegrityError as exc:
         raise TransitionRefused(_("A review of %(code)s is already pending.") % {"code": code}) from exc
@@ -51,31 +64,48 @@ def gate_request(*, code: str, subject, user, comment: str = "", evidence: list[
 
 # Deciding --------------------------------------------------------------------------------------
 
+
 def _pick_role(review: GateReview, user, role: str | None, decisions: list[GateDecision]) -> str:
     done = {d.role: d for d in decisions}
     if role:
         if role not in review.required_roles:
-            raise ValidationError({"role": [_("%(role)s does not decide this review; it needs %(roles)s.")
-                                            % {"role": role_label(role),
-                                               "roles": ", ".join(map(role_label, review.required_roles))}]})
+            raise ValidationError(
+                {
+                    "role": [
+                        _("%(role)s does not decide this review; it needs %(roles)s.")
+                        % {"role": role_label(role), "roles": ", ".join(map(role_label, review.required_roles))}
+                    ]
+                }
+            )
         if not holds_role(user, role, review.subject):
             raise PermissionDenied(_("You do not hold the role %(role)s.") % {"role": role_label(role)})
         if role in done:
-            raise TransitionRefused(_("%(role)s has already decided this review.") % {"role": role_label(role)},
-                                    [_("Decided by %(who)s.") % {"who": done[role].decided_by}])
+            raise TransitionRefused(
+                _("%(role)s has already decided this review.") % {"role": role_label(role)},
+                [_("Decided by %(who)s.") % {"who": done[role].decided_by}],
+            )
         return role
     mine = [r for r in review.required_roles if holds_role(user, r, review.subject)]
     open_mine = [r for r in mine if r not in done]
     if not mine:
-        raise PermissionDenied(_("This review is decided by %(roles)s; you hold none of these roles.")
-                               % {"roles": ", ".join(map(role_label, review.required_roles))})
+        raise PermissionDenied(
+            _("This review is decided by %(roles)s; you hold none of these roles.")
+            % {"roles": ", ".join(map(role_label, review.required_roles))}
+        )
     if not open_mine:
-        raise TransitionRefused(_("Your role has already decided this review."),
-                                [_("%(role)s decided by %(who)s.") % {"role": role_label(r), "who": done[r].decided_by}
-                                 for r in mine])
+        raise TransitionRefused(
+            _("Your role has already decided this review."),
+            [_("%(role)s decided by %(who)s.") % {"role": role_label(r), "who": done[r].decided_by} for r in mine],
+        )
     if len(open_mine) > 1:
-        raise ValidationError({"role": [_("You hold several deciding roles (%(roles)s): say which one you decide as.")
-                                        % {"roles": ", ".join(map(role_label, open_mine))}]})
+        raise ValidationError(
+            {
+                "role": [
+                    _("You hold several deciding roles (%(roles)s): say which one you decide as.")
+                    % {"roles": ", ".join(map(role_label, open_mine))}
+                ]
+            }
+        )
     return open_mine[0]
 
 
@@ -97,8 +127,10 @@ def gate_decide(*, review: GateReview, user, decision: str, role: str | None = N
     decisions = list(review.decisions.select_related("decided_by"))
     mine = [d for d in decisions if d.decided_by_id == user.pk]
     if mine:
-        raise PermissionDenied(_("You already decided this review as %(role)s; one person cannot fill two roles.")
-                               % {"role": role_label(mine[0].role)})
+        raise PermissionDenied(
+            _("You already decided this review as %(role)s; one person cannot fill two roles.")
+            % {"role": role_label(mine[0].role)}
+        )
     role = _pick_role(review, user, role, decisions)
     if decision == Decision.REJECT and not (comment or "").strip():
         raise ValidationError({"comment": [_("Say why you reject.")]})
@@ -121,19 +153,26 @@ def _finalise_approval(review: GateReview, user, comment: str) -> GateReview:
     checklist = run_checklist(review.gate, subject)
     failed = [item.message for item in checklist if not item.passed]
     if failed:
-        raise TransitionRefused(_("%(code)s cannot be approved: its checklist no longer passes.")
-                                % {"code": review.gate.code}, failed)
+        raise TransitionRefused(
+            _("%(code)s cannot be approved: its checklist no longer passes.") % {"code": review.gate.code}, failed
+        )
     GateReview.objects.filter(pk=review.pk).update(
-        context={**review.context, "checklist": [vars(item) for item in checklist]})
+        context={**review.context, "checklist": [vars(item) for item in checklist]}
+    )
     review = run_effect(review, "approve", user=user, reason=comment)
     if review.gate.transition:
-        run_effect(subject, review.gate.transition, user=user,
-                   reason=_("%(code)s approved") % {"code": review.gate.code}, gate_review_id=review.pk)
+        run_effect(
+            subject,
+            review.gate.transition,
+            user=user,
+            reason=_("%(code)s approved") % {"code": review.gate.code},
+            gate_review_id=review.pk,
+        )
     return review
 
 
-
 # Definitions -----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def gate_definition_save(*, definition: GateDefinition, user) -> GateDefinition:

@@ -51,16 +51,26 @@ def gate_request_view(request):
         messages.error(request, _("No such record."))
         return _back(request)
     try:
-        review = services.gate_request(code=request.POST.get("gate", ""), subject=subject, user=request.user,
-                                       comment=request.POST.get("comment", "").strip(),
-                                       evidence=_evidence(request.POST.get("evidence", "")))
+        review = services.gate_request(
+            code=request.POST.get("gate", ""),
+            subject=subject,
+            user=request.user,
+            comment=request.POST.get("comment", "").strip(),
+            evidence=_evidence(request.POST.get("evidence", "")),
+        )
     except ValidationError as exc:
-        messages.error(request, _("Evidence must be web links (http or https), one per line.")
-                       if not hasattr(exc, "error_dict") else " ".join(exc.messages))
+        messages.error(
+            request,
+            _("Evidence must be web links (http or https), one per line.")
+            if not hasattr(exc, "error_dict")
+            else " ".join(exc.messages),
+        )
     except (TransitionRefused, PermissionDenied) as exc:
         _report(request, exc)
     else:
-        messages.success(request, _("%(gate)s requested; the deciding roles have been asked.") % {"gate": review.gate.code})
+        messages.success(
+            request, _("%(gate)s requested; the deciding roles have been asked.") % {"gate": review.gate.code}
+        )
     return _back(request)
 
 
@@ -70,13 +80,21 @@ def gate_decide_view(request, pk):
     review = get_object_or_404(selectors.review_visible(request.user), pk=pk)
     decision = Decision.REJECT if request.POST.get("decision") == Decision.REJECT else Decision.APPROVE
     try:
-        review = services.gate_decide(review=review, user=request.user, decision=decision,
-                                      role=request.POST.get("role") or None, comment=request.POST.get("comment", ""))
+        review = services.gate_decide(
+            review=review,
+            user=request.user,
+            decision=decision,
+            role=request.POST.get("role") or None,
+            comment=request.POST.get("comment", ""),
+        )
     except (TransitionRefused, PermissionDenied, ValidationError) as exc:
         _report(request, exc)
     else:
-        messages.success(request, _("Your decision on %(gate)s is recorded; the review is %(state)s.")
-                         % {"gate": review.gate.code, "state": review.get_state_display()})
+        messages.success(
+            request,
+            _("Your decision on %(gate)s is recorded; the review is %(state)s.")
+            % {"gate": review.gate.code, "state": review.get_state_display()},
+        )
     return _back(request)
 
 

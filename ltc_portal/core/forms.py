@@ -33,5 +33,6 @@ class BootstrapForm(forms.Form):
 class TransitionForm(BootstrapForm):
     """The optional (or, for some steps, required) reason given with a lifecycle step on a page."""
 
-    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=4000)
+    reason = forms.CharField(
+        label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )

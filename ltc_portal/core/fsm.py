@@ -268,18 +268,37 @@ def run_transition(instance, name: str, *, user, reason: str = "", data: dict | 
     acceptance certificate; its dict is added to the log's data), run the step, save, write the log
     row and publish the step's event. Returns the fresh record. ``kwargs`` go to the transition
     method; a step that needs a reason also receives ``reason``."""
-    return _step(instance, name, user, internal=False, reason=reason, data=data, gate_review_id=None,
-                 prepare=prepare, kwargs=kwargs)
+    return _step(
+        instance,
+        name,
+        user,
+        internal=False,
+        reason=reason,
+        data=data,
+        gate_review_id=None,
+        prepare=prepare,
+        kwargs=kwargs,
+    )
 
 
-def run_effect(instance, name: str, *, user, reason: str, data: dict | None = None, gate_review_id: int | None = None,
-               **kwargs):
+def run_effect(
+    instance, name: str, *, user, reason: str, data: dict | None = None, gate_review_id: int | None = None, **kwargs
+):
     """The door for a step the portal runs as the effect of another (a gate approval, a contract
     signed, an opportunity lost): locked, its conditions checked, saved, logged and published like any
     step, but the acting user's permission for it is not asked (the cause was permitted) and steps
     marked ``internal`` are allowed. ``user`` is whoever caused it; ``reason`` says what caused it."""
-    return _step(instance, name, user, internal=True, reason=reason, data=data, gate_review_id=gate_review_id,
-                 prepare=None, kwargs=kwargs)
+    return _step(
+        instance,
+        name,
+        user,
+        internal=True,
+        reason=reason,
+        data=data,
+        gate_review_id=gate_review_id,
+        prepare=None,
+        kwargs=kwargs,
+    )
 
 
 def log_created(instance, *, user, reason: str = "", data: dict | None = None) -> TransitionLog:
@@ -300,8 +319,18 @@ def log_created_many(instances, *, user, reason: str = "") -> None:
     ct = ContentType.objects.get_for_model(type(instances[0]))
     by = user if (user is not None and user.is_authenticated) else None
     TransitionLog.objects.bulk_create(
-        [TransitionLog(content_type=ct, object_id=i.pk, transition=events.CREATED, source="",
-                       target=getattr(i, "state", ""), by=by, reason=reason or "") for i in instances],
+        [
+            TransitionLog(
+                content_type=ct,
+                object_id=i.pk,
+                transition=events.CREATED,
+                source="",
+                target=getattr(i, "state", ""),
+                by=by,
+                reason=reason or "",
+            )
+            for i in instances
+        ],
         batch_size=1000,
     )
 

@@ -21,17 +21,32 @@ class MenuItem:
 
 MENU: tuple[MenuItem, ...] = (
     MenuItem(_("Dashboard"), "home", "speedometer2"),
-    MenuItem(_("Leads"), "leads:lead-list", "person-lines-fill",
-             (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)),
+    MenuItem(_("Leads"), "leads:lead-list", "person-lines-fill", (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)),
     MenuItem(_("Customers"), "leads:customer-list", "building"),
-    MenuItem(_("Pipeline"), "opportunities:opportunity-list", "graph-up-arrow",
-             (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.DELIVERY)),
-    MenuItem(_("Contracts"), "contracts:contract-list", "file-earmark-text",
-             (Role.SALES, Role.SALES_DIRECTOR, Role.FINANCE, Role.EXECUTIVE, Role.PMO, Role.DELIVERY)),
-    MenuItem(_("Projects"), "delivery:project-list", "kanban",
-             (Role.SALES, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR)),
-    MenuItem(_("My decisions"), "controls:my-decisions", "check2-square",
-             (Role.SALES_DIRECTOR, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.EXECUTIVE)),
+    MenuItem(
+        _("Pipeline"),
+        "opportunities:opportunity-list",
+        "graph-up-arrow",
+        (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.DELIVERY),
+    ),
+    MenuItem(
+        _("Contracts"),
+        "contracts:contract-list",
+        "file-earmark-text",
+        (Role.SALES, Role.SALES_DIRECTOR, Role.FINANCE, Role.EXECUTIVE, Role.PMO, Role.DELIVERY),
+    ),
+    MenuItem(
+        _("Projects"),
+        "delivery:project-list",
+        "kanban",
+        (Role.SALES, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR),
+    ),
+    MenuItem(
+        _("My decisions"),
+        "controls:my-decisions",
+        "check2-square",
+        (Role.SALES_DIRECTOR, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.EXECUTIVE),
+    ),
 )
 
 

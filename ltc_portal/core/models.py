@@ -15,12 +15,22 @@ class AuditedModel(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
 
     class Meta:
@@ -51,9 +61,7 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only; they cannot be deleted.")
 
     def for_subject(self, subject):
-        return self.filter(
-            content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk
-        )
+        return self.filter(content_type=ContentType.objects.get_for_model(type(subject)), object_id=subject.pk)
 
 
 class AppendOnlyModel(models.Model):
@@ -83,8 +91,12 @@ class TransitionLog(AppendOnlyModel):
     source = models.CharField(_("from"), max_length=64)
     target = models.CharField(_("to"), max_length=64)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     reason = models.TextField(_("reason"), blank=True)

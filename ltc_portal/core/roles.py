@@ -37,7 +37,9 @@ def has_role(user, *roles: str) -> bool:
 
 def sees_everything(user) -> bool:
     """Readers of every business record: superusers, sales directors and executives."""
-    return bool(user and user.is_authenticated and (user.is_superuser or has_role(user, Role.SALES_DIRECTOR, Role.EXECUTIVE)))
+    return bool(
+        user and user.is_authenticated and (user.is_superuser or has_role(user, Role.SALES_DIRECTOR, Role.EXECUTIVE))
+    )
 
 
 @rules.predicate

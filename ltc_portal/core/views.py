@@ -23,5 +23,3 @@ def handler500(request):
     if json_or_html(request.path):
         return api_server_error(request)
     return server_error(request)
-
-

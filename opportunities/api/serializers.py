@@ -16,17 +16,37 @@ class OpportunitySerializer(serializers.ModelSerializer):
     solution_owner = serializers.PrimaryKeyRelatedField(queryset=USERS, required=False, allow_null=True)
     currency = CurrencyCodeField(required=False)
     expected_value = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
-    customer_budget = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False,
-                                               allow_null=True)
+    customer_budget = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
     project = serializers.PrimaryKeyRelatedField(read_only=True)
     weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:
         model = Opportunity
-        fields = ["id", "name", "customer", "owner", "solution_owner", "need_summary", "customer_budget",
-                  "expected_value", "currency", "probability", "weighted_value", "expected_close_date",
-                  "competitors", "state", "loss_reason", "lead", "project", "bid_quote", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "customer",
+            "owner",
+            "solution_owner",
+            "need_summary",
+            "customer_budget",
+            "expected_value",
+            "currency",
+            "probability",
+            "weighted_value",
+            "expected_close_date",
+            "competitors",
+            "state",
+            "loss_reason",
+            "lead",
+            "project",
+            "bid_quote",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["state", "loss_reason", "lead", "bid_quote", "created_at", "updated_at"]
 
 
@@ -49,8 +69,16 @@ class QuoteLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QuoteLine
-        fields = ["description", "category", "quantity", "unit_price", "discount_percent", "unit_cost", "currency",
-                  "amount"]
+        fields = [
+            "description",
+            "category",
+            "quantity",
+            "unit_price",
+            "discount_percent",
+            "unit_cost",
+            "currency",
+            "amount",
+        ]
 
 
 class EstimateLineSerializer(serializers.ModelSerializer):
@@ -74,8 +102,23 @@ class QuoteSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Quote
-        fields = ["id", "opportunity", "version", "currency", "payment_terms", "valid_until", "notes", "lines",
-                  "estimate_lines", "state", "frozen", "revenue", "cost", "gross_margin", "margin_percent",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "opportunity",
+            "version",
+            "currency",
+            "payment_terms",
+            "valid_until",
+            "notes",
+            "lines",
+            "estimate_lines",
+            "state",
+            "frozen",
+            "revenue",
+            "cost",
+            "gross_margin",
+            "margin_percent",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["version", "state", "frozen", "revenue", "cost", "created_at", "updated_at"]
-

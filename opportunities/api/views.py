@@ -14,8 +14,16 @@ from .filters import OpportunityFilter, QuoteFilter
 from .serializers import ForecastRowSerializer, OpportunitySerializer, QuoteSerializer
 
 
-class OpportunityViewSet(TransitionsMixin, GatesMixin, ServiceWriteMixin, mixins.CreateModelMixin,
-                         mixins.UpdateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+class OpportunityViewSet(
+    TransitionsMixin,
+    GatesMixin,
+    ServiceWriteMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
     """Opportunities. `lose` and `abandon` need a `reason`; `ati`, `atb`, `atc` run when their gate
     review is approved (POST gate-reviews/) and `win` when the contract is signed."""
 
@@ -42,8 +50,14 @@ class OpportunityViewSet(TransitionsMixin, GatesMixin, ServiceWriteMixin, mixins
         return Response(ForecastRowSerializer(selectors.weighted_forecast(request.user, qs), many=True).data)
 
 
-class QuoteViewSet(TransitionsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin,
-                   mixins.RetrieveModelMixin, RestrictedViewSet):
+class QuoteViewSet(
+    TransitionsMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
     """Quote versions with lines and the cost estimate. Only a draft is edited; a change afterwards is
     a new version (POST again for the same opportunity)."""
 

@@ -28,23 +28,60 @@ def project(cast):
 def test_team_and_delegations(api, cast, project, make_user):
     eng = make_user("eng", roles=["delivery"])
     client = api.as_user(cast.pm)
-    r = client.post("/api/v1/team-members/", {"project": project.pk, "user": eng.pk, "role": "engineer",
-                                              "allocation_percent": 150, "start_date": str(TODAY)}, format="json")
+    r = client.post(
+        "/api/v1/team-members/",
+        {
+            "project": project.pk,
+            "user": eng.pk,
+            "role": "engineer",
+            "allocation_percent": 150,
+            "start_date": str(TODAY),
+        },
+        format="json",
+    )
     assert r.status_code == 400 and "allocation_percent" in r.json()
-    r = client.post("/api/v1/team-members/", {"project": project.pk, "user": eng.pk, "role": "engineer",
-                                              "allocation_percent": 60, "start_date": str(TODAY)}, format="json")
+    r = client.post(
+        "/api/v1/team-members/",
+        {"project": project.pk, "user": eng.pk, "role": "engineer", "allocation_percent": 60, "start_date": str(TODAY)},
+        format="json",
+    )
     assert r.status_code == 201
-    assert api.as_user(cast.owner).post("/api/v1/team-members/", {
-        "project": project.pk, "user": cast.owner.pk, "role": "ar", "start_date": str(TODAY)},
-        format="json").status_code == 403
+    assert (
+        api.as_user(cast.owner)
+        .post(
+            "/api/v1/team-members/",
+            {"project": project.pk, "user": cast.owner.pk, "role": "ar", "start_date": str(TODAY)},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
     client = api.as_user(cast.pm)
-    r = client.post("/api/v1/delegations/", {"project": project.pk, "grantee": eng.pk, "scope": "accept_milestone",
-                                             "limit_amount": "0", "valid_from": str(TODAY),
-                                             "valid_to": str(TODAY - datetime.timedelta(days=1))}, format="json")
+    r = client.post(
+        "/api/v1/delegations/",
+        {
+            "project": project.pk,
+            "grantee": eng.pk,
+            "scope": "accept_milestone",
+            "limit_amount": "0",
+            "valid_from": str(TODAY),
+            "valid_to": str(TODAY - datetime.timedelta(days=1)),
+        },
+        format="json",
+    )
     assert r.status_code == 400
-    r = client.post("/api/v1/delegations/", {"project": project.pk, "grantee": eng.pk, "scope": "accept_milestone",
-                                             "limit_amount": "0", "valid_from": str(TODAY), "valid_to": str(TODAY)},
-                    format="json")
+    r = client.post(
+        "/api/v1/delegations/",
+        {
+            "project": project.pk,
+            "grantee": eng.pk,
+            "scope": "accept_milestone",
+            "limit_amount": "0",
+            "valid_from": str(TODAY),
+            "valid_to": str(TODAY),
+        },
+        format="json",
+    )
     assert r.status_code == 201 and r.json()["active"] is True
     d = r.json()["id"]
     assert client.patch(f"/api/v1/delegations/{d}/", {"limit_amount": "9"}, format="json").status_code == 405
@@ -65,8 +102,11 @@ def test_milestone_accept_and_start_implementation(api, cast, project, make_user
     milestone = staff_and_plan(project, cast, make_user("eng", roles=["delivery"]))
     r = client.post(f"/api/v1/milestones/{milestone.pk}/transitions/accept/", {"date": str(TODAY)}, format="json")
     assert r.status_code == 400 and {"signed_by", "document_ref"} <= set(r.json())
-    r = client.post(f"/api/v1/milestones/{milestone.pk}/transitions/accept/",
-                    {"date": str(TODAY), "signed_by": "CIO", "document_ref": "ACC-7"}, format="json")
+    r = client.post(
+        f"/api/v1/milestones/{milestone.pk}/transitions/accept/",
+        {"date": str(TODAY), "signed_by": "CIO", "document_ref": "ACC-7"},
+        format="json",
+    )
     assert r.status_code == 200 and r.json()["state"] == "accepted"
     r = client.post(f"/api/v1/projects/{project.pk}/transitions/start_implementation/")
     assert r.status_code == 200 and r.json()["state"] == "implement"
@@ -79,14 +119,24 @@ def test_change_request_through_dr2(api, cast, project, make_user):
     staff_and_plan(project, cast, eng)
     api.as_user(cast.pmo).patch(f"/api/v1/projects/{project.pk}/", {"pm_change_limit": "50000"}, format="json")
     client = api.as_user(eng)
-    r = client.post("/api/v1/change-requests/", {"project": project.pk, "title": "More APs", "reason": "Customer",
-                                                 "scope_impact": "+20 APs", "cost_impact": "20000"}, format="json")
+    r = client.post(
+        "/api/v1/change-requests/",
+        {
+            "project": project.pk,
+            "title": "More APs",
+            "reason": "Customer",
+            "scope_impact": "+20 APs",
+            "cost_impact": "20000",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     change = r.json()["id"]
     r = client.post(f"/api/v1/change-requests/{change}/transitions/approve/")
     assert r.status_code == 409
-    r = client.post("/api/v1/gate-reviews/", {"gate": "DR2", "subject_type": "change_request", "subject_id": change},
-                    format="json")
+    r = client.post(
+        "/api/v1/gate-reviews/", {"gate": "DR2", "subject_type": "change_request", "subject_id": change}, format="json"
+    )
     assert r.status_code == 201 and r.json()["required_roles"] == ["change_authority"]
     gates = api.get(f"/api/v1/change-requests/{change}/gates/").json()
     assert gates[0]["gate"] == "DR2" and gates[0]["status"] == "pending"
@@ -105,8 +155,9 @@ def test_outsiders_see_nothing(api, cast, project, make_user):
     assert r.status_code == 400 and "project" in r.json()
 
 
-@pytest.mark.parametrize("url", ["/api/v1/team-members/", "/api/v1/delegations/", "/api/v1/milestones/",
-                                 "/api/v1/change-requests/"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/team-members/", "/api/v1/delegations/", "/api/v1/milestones/", "/api/v1/change-requests/"]
+)
 def test_list_endpoint_query_count_is_constant(api, make_user, url):
     cast = Cast(make_user, prefix="dq")
 
@@ -114,14 +165,30 @@ def test_list_endpoint_query_count_is_constant(api, make_user, url):
         project = staffed[0]
         for i in range(n):
             eng = make_user(f"dq-eng-{start + i}", roles=["delivery"])
-            services.team_member_add(project=project, user=cast.pm, data={"user": eng, "role": "engineer",
-                                                                          "start_date": TODAY})
-            services.milestone_create(project=project, user=cast.pm, data={
-                "name": f"M{start + i}", "planned_start": TODAY, "planned_end": TODAY})
-            services.delegation_grant(project=project, user=cast.pm, data={
-                "grantee": eng, "scope": "approve_cost", "limit_amount": "10", "valid_from": TODAY, "valid_to": TODAY})
-            services.change_request_create(project=project, user=cast.pm, data={
-                "title": f"C{start + i}", "reason": "r", "scope_impact": "s", "cost_impact": "1"})
+            services.team_member_add(
+                project=project, user=cast.pm, data={"user": eng, "role": "engineer", "start_date": TODAY}
+            )
+            services.milestone_create(
+                project=project,
+                user=cast.pm,
+                data={"name": f"M{start + i}", "planned_start": TODAY, "planned_end": TODAY},
+            )
+            services.delegation_grant(
+                project=project,
+                user=cast.pm,
+                data={
+                    "grantee": eng,
+                    "scope": "approve_cost",
+                    "limit_amount": "10",
+                    "valid_from": TODAY,
+                    "valid_to": TODAY,
+                },
+            )
+            services.change_request_create(
+                project=project,
+                user=cast.pm,
+                data={"title": f"C{start + i}", "reason": "r", "scope_impact": "s", "cost_impact": "1"},
+            )
 
     staffed = [pass_dr1(project_in_plan_with_contract(cast), cast)]
 
@@ -139,10 +206,15 @@ def test_list_endpoint_query_count_is_constant(api, make_user, url):
 
 def test_transitions_list_tells_who_may_accept_a_milestone(api, cast, project, make_user):
     milestone = staff_and_plan(project, cast, make_user("eng", roles=["delivery"]))
-    steps = {t["name"]: t for t in api.as_user(cast.finance).get(f"/api/v1/milestones/{milestone.pk}/transitions/").json()}
+    steps = {
+        t["name"]: t for t in api.as_user(cast.finance).get(f"/api/v1/milestones/{milestone.pk}/transitions/").json()
+    }
     assert steps["accept"]["allowed"] is False and steps["waive"]["allowed"] is False
-    r = api.as_user(cast.finance).post(f"/api/v1/milestones/{milestone.pk}/transitions/accept/",
-                                       {"date": str(TODAY), "signed_by": "x", "document_ref": "y"}, format="json")
+    r = api.as_user(cast.finance).post(
+        f"/api/v1/milestones/{milestone.pk}/transitions/accept/",
+        {"date": str(TODAY), "signed_by": "x", "document_ref": "y"},
+        format="json",
+    )
     assert r.status_code == 403
     steps = {t["name"]: t for t in api.as_user(cast.pm).get(f"/api/v1/milestones/{milestone.pk}/transitions/").json()}
     assert steps["accept"]["allowed"] is True and steps["waive"]["allowed"] is False

@@ -28,8 +28,13 @@ def contracting(cast):
     return pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
 
 
-HANDOVER = {"date": datetime.date(2026, 12, 1), "attendees": "PM, AR, customer CIO", "key_terms": "Penalty 0.5%/week",
-            "risks": "Tight cut-over window", "open_questions": "Spare parts location"}
+HANDOVER = {
+    "date": datetime.date(2026, 12, 1),
+    "attendees": "PM, AR, customer CIO",
+    "key_terms": "Penalty 0.5%/week",
+    "risks": "Tight cut-over window",
+    "open_questions": "Spare parts location",
+}
 
 
 def test_contract_takes_value_and_currency_from_the_accepted_quote(cast, contracting):
@@ -44,25 +49,37 @@ def test_not_before_atc(cast):
         services.contract_create(opportunity=opp, user=cast.owner, data={"number": "X", "payment_milestones": []})
 
 
-@pytest.mark.parametrize("milestones", [
-    [{"name": "All", "amount": Decimal("999999.99"), "trigger": "on_signing"}],
-    [{"name": "Half", "percent": Decimal("50"), "trigger": "on_signing"}],
-    [],
-    [{"name": "Dated", "amount": Decimal("1000000"), "trigger": "on_date"}],
-])
+@pytest.mark.parametrize(
+    "milestones",
+    [
+        [{"name": "All", "amount": Decimal("999999.99"), "trigger": "on_signing"}],
+        [{"name": "Half", "percent": Decimal("50"), "trigger": "on_signing"}],
+        [],
+        [{"name": "Dated", "amount": Decimal("1000000"), "trigger": "on_date"}],
+    ],
+)
 def test_milestones_must_add_up_exactly(cast, contracting, milestones):
     with pytest.raises(ValidationError) as err:
-        services.contract_create(opportunity=contracting, user=cast.owner,
-                                 data={"number": "C-1", "payment_milestones": milestones})
+        services.contract_create(
+            opportunity=contracting, user=cast.owner, data={"number": "C-1", "payment_milestones": milestones}
+        )
     assert "payment_milestones" in err.value.message_dict
     assert not Contract.objects.exists()
 
 
 def test_percent_milestones(cast, contracting):
-    contract = services.contract_create(opportunity=contracting, user=cast.owner, data={
-        "number": "C-2", "signed_date": timezone.localdate(),
-        "payment_milestones": [{"name": "Advance", "percent": Decimal("30"), "trigger": "on_signing"},
-                               {"name": "Rest", "percent": Decimal("70"), "trigger": "on_acceptance"}]})
+    contract = services.contract_create(
+        opportunity=contracting,
+        user=cast.owner,
+        data={
+            "number": "C-2",
+            "signed_date": timezone.localdate(),
+            "payment_milestones": [
+                {"name": "Advance", "percent": Decimal("30"), "trigger": "on_signing"},
+                {"name": "Rest", "percent": Decimal("70"), "trigger": "on_acceptance"},
+            ],
+        },
+    )
     assert [m.amount for m in contract.payment_milestones.all()] == [Decimal("300000.00"), Decimal("700000.00")]
 
 
@@ -71,8 +88,10 @@ def test_sign_wins_the_opportunity_links_the_project_and_makes_signing_payments_
     contracting.refresh_from_db()
     assert contract.state == "signed" and contracting.state == "won"
     assert contracting.project.contract == contract
-    assert dict(contract.payment_milestones.values_list("trigger", "state")) == {"on_signing": "due",
-                                                                                  "on_acceptance": "planned"}
+    assert dict(contract.payment_milestones.values_list("trigger", "state")) == {
+        "on_signing": "due",
+        "on_acceptance": "planned",
+    }
 
 
 def test_sign_needs_a_signing_date(cast, contracting):
@@ -98,7 +117,12 @@ def test_terminate_needs_reason_and_signed_contract_is_not_edited(cast, contract
         services.contract_update(contract=contract, user=cast.owner, data={"number": "NEW"})
     with pytest.raises(ValidationError):
         services.contract_transition(contract=contract, name="terminate", user=cast.owner, reason="")
-    assert services.contract_transition(contract=contract, name="terminate", user=cast.owner, reason="Customer insolvent").state == "terminated"
+    assert (
+        services.contract_transition(
+            contract=contract, name="terminate", user=cast.owner, reason="Customer insolvent"
+        ).state
+        == "terminated"
+    )
 
 
 def test_one_live_contract_per_opportunity_and_only_the_owner(cast, contracting, make_user):
@@ -111,7 +135,14 @@ def test_one_live_contract_per_opportunity_and_only_the_owner(cast, contracting,
 
 def test_amount_and_percent_must_agree(cast, contracting):
     with pytest.raises(ValidationError, match="is not 30"):
-        services.contract_create(opportunity=contracting, user=cast.owner, data={
-            "number": "C-3", "payment_milestones": [
-                {"name": "Advance", "percent": Decimal("30"), "amount": Decimal("200000"), "trigger": "on_signing"},
-                {"name": "Rest", "amount": Decimal("800000"), "trigger": "on_acceptance"}]})
+        services.contract_create(
+            opportunity=contracting,
+            user=cast.owner,
+            data={
+                "number": "C-3",
+                "payment_milestones": [
+                    {"name": "Advance", "percent": Decimal("30"), "amount": Decimal("200000"), "trigger": "on_signing"},
+                    {"name": "Rest", "amount": Decimal("800000"), "trigger": "on_acceptance"},
+                ],
+            },
+        )

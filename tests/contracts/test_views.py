@@ -35,9 +35,14 @@ def deal(cast):
 
 
 def contract_post(rows, *, number="C-2026-100", signed_date=TODAY, initial=0):
-    data = {"number": number, "signed_date": signed_date.isoformat() if signed_date else "",
-            "milestones-TOTAL_FORMS": str(len(rows)), "milestones-INITIAL_FORMS": str(initial),
-            "milestones-MIN_NUM_FORMS": "0", "milestones-MAX_NUM_FORMS": "1000"}
+    data = {
+        "number": number,
+        "signed_date": signed_date.isoformat() if signed_date else "",
+        "milestones-TOTAL_FORMS": str(len(rows)),
+        "milestones-INITIAL_FORMS": str(initial),
+        "milestones-MIN_NUM_FORMS": "0",
+        "milestones-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"milestones-{i}-{key}"] = value
@@ -48,8 +53,13 @@ BLANK = {"name": "", "amount": "", "percent": "", "trigger": "", "planned_date":
 ADVANCE = {**BLANK, "name": "Advance", "percent": "30", "trigger": "on_signing"}
 FINAL = {**BLANK, "name": "Final acceptance", "amount": "700000", "trigger": "on_acceptance"}
 
-HANDOVER = {"date": TODAY.isoformat(), "attendees": "AR, PM, SR, finance", "key_terms": "Penalty 0.1%/day",
-            "risks": "Tight cut-over window", "open_questions": "Who supplies the racks?"}
+HANDOVER = {
+    "date": TODAY.isoformat(),
+    "attendees": "AR, PM, SR, finance",
+    "key_terms": "Penalty 0.1%/day",
+    "risks": "Tight cut-over window",
+    "open_questions": "Who supplies the racks?",
+}
 
 
 def test_create_page_shows_the_value_from_the_accepted_quote(web, cast, deal):
@@ -64,9 +74,15 @@ def test_create_with_milestones_adding_up_lands_on_the_detail(web, cast, deal):
     contract = Contract.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/contracts/{contract.pk}/"
     assert (contract.number, contract.value, contract.currency, contract.state) == (
-        "C-2026-100", Decimal("1000000.00"), "CNY", "draft")
+        "C-2026-100",
+        Decimal("1000000.00"),
+        "CNY",
+        "draft",
+    )
     assert [(m.name, m.amount, m.trigger) for m in contract.payment_milestones.all()] == [
-        ("Advance", Decimal("300000.00"), "on_signing"), ("Final acceptance", Decimal("700000.00"), "on_acceptance")]
+        ("Advance", Decimal("300000.00"), "on_signing"),
+        ("Final acceptance", Decimal("700000.00"), "on_acceptance"),
+    ]
     page = client.get(r["Location"]).content.decode()
     assert 'id="contract-state"' in page and "Draft" in page and "Final acceptance" in page
     assert 'data-transition="sign"' in page and 'id="history"' in page
@@ -83,8 +99,9 @@ def test_milestones_not_adding_up_come_back_as_an_error_and_nothing_is_saved(web
 
 
 def test_a_milestone_row_needs_an_amount_or_a_percent(web, cast, deal):
-    r = web.as_user(cast.owner).post(f"/contracts/new/?opportunity={deal.pk}",
-                                     contract_post([{**ADVANCE, "percent": ""}, FINAL]))
+    r = web.as_user(cast.owner).post(
+        f"/contracts/new/?opportunity={deal.pk}", contract_post([{**ADVANCE, "percent": ""}, FINAL])
+    )
     assert r.status_code == 200 and r.context["formset"].errors[0]
     assert not Contract.objects.exists()
 
@@ -101,8 +118,10 @@ def test_edit_while_draft_then_not_after_signing(web, cast, deal):
     client = web.as_user(cast.owner)
     page = client.get(f"/contracts/{contract.pk}/edit/").content.decode()
     assert 'value="Advance"' in page and 'value="C-2026-001"' in page
-    rows = [{**BLANK, "name": m.name, "amount": str(m.amount), "trigger": m.trigger}
-            for m in contract.payment_milestones.all()]
+    rows = [
+        {**BLANK, "name": m.name, "amount": str(m.amount), "trigger": m.trigger}
+        for m in contract.payment_milestones.all()
+    ]
     r = client.post(f"/contracts/{contract.pk}/edit/", contract_post(rows, number="C-2026-001-A", initial=2))
     assert r.status_code == 302
     contract.refresh_from_db()
@@ -205,11 +224,15 @@ def _bare_contract(owner, n):
     """A draft contract written straight to the database (for list sizes, not for behaviour)."""
     opp = OpportunityFactory(owner=owner)
     quote = Quote.objects.create(opportunity=opp, version=1, revenue=Decimal("1000"))
-    contract = Contract.objects.create(opportunity=opp, number=f"BULK-{n}", value=Decimal("1000"), currency="CNY",
-                                       quote=quote)
-    PaymentMilestone.objects.bulk_create([
-        PaymentMilestone(contract=contract, position=i, name=f"M{i}", amount=Decimal("500"), trigger="on_signing")
-        for i in range(2)])
+    contract = Contract.objects.create(
+        opportunity=opp, number=f"BULK-{n}", value=Decimal("1000"), currency="CNY", quote=quote
+    )
+    PaymentMilestone.objects.bulk_create(
+        [
+            PaymentMilestone(contract=contract, position=i, name=f"M{i}", amount=Decimal("500"), trigger="on_signing")
+            for i in range(2)
+        ]
+    )
     return contract
 
 

@@ -21,8 +21,11 @@ def opp(cast):
 
 
 def request_ati(api, cast, opp, **extra):
-    return api.as_user(cast.owner).post(REVIEWS, {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk,
-                                                  "comment": "Go", **extra}, format="json")
+    return api.as_user(cast.owner).post(
+        REVIEWS,
+        {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk, "comment": "Go", **extra},
+        format="json",
+    )
 
 
 def test_request_and_approve(api, cast, opp):
@@ -30,10 +33,18 @@ def test_request_and_approve(api, cast, opp):
     assert r.status_code == 201, r.json()
     body = r.json()
     assert (body["gate"], body["state"], body["requested_by"], body["required_roles"], body["decisions"]) == (
-        "ATI", "pending", cast.owner.username, ["sales_director"], [])
+        "ATI",
+        "pending",
+        cast.owner.username,
+        ["sales_director"],
+        [],
+    )
     r = api.as_user(cast.director).post(f"{REVIEWS}{body['id']}/approve/", {"comment": "OK"}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "approved"
-    assert r.json()["decisions"][0]["role"] == "sales_director" and r.json()["decisions"][0]["decided_by"] == cast.director.username
+    assert (
+        r.json()["decisions"][0]["role"] == "sales_director"
+        and r.json()["decisions"][0]["decided_by"] == cast.director.username
+    )
     assert api.get(f"/api/v1/opportunities/{opp.pk}/").json()["state"] == "analysis"
 
 
@@ -44,26 +55,31 @@ def test_checklist_failure_is_409_naming_every_check(api, cast):
     assert len(r.json()["reasons"]) == 2 and not GateReview.objects.exists()
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({"gate": "ATI", "subject_type": "planet", "subject_id": 1}, "subject_type"),
-    ({"gate": "ATI", "subject_type": "opportunity", "subject_id": 999999}, "subject_id"),
-    ({"gate": "ATI", "subject_type": "opportunity"}, "subject_id"),
-    ({"gate": "ATI", "subject_type": "opportunity", "subject_id": 1, "evidence": ["not a url"]}, "evidence"),
-])
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"gate": "ATI", "subject_type": "planet", "subject_id": 1}, "subject_type"),
+        ({"gate": "ATI", "subject_type": "opportunity", "subject_id": 999999}, "subject_id"),
+        ({"gate": "ATI", "subject_type": "opportunity"}, "subject_id"),
+        ({"gate": "ATI", "subject_type": "opportunity", "subject_id": 1, "evidence": ["not a url"]}, "evidence"),
+    ],
+)
 def test_bad_requests_are_400(api, cast, opp, payload, field):
     r = api.as_user(cast.owner).post(REVIEWS, payload, format="json")
     assert r.status_code == 400 and field in r.json()
 
 
 def test_unknown_gate_is_400_and_wrong_subject_is_400(api, cast, opp):
-    r = api.as_user(cast.owner).post(REVIEWS, {"gate": "XYZ", "subject_type": "opportunity", "subject_id": opp.pk},
-                                     format="json")
+    r = api.as_user(cast.owner).post(
+        REVIEWS, {"gate": "XYZ", "subject_type": "opportunity", "subject_id": opp.pk}, format="json"
+    )
     assert r.status_code == 400 and "gate" in r.json()
 
 
 def test_non_owner_request_is_403(api, cast, opp):
-    r = api.as_user(cast.director).post(REVIEWS, {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk},
-                                        format="json")
+    r = api.as_user(cast.director).post(
+        REVIEWS, {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk}, format="json"
+    )
     assert r.status_code == 403
 
 
@@ -87,7 +103,10 @@ def test_gates_endpoint(api, cast, opp):
     assert rows["ATI"]["status"] == "not_requested" and rows["ATI"]["review"] is None and rows["ATI"]["can_request"]
     assert all(c["passed"] for c in rows["ATI"]["checklist"])
     assert not rows["ATB"]["can_request"] and rows["ATB"]["request_blockers"]
-    assert {c["check"] for c in rows["ATB"]["checklist"]} == {"delivery.dra_dtrb_approved", "opportunity.quote_submitted"}
+    assert {c["check"] for c in rows["ATB"]["checklist"]} == {
+        "delivery.dra_dtrb_approved",
+        "opportunity.quote_submitted",
+    }
     opp = pass_ati(opp, cast)
     project_gates = api.as_user(cast.pm).get(f"/api/v1/projects/{opp.project.pk}/gates/").json()
     assert [g["gate"] for g in project_gates] == ["DTRB", "DRA", "DTRC", "DRB", "DR1", "DR3", "DR4"]

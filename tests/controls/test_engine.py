@@ -34,8 +34,13 @@ def opp(cast):
 
 class TestRequest:
     def test_checklist_failure_names_every_failed_check(self, cast):
-        opp = OpportunityFactory(owner=cast.owner, need_summary="", customer_budget=None, expected_close_date=None,
-                                 expected_value=Decimal("0"))
+        opp = OpportunityFactory(
+            owner=cast.owner,
+            need_summary="",
+            customer_budget=None,
+            expected_close_date=None,
+            expected_value=Decimal("0"),
+        )
         with pytest.raises(TransitionRefused) as refused:
             gates.gate_request(code="ATI", subject=opp, user=cast.owner)
         text = " ".join(refused.value.reasons)
@@ -73,14 +78,24 @@ class TestRequest:
 
 class TestDecide:
     def test_approval_runs_the_guarded_transition_and_logs_it(self, cast, opp):
-        review = gates.gate_request(code="ATI", subject=opp, user=cast.owner, comment="Strategic account",
-                                    evidence=["https://wiki.example/ati/1"])
+        review = gates.gate_request(
+            code="ATI",
+            subject=opp,
+            user=cast.owner,
+            comment="Strategic account",
+            evidence=["https://wiki.example/ati/1"],
+        )
         assert review.required_roles == ["sales_director"]
         review = gates.gate_decide(review=review, user=cast.director, decision="approve", comment="Go")
         opp.refresh_from_db()
         assert (review.state, opp.state) == ("approved", "analysis")
         log = TransitionLog.objects.for_subject(opp).get(transition="ati")
-        assert (log.by, log.gate_review_id, log.source, log.target) == (cast.director, review.pk, "validating", "analysis")
+        assert (log.by, log.gate_review_id, log.source, log.target) == (
+            cast.director,
+            review.pk,
+            "validating",
+            "analysis",
+        )
         assert opp.project.state == "analyze"
 
     def test_requester_never_decides_their_own_review(self, cast, make_user):
@@ -138,14 +153,17 @@ class TestDecide:
         second = gates.gate_request(code="ATI", subject=opp, user=cast.owner, comment="Budget confirmed")
         approve(second, cast.director)
         assert list(GateReview.objects.filter(object_id=opp.pk).order_by("id").values_list("state", flat=True)) == [
-            "rejected", "approved"]
+            "rejected",
+            "approved",
+        ]
         assert GateDecision.objects.get(review=review).comment == "Budget unclear"
 
     def test_decided_review_is_closed(self, cast, opp, make_user):
         review = approve(gates.gate_request(code="ATI", subject=opp, user=cast.owner), cast.director)
         with pytest.raises(TransitionRefused, match="already"):
-            gates.gate_decide(review=review, user=make_user("d3", roles=["sales_director"]), decision="reject",
-                              comment="late")
+            gates.gate_decide(
+                review=review, user=make_user("d3", roles=["sales_director"]), decision="reject", comment="late"
+            )
 
     def test_two_roles_both_needed(self, cast, opp):
         opp = pass_ati(opp, cast)

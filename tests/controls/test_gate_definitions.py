@@ -44,7 +44,18 @@ def project_in_plan(cast):
 
 def test_check_passes_on_the_seeded_database():
     assert set(GateDefinition.objects.values_list("code", flat=True)) >= {
-        "ATI", "DTRB", "DRA", "ATB", "DTRC", "DRB", "ATC", "DR1", "DR2", "DR3", "DR4"}
+        "ATI",
+        "DTRB",
+        "DRA",
+        "ATB",
+        "DTRC",
+        "DRB",
+        "ATC",
+        "DR1",
+        "DR2",
+        "DR3",
+        "DR4",
+    }
     run_check()
 
 
@@ -63,10 +74,18 @@ def test_a_step_the_subject_does_not_have_fails_the_check():
 
 def admin_form(definition: GateDefinition, **changes) -> dict:
     """Every field of the admin change form as the browser sends it (a checkbox left unticked is absent)."""
-    data = {"code": definition.code, "name": definition.name, "name_zh": definition.name_zh,
-            "subject_type": definition.subject_type, "required_roles": json.dumps(definition.required_roles),
-            "checklist": json.dumps(definition.checklist), "transition": definition.transition,
-            "order": str(definition.order), "active": "on", "_save": "Save"}
+    data = {
+        "code": definition.code,
+        "name": definition.name,
+        "name_zh": definition.name_zh,
+        "subject_type": definition.subject_type,
+        "required_roles": json.dumps(definition.required_roles),
+        "checklist": json.dumps(definition.checklist),
+        "transition": definition.transition,
+        "order": str(definition.order),
+        "active": "on",
+        "_save": "Save",
+    }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -83,8 +102,9 @@ def test_the_admin_refuses_to_deactivate_dr1_while_a_project_waits_in_plan(clien
     assert r.status_code == 200
     assert GateDefinition.objects.get(code="DR1").active is True
     form_errors = r.context["adminform"].form.errors if "adminform" in r.context else {}
-    error_messages = [m for m in r.context["messages"] if m.level >= message_levels.ERROR] \
-        if "messages" in r.context else []
+    error_messages = (
+        [m for m in r.context["messages"] if m.level >= message_levels.ERROR] if "messages" in r.context else []
+    )
     assert form_errors or error_messages, r.content.decode()[:2000]
     if form_errors:
         assert "errornote" in r.content.decode()

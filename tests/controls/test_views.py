@@ -27,8 +27,11 @@ def test_my_decisions_lists_reviews_waiting_for_my_roles(web, cast):
 def test_decide_from_the_page_and_refusals_are_messages(web, cast):
     opp = OpportunityFactory(owner=cast.owner)
     review = gates.gate_request(code="ATI", subject=opp, user=cast.owner)
-    r = web.as_user(cast.director).post(f"/gates/reviews/{review.pk}/decide/",
-                                        {"decision": "reject", "role": "sales_director", "comment": ""}, follow=True)
+    r = web.as_user(cast.director).post(
+        f"/gates/reviews/{review.pk}/decide/",
+        {"decision": "reject", "role": "sales_director", "comment": ""},
+        follow=True,
+    )
     assert "Say why you reject." in r.content.decode()
     review.refresh_from_db()
     assert review.state == "pending"
@@ -41,9 +44,11 @@ def test_decide_from_the_page_and_refusals_are_messages(web, cast):
 
 def test_request_with_bad_evidence_is_refused(web, cast):
     opp = OpportunityFactory(owner=cast.owner)
-    r = web.as_user(cast.owner).post("/gates/request/", {"gate": "ATI", "subject_type": "opportunity",
-                                                         "subject_id": opp.pk, "evidence": "javascript:alert(1)"},
-                                     follow=True)
+    r = web.as_user(cast.owner).post(
+        "/gates/request/",
+        {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk, "evidence": "javascript:alert(1)"},
+        follow=True,
+    )
     assert "web links" in r.content.decode()
     assert not gate_reads.latest_review(opp, "ATI")
 
@@ -57,8 +62,9 @@ def test_admin_decide_page(client, cast):
     review = gates.gate_request(code="ATI", subject=opp, user=cast.owner)
     client.force_login(cast.director)
     assert "Approve" in client.get(f"/admin/controls/gatereview/{review.pk}/decide/").content.decode()
-    r = client.post(f"/admin/controls/gatereview/{review.pk}/decide/", {"role": "sales_director", "comment": "",
-                                                                        "reject": "1"})
+    r = client.post(
+        f"/admin/controls/gatereview/{review.pk}/decide/", {"role": "sales_director", "comment": "", "reject": "1"}
+    )
     assert r.status_code == 200 and "Say why you reject." in r.content.decode()
     r = client.post(f"/admin/controls/gatereview/{review.pk}/decide/", {"role": "sales_director", "approve": "1"})
     assert r.status_code == 302
@@ -94,8 +100,11 @@ def test_my_decisions_query_count_is_constant_with_change_reviews(client, make_u
 
     def grow(n, start):
         for i in range(n):
-            change = delivery.change_request_create(project=project, user=eng, data={
-                "title": f"Change {start + i}", "reason": "r", "scope_impact": "s", "cost_impact": Decimal("10")})
+            change = delivery.change_request_create(
+                project=project,
+                user=eng,
+                data={"title": f"Change {start + i}", "reason": "r", "scope_impact": "s", "cost_impact": Decimal("10")},
+            )
             gates.gate_request(code="DR2", subject=change, user=eng)
 
     def count():

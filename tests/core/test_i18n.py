@@ -17,8 +17,13 @@ pytestmark = pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext 
 
 
 def tracked_sources() -> list[str]:
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return [f for f in files if not f.startswith(("tests/", ".ci/")) and (ROOT / f).is_file()]
 
 
@@ -28,16 +33,42 @@ def test_catalogue_covers_every_marked_string(tmp_path):
         shutil.copy2(ROOT / f, tmp_path / f)
     (tmp_path / "node_modules").mkdir(exist_ok=True)
     env = {"DEBUG": "true", "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
-    subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--ignore=node_modules",
-                    "--ignore=.venv", "--no-obsolete"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    stats = subprocess.run(["msgfmt", "--check", "--statistics", "-o", str(tmp_path / "fresh.mo"),
-                            str(tmp_path / CATALOGUE / "django.po")], capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--ignore=node_modules",
+            "--ignore=.venv",
+            "--no-obsolete",
+        ],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    stats = subprocess.run(
+        [
+            "msgfmt",
+            "--check",
+            "--statistics",
+            "-o",
+            str(tmp_path / "fresh.mo"),
+            str(tmp_path / CATALOGUE / "django.po"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert stats.returncode == 0, stats.stderr
     assert "untranslated" not in stats.stderr and "fuzzy" not in stats.stderr, (
-        f"zh_Hans catalogue incomplete ({stats.stderr.strip()}): run `make messages` and translate")
+        f"zh_Hans catalogue incomplete ({stats.stderr.strip()}): run `make messages` and translate"
+    )
     with open(tmp_path / "fresh.mo", "rb") as fresh, open(ROOT / CATALOGUE / "django.mo", "rb") as committed:
         assert gettext.GNUTranslations(fresh)._catalog == gettext.GNUTranslations(committed)._catalog, (
-            "django.mo is stale: run `make messages`")
+            "django.mo is stale: run `make messages`"
+        )
 
 
 def test_chinese_is_served(client, db):

@@ -10,19 +10,31 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")}
-    base.update({"DATABASE_URL": "sqlite:///:memory:", "SECURE_SSL_REDIRECT": "true",
-                 "SESSION_COOKIE_SECURE": "true", "CSRF_COOKIE_SECURE": "true"})
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    base.update(
+        {
+            "DATABASE_URL": "sqlite:///:memory:",
+            "SECURE_SSL_REDIRECT": "true",
+            "SESSION_COOKIE_SECURE": "true",
+            "CSRF_COOKIE_SECURE": "true",
+        }
+    )
     base.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_refuses_to_serve_on_default_secret_key_without_debug():
     base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     for code in ("import ltc_portal.wsgi", "import ltc_portal.asgi"):
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode != 0
         assert "SECRET_KEY is the built-in development key" in result.stderr
     result = run_manage("runserver", "127.0.0.1:0", "--noreload", ALLOWED_HOSTS="localhost")
@@ -34,8 +46,9 @@ def test_refuses_to_serve_on_default_secret_key_without_debug():
 def test_a_real_key_serves_without_warning():
     code = "import ltc_portal.wsgi; print('served')"
     env = {**{k: v for k, v in os.environ.items() if k != "DEBUG"}, "SECRET_KEY": "k" * 50}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and "served" in result.stdout, result.stderr
 
 
@@ -45,9 +58,15 @@ def test_debug_mode_starts_on_the_default_key():
 
 
 def test_check_deploy_is_clean_for_a_production_environment():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING",
-                        SECRET_KEY="p" * 20 + "-Zq8#kLm2$vN9@xR4!tY7&wB1^cD5*eF3", ALLOWED_HOSTS="ltc.example.com",
-                        SECURE_HSTS_PRELOAD="true")
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="p" * 20 + "-Zq8#kLm2$vN9@xR4!tY7&wB1^cD5*eF3",
+        ALLOWED_HOSTS="ltc.example.com",
+        SECURE_HSTS_PRELOAD="true",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

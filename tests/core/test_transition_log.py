@@ -35,8 +35,10 @@ def test_log_row_cannot_be_updated_or_deleted_through_the_orm(logged_lead):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger exists on PostgreSQL only")
 def test_database_refuses_raw_update_and_delete(logged_lead):
     row = TransitionLog.objects.for_subject(logged_lead).get()
-    for sql in ("UPDATE core_transitionlog SET reason = 'x' WHERE id = %s",
-                "DELETE FROM core_transitionlog WHERE id = %s"):
+    for sql in (
+        "UPDATE core_transitionlog SET reason = 'x' WHERE id = %s",
+        "DELETE FROM core_transitionlog WHERE id = %s",
+    ):
         with pytest.raises(InternalError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, [row.pk])
     assert TransitionLog.objects.filter(pk=row.pk, reason="").exists()

@@ -40,22 +40,61 @@ def add_records(project, cast, n, *, start=0):
 
     for i in range(start, start + n):
         person = UserFactory(username=f"member{i}", roles=["delivery"])
-        services.team_member_add(project=project, user=cast.pm, data={
-            "user": person, "role": "engineer", "allocation_percent": 20, "start_date": TODAY})
-        registers.risk_create(project=project, user=cast.pm, data={
-            "category": "supply", "description": f"Risk {i}", "probability": 1 + i % 5, "impact": 1 + (i * 2) % 5,
-            "owner": person, "response": "mitigate"})
-        registers.issue_create(project=project, user=cast.pm, data={
-            "title": f"Issue {i}", "source": "internal", "severity": "major", "owner": person,
-            "due_date": TODAY - DAY if i % 2 else TODAY + 10 * DAY})
-        services.milestone_create(project=project, user=cast.pm, data={
-            "name": f"Milestone {i}", "planned_start": TODAY, "planned_end": TODAY + (i + 1) * DAY})
-        registers.meeting_create(project=project, user=cast.pm, data={
-            "date": TODAY - i * DAY, "kind": "weekly", "attendees": "PM, team", "decisions": f"Decision {i}",
-            "actions": [{"description": f"Action {i}", "owner": person, "due_date": TODAY + DAY}]})
-        registers.quality_check_create(project=project, user=cast.pm, data={
-            "subject": f"Rack {i}", "date": TODAY, "result": "failed", "inspector": person,
-            "defects": [{"description": f"Defect {i}", "severity": "minor", "rework": True}]})
+        services.team_member_add(
+            project=project,
+            user=cast.pm,
+            data={"user": person, "role": "engineer", "allocation_percent": 20, "start_date": TODAY},
+        )
+        registers.risk_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "category": "supply",
+                "description": f"Risk {i}",
+                "probability": 1 + i % 5,
+                "impact": 1 + (i * 2) % 5,
+                "owner": person,
+                "response": "mitigate",
+            },
+        )
+        registers.issue_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "title": f"Issue {i}",
+                "source": "internal",
+                "severity": "major",
+                "owner": person,
+                "due_date": TODAY - DAY if i % 2 else TODAY + 10 * DAY,
+            },
+        )
+        services.milestone_create(
+            project=project,
+            user=cast.pm,
+            data={"name": f"Milestone {i}", "planned_start": TODAY, "planned_end": TODAY + (i + 1) * DAY},
+        )
+        registers.meeting_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "date": TODAY - i * DAY,
+                "kind": "weekly",
+                "attendees": "PM, team",
+                "decisions": f"Decision {i}",
+                "actions": [{"description": f"Action {i}", "owner": person, "due_date": TODAY + DAY}],
+            },
+        )
+        registers.quality_check_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "subject": f"Rack {i}",
+                "date": TODAY,
+                "result": "failed",
+                "inspector": person,
+                "defects": [{"description": f"Defect {i}", "severity": "minor", "rework": True}],
+            },
+        )
 
 
 def test_the_cockpit_shows_team_milestones_risks_overdue_issues_and_budget_after_dr1(web, cast, project, eng):
@@ -66,7 +105,7 @@ def test_the_cockpit_shows_team_milestones_risks_overdue_issues_and_budget_after
     # the existing page is still there
     assert 'id="phase-strip"' in page and 'id="gate-strip-project"' in page and 'id="history"' in page
     assert 'data-member="eng"' in page and "Engineer" in page and "50%" in page
-    assert 'data-milestone=' in page and "Core network live" in page
+    assert "data-milestone=" in page and "Core network live" in page
     exposures = [int(x) for x in re.findall(r'data-exposure="(\d+)"', page)]
     assert len(exposures) == 5 and exposures == sorted(exposures, reverse=True)
     assert re.search(r'class="list-group-item list-group-item-danger overdue" data-issue', page)
@@ -88,17 +127,36 @@ def test_the_project_page_runs_a_constant_number_of_queries(web, cast, project, 
     project = pass_dr1(project, cast)
     staff_and_plan(project, cast, eng)
     add_records(project, cast, 2)
-    services.change_request_create(project=project, user=cast.pm, data={
-        "title": "More racks", "reason": "Customer asks", "scope_impact": "2 racks", "cost_impact": Decimal("1000")})
+    services.change_request_create(
+        project=project,
+        user=cast.pm,
+        data={
+            "title": "More racks",
+            "reason": "Customer asks",
+            "scope_impact": "2 racks",
+            "cost_impact": Decimal("1000"),
+        },
+    )
     client = web.as_user(cast.pm)
     few = _queries(client, project.get_absolute_url())
     add_records(project, cast, 6, start=2)
     for i in range(4):
-        services.change_request_create(project=project, user=cast.pm, data={
-            "title": f"Change {i}", "reason": "r", "scope_impact": "s", "cost_impact": Decimal("10")})
-    services.delegation_grant(project=project, user=cast.pm, data={
-        "grantee": eng, "scope": "accept_milestone", "limit_amount": Decimal("0"), "valid_from": TODAY,
-        "valid_to": TODAY + DAY})
+        services.change_request_create(
+            project=project,
+            user=cast.pm,
+            data={"title": f"Change {i}", "reason": "r", "scope_impact": "s", "cost_impact": Decimal("10")},
+        )
+    services.delegation_grant(
+        project=project,
+        user=cast.pm,
+        data={
+            "grantee": eng,
+            "scope": "accept_milestone",
+            "limit_amount": Decimal("0"),
+            "valid_from": TODAY,
+            "valid_to": TODAY + DAY,
+        },
+    )
     assert _queries(client, project.get_absolute_url()) == few
 
 
@@ -106,19 +164,40 @@ def test_pm_adds_a_team_member_and_grants_a_delegation_from_the_page(web, cast, 
     client = web.as_user(cast.pm)
     url = f"/projects/{project.pk}/member/new/"
     assert client.get(url).status_code == 200
-    r = client.post(url, {"member-user": eng.pk, "member-role": "engineer", "member-allocation_percent": "60",
-                          "member-start_date": TODAY.isoformat()})
+    r = client.post(
+        url,
+        {
+            "member-user": eng.pk,
+            "member-role": "engineer",
+            "member-allocation_percent": "60",
+            "member-start_date": TODAY.isoformat(),
+        },
+    )
     assert r.status_code == 302 and r["Location"] == project.get_absolute_url()
     assert TeamMember.objects.get(project=project, user=eng).allocation_percent == 60
     # a bad allocation comes back as a form error, not a 500
-    r = client.post(url, {"member-user": eng.pk, "member-role": "fr", "member-allocation_percent": "0",
-                          "member-start_date": TODAY.isoformat()})
+    r = client.post(
+        url,
+        {
+            "member-user": eng.pk,
+            "member-role": "fr",
+            "member-allocation_percent": "0",
+            "member-start_date": TODAY.isoformat(),
+        },
+    )
     assert r.status_code == 200 and "allocation_percent" in r.context["form"].errors
 
-    r = client.post(f"/projects/{project.pk}/delegation/new/", {
-        "delegation-grantee": eng.pk, "delegation-scope": "accept_milestone", "delegation-limit_amount": "0",
-        "delegation-valid_from": TODAY.isoformat(), "delegation-valid_to": (TODAY + 30 * DAY).isoformat()},
-        follow=True)
+    r = client.post(
+        f"/projects/{project.pk}/delegation/new/",
+        {
+            "delegation-grantee": eng.pk,
+            "delegation-scope": "accept_milestone",
+            "delegation-limit_amount": "0",
+            "delegation-valid_from": TODAY.isoformat(),
+            "delegation-valid_to": (TODAY + 30 * DAY).isoformat(),
+        },
+        follow=True,
+    )
     delegation = Delegation.objects.get(project=project, grantee=eng)
     assert "Authority granted." in r.content.decode() and 'class="active-delegation"' in r.content.decode()
     r = client.post(f"/projects/delegations/{delegation.pk}/revoke/", follow=True)
@@ -137,9 +216,17 @@ def test_finance_reads_the_cockpit_but_may_not_add_records(web, cast, project):
     client = web.as_user(cast.finance)
     page = client.get(project.get_absolute_url()).content.decode()
     assert 'id="cockpit"' in page and 'id="member-form"' not in page and 'id="new-risk"' not in page
-    r = client.post(f"/projects/{project.pk}/risk/new/", {
-        "category": "x", "description": "y", "probability": "2", "impact": "2", "owner": cast.finance.pk,
-        "response": "accept"})
+    r = client.post(
+        f"/projects/{project.pk}/risk/new/",
+        {
+            "category": "x",
+            "description": "y",
+            "probability": "2",
+            "impact": "2",
+            "owner": cast.finance.pk,
+            "response": "accept",
+        },
+    )
     assert r.status_code == 403 and not project.risks.exists()
 
 
@@ -148,9 +235,11 @@ def test_pm_accepts_a_milestone_through_the_page(web, cast, project, eng):
     milestone = staff_and_plan(project, cast, eng)
     client = web.as_user(cast.pm)
     assert 'class="accept-form' in client.get(project.get_absolute_url()).content.decode()
-    r = client.post(f"/projects/milestones/{milestone.pk}/transitions/accept/", {
-        "signed_by": "Mr Wang (CIO)", "date": TODAY.isoformat(), "document_ref": "ACC-001", "remarks": "ok"},
-        follow=True)
+    r = client.post(
+        f"/projects/milestones/{milestone.pk}/transitions/accept/",
+        {"signed_by": "Mr Wang (CIO)", "date": TODAY.isoformat(), "document_ref": "ACC-001", "remarks": "ok"},
+        follow=True,
+    )
     milestone.refresh_from_db()
     assert milestone.state == "accepted" and milestone.acceptance.document_ref == "ACC-001"
     assert "ACC-001" in r.content.decode()
@@ -158,11 +247,22 @@ def test_pm_accepts_a_milestone_through_the_page(web, cast, project, eng):
 
 def test_a_delegate_outside_the_window_is_refused_with_the_reason(web, cast, project, eng):
     milestone = staff_and_plan(project, cast, eng)
-    services.delegation_grant(project=project, user=cast.pm, data={
-        "grantee": eng, "scope": "accept_milestone", "limit_amount": Decimal("0"),
-        "valid_from": TODAY - 10 * DAY, "valid_to": TODAY - DAY})
-    r = web.as_user(eng).post(f"/projects/milestones/{milestone.pk}/transitions/accept/", {
-        "signed_by": "Mr Wang", "date": TODAY.isoformat(), "document_ref": "ACC-9"}, follow=True)
+    services.delegation_grant(
+        project=project,
+        user=cast.pm,
+        data={
+            "grantee": eng,
+            "scope": "accept_milestone",
+            "limit_amount": Decimal("0"),
+            "valid_from": TODAY - 10 * DAY,
+            "valid_to": TODAY - DAY,
+        },
+    )
+    r = web.as_user(eng).post(
+        f"/projects/milestones/{milestone.pk}/transitions/accept/",
+        {"signed_by": "Mr Wang", "date": TODAY.isoformat(), "document_ref": "ACC-9"},
+        follow=True,
+    )
     assert r.status_code == 200 and "outside its validity window" in r.content.decode()
     assert Milestone.objects.get(pk=milestone.pk).state == "planned"
 
@@ -185,18 +285,36 @@ def test_start_implementation_refused_with_reasons_then_runs(web, cast, project,
 
 def test_risk_and_issue_pages_create_edit_and_move(web, cast, project, eng):
     client = web.as_user(cast.pm)
-    r = client.post(f"/projects/{project.pk}/risk/new/", {
-        "category": "supply", "description": "Late switches", "probability": "4", "impact": "5",
-        "owner": eng.pk, "response": "mitigate", "plan": "Second vendor", "trigger": ""})
+    r = client.post(
+        f"/projects/{project.pk}/risk/new/",
+        {
+            "category": "supply",
+            "description": "Late switches",
+            "probability": "4",
+            "impact": "5",
+            "owner": eng.pk,
+            "response": "mitigate",
+            "plan": "Second vendor",
+            "trigger": "",
+        },
+    )
     risk = project.risks.get()
     assert r.status_code == 302 and risk.exposure == 20
     assert client.get(f"/projects/risks/{risk.pk}/edit/").status_code == 200
     client.post(f"/projects/risks/{risk.pk}/transitions/mitigate/")
     risk.refresh_from_db()
     assert risk.state == "mitigating"
-    r = client.post(f"/projects/{project.pk}/issue/new/", {
-        "title": "Port faults", "source": "customer", "severity": "critical", "owner": eng.pk,
-        "due_date": TODAY.isoformat(), "risk": risk.pk})
+    r = client.post(
+        f"/projects/{project.pk}/issue/new/",
+        {
+            "title": "Port faults",
+            "source": "customer",
+            "severity": "critical",
+            "owner": eng.pk,
+            "due_date": TODAY.isoformat(),
+            "risk": risk.pk,
+        },
+    )
     issue = project.issues.get()
     assert r.status_code == 302 and issue.risk == risk
     r = client.post(f"/projects/issues/{issue.pk}/transitions/resolve/", {"resolution": ""}, follow=True)
@@ -210,22 +328,43 @@ def test_risk_and_issue_pages_create_edit_and_move(web, cast, project, eng):
 
 def test_quality_check_with_defects_and_meeting_with_actions(web, cast, project, eng):
     client = web.as_user(cast.pm)
-    rows = {"defects-TOTAL_FORMS": "2", "defects-INITIAL_FORMS": "0", "defects-MIN_NUM_FORMS": "0",
-            "defects-MAX_NUM_FORMS": "50", "defects-0-description": "Loose cable", "defects-0-severity": "minor",
-            "defects-0-rework": "on", "defects-1-description": "", "defects-1-severity": ""}
+    rows = {
+        "defects-TOTAL_FORMS": "2",
+        "defects-INITIAL_FORMS": "0",
+        "defects-MIN_NUM_FORMS": "0",
+        "defects-MAX_NUM_FORMS": "50",
+        "defects-0-description": "Loose cable",
+        "defects-0-severity": "minor",
+        "defects-0-rework": "on",
+        "defects-1-description": "",
+        "defects-1-severity": "",
+    }
     assert client.get(f"/projects/{project.pk}/quality/new/").status_code == 200
-    r = client.post(f"/projects/{project.pk}/quality/new/", {
-        "subject": "Rack 1", "date": TODAY.isoformat(), "result": "failed", "inspector": eng.pk, **rows})
+    r = client.post(
+        f"/projects/{project.pk}/quality/new/",
+        {"subject": "Rack 1", "date": TODAY.isoformat(), "result": "failed", "inspector": eng.pk, **rows},
+    )
     assert r.status_code == 302
     defect = project.quality_checks.get().defects.get()
     client.post(f"/projects/defects/{defect.pk}/close/")
     defect.refresh_from_db()
     assert defect.closed_at is not None
-    r = client.post(f"/projects/{project.pk}/meeting/new/", {
-        "date": TODAY.isoformat(), "kind": "weekly", "attendees": "PM, eng", "decisions": "Go for cut-over",
-        "actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-MIN_NUM_FORMS": "0",
-        "actions-MAX_NUM_FORMS": "50", "actions-0-description": "Book window", "actions-0-owner": eng.pk,
-        "actions-0-due_date": TODAY.isoformat()})
+    r = client.post(
+        f"/projects/{project.pk}/meeting/new/",
+        {
+            "date": TODAY.isoformat(),
+            "kind": "weekly",
+            "attendees": "PM, eng",
+            "decisions": "Go for cut-over",
+            "actions-TOTAL_FORMS": "1",
+            "actions-INITIAL_FORMS": "0",
+            "actions-MIN_NUM_FORMS": "0",
+            "actions-MAX_NUM_FORMS": "50",
+            "actions-0-description": "Book window",
+            "actions-0-owner": eng.pk,
+            "actions-0-due_date": TODAY.isoformat(),
+        },
+    )
     assert r.status_code == 302
     action = project.meetings.get().actions.get()
     page = client.post(f"/projects/actions/{action.pk}/done/", follow=True).content.decode()
@@ -236,9 +375,17 @@ def test_quality_check_with_defects_and_meeting_with_actions(web, cast, project,
 def test_change_request_page_shows_the_dr2_gate(web, cast, project, eng):
     project = pass_dr1(project, cast)
     client = web.as_user(cast.pm)
-    r = client.post(f"/projects/{project.pk}/change/new/", {
-        "title": "Two more racks", "reason": "Customer asks", "scope_impact": "2 racks",
-        "schedule_impact_days": "5", "cost_impact": "20000", "contract_value_impact": "0"})
+    r = client.post(
+        f"/projects/{project.pk}/change/new/",
+        {
+            "title": "Two more racks",
+            "reason": "Customer asks",
+            "scope_impact": "2 racks",
+            "schedule_impact_days": "5",
+            "cost_impact": "20000",
+            "contract_value_impact": "0",
+        },
+    )
     change = project.change_requests.get()
     assert r.status_code == 302 and r["Location"] == f"/projects/changes/{change.pk}/"
     page = client.get(r["Location"]).content.decode()

@@ -41,10 +41,16 @@ def pass_dr1(project, cast):
 
 def staff_and_plan(project, cast, engineer):
     services.team_member_add(project=project, user=cast.pm, data={"user": cast.pm, "role": "pm", "start_date": TODAY})
-    services.team_member_add(project=project, user=cast.pm, data={"user": engineer, "role": "engineer",
-                                                                  "allocation_percent": 50, "start_date": TODAY})
-    return services.milestone_create(project=project, user=cast.pm, data={
-        "name": "Core network live", "planned_start": TODAY, "planned_end": TODAY + datetime.timedelta(days=30)})
+    services.team_member_add(
+        project=project,
+        user=cast.pm,
+        data={"user": engineer, "role": "engineer", "allocation_percent": 50, "start_date": TODAY},
+    )
+    return services.milestone_create(
+        project=project,
+        user=cast.pm,
+        data={"name": "Core network live", "planned_start": TODAY, "planned_end": TODAY + datetime.timedelta(days=30)},
+    )
 
 
 class TestDR1:
@@ -85,16 +91,21 @@ class TestBuildToImplement:
             services.project_transition(project=project, name="start_implementation", user=cast.pm)
         assert len(refused.value.reasons) == 2
         staff_and_plan(project, cast, make_user("eng", roles=["delivery"]))
-        assert services.project_transition(project=project, name="start_implementation", user=cast.pm).state == "implement"
+        assert (
+            services.project_transition(project=project, name="start_implementation", user=cast.pm).state == "implement"
+        )
 
     def test_only_pm_or_pmo_change_the_team(self, project, cast):
         with pytest.raises(PermissionDenied):
-            services.team_member_add(project=project, user=cast.owner,
-                                     data={"user": cast.owner, "role": "ar", "start_date": TODAY})
+            services.team_member_add(
+                project=project, user=cast.owner, data={"user": cast.owner, "role": "ar", "start_date": TODAY}
+            )
         with pytest.raises(ValidationError):
-            services.team_member_add(project=project, user=cast.pmo, data={"user": cast.owner, "role": "ar",
-                                                                           "allocation_percent": 0,
-                                                                           "start_date": TODAY})
+            services.team_member_add(
+                project=project,
+                user=cast.pmo,
+                data={"user": cast.owner, "role": "ar", "allocation_percent": 0, "start_date": TODAY},
+            )
 
 
 class TestMilestonesAndAuthority:
@@ -105,8 +116,9 @@ class TestMilestonesAndAuthority:
         PaymentMilestone.objects.filter(pk=payment.pk).update(milestone=milestone.pk)
         with pytest.raises(ValidationError):
             services.milestone_accept(milestone=milestone, user=cast.pm, signed_by="", date=TODAY, document_ref="")
-        milestone = services.milestone_accept(milestone=milestone, user=cast.pm, signed_by="Mr Wang (CIO)", date=TODAY,
-                                              document_ref="ACC-001")
+        milestone = services.milestone_accept(
+            milestone=milestone, user=cast.pm, signed_by="Mr Wang (CIO)", date=TODAY, document_ref="ACC-001"
+        )
         payment.refresh_from_db()
         assert (milestone.state, milestone.acceptance.document_ref, payment.state) == ("accepted", "ACC-001", "due")
 
@@ -115,39 +127,81 @@ class TestMilestonesAndAuthority:
         milestone = staff_and_plan(project, cast, eng)
         with pytest.raises(PermissionDenied, match="no delegated authority"):
             services.milestone_accept(milestone=milestone, user=eng, signed_by="x", date=TODAY, document_ref="A")
-        expired = services.delegation_grant(project=project, user=cast.pm, data={
-            "grantee": eng, "scope": "accept_milestone", "limit_amount": Decimal("0"),
-            "valid_from": TODAY - datetime.timedelta(days=10), "valid_to": TODAY - datetime.timedelta(days=1)})
+        expired = services.delegation_grant(
+            project=project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": "accept_milestone",
+                "limit_amount": Decimal("0"),
+                "valid_from": TODAY - datetime.timedelta(days=10),
+                "valid_to": TODAY - datetime.timedelta(days=1),
+            },
+        )
         with pytest.raises(PermissionDenied, match="outside its validity window"):
             services.milestone_accept(milestone=milestone, user=eng, signed_by="x", date=TODAY, document_ref="A")
-        current = services.delegation_grant(project=project, user=cast.pm, data={
-            "grantee": eng, "scope": "accept_milestone", "limit_amount": Decimal("0"),
-            "valid_from": TODAY, "valid_to": TODAY + datetime.timedelta(days=30)})
+        current = services.delegation_grant(
+            project=project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": "accept_milestone",
+                "limit_amount": Decimal("0"),
+                "valid_from": TODAY,
+                "valid_to": TODAY + datetime.timedelta(days=30),
+            },
+        )
         services.delegation_revoke(delegation=current, user=cast.pm)
         with pytest.raises(PermissionDenied):
             services.milestone_accept(milestone=milestone, user=eng, signed_by="x", date=TODAY, document_ref="A")
-        services.delegation_grant(project=project, user=cast.pm, data={
-            "grantee": eng, "scope": "accept_milestone", "limit_amount": Decimal("0"),
-            "valid_from": TODAY, "valid_to": TODAY + datetime.timedelta(days=30)})
-        assert services.milestone_accept(milestone=milestone, user=eng, signed_by="x", date=TODAY,
-                                         document_ref="A").state == "accepted"
+        services.delegation_grant(
+            project=project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": "accept_milestone",
+                "limit_amount": Decimal("0"),
+                "valid_from": TODAY,
+                "valid_to": TODAY + datetime.timedelta(days=30),
+            },
+        )
+        assert (
+            services.milestone_accept(milestone=milestone, user=eng, signed_by="x", date=TODAY, document_ref="A").state
+            == "accepted"
+        )
         assert project.delegations.count() == 3 and expired.revoked_at is None
 
     def test_grants_only_to_team_members_and_only_by_the_pm(self, project, cast, make_user):
         outsider = make_user("outsider", roles=["delivery"])
         with pytest.raises(ValidationError):
-            services.delegation_grant(project=project, user=cast.pm, data={
-                "grantee": outsider, "scope": "approve_cost", "limit_amount": Decimal("10"),
-                "valid_from": TODAY, "valid_to": TODAY})
+            services.delegation_grant(
+                project=project,
+                user=cast.pm,
+                data={
+                    "grantee": outsider,
+                    "scope": "approve_cost",
+                    "limit_amount": Decimal("10"),
+                    "valid_from": TODAY,
+                    "valid_to": TODAY,
+                },
+            )
         with pytest.raises(PermissionDenied):
             services.delegation_grant(project=project, user=cast.owner, data={})
 
     def test_narrowing_revokes_and_replaces(self, project, cast, make_user):
         eng = make_user("eng", roles=["delivery"])
         staff_and_plan(project, cast, eng)
-        grant = services.delegation_grant(project=project, user=cast.pm, data={
-            "grantee": eng, "scope": "approve_change", "limit_amount": Decimal("50000"),
-            "valid_from": TODAY, "valid_to": TODAY + datetime.timedelta(days=90)})
+        grant = services.delegation_grant(
+            project=project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": "approve_change",
+                "limit_amount": Decimal("50000"),
+                "valid_from": TODAY,
+                "valid_to": TODAY + datetime.timedelta(days=90),
+            },
+        )
         with pytest.raises(ValidationError):
             services.delegation_narrow(delegation=grant, user=cast.pm, limit_amount=Decimal("60000"))
         narrower = services.delegation_narrow(delegation=grant, user=cast.pm, limit_amount=Decimal("20000"))
@@ -160,7 +214,9 @@ class TestMilestonesAndAuthority:
             services.milestone_waive(milestone=milestone, user=cast.pm, reason="not needed")
         with pytest.raises(ValidationError):
             services.milestone_waive(milestone=milestone, user=cast.pmo, reason="")
-        assert services.milestone_waive(milestone=milestone, user=cast.pmo, reason="Customer dropped it").state == "waived"
+        assert (
+            services.milestone_waive(milestone=milestone, user=cast.pmo, reason="Customer dropped it").state == "waived"
+        )
 
 
 class TestDR2:
@@ -168,9 +224,17 @@ class TestDR2:
         project = pass_dr1(project, cast)
         staff_and_plan(project, cast, eng)
         services.project_update(project=project, user=cast.pmo, data={"pm_change_limit": Decimal("50000")})
-        return services.change_request_create(project=project, user=eng, data={
-            "title": "Extra access points", "reason": "Customer asked", "scope_impact": "+20 APs",
-            "schedule_impact_days": 5, "cost_impact": cost})
+        return services.change_request_create(
+            project=project,
+            user=eng,
+            data={
+                "title": "Extra access points",
+                "reason": "Customer asked",
+                "scope_impact": "+20 APs",
+                "schedule_impact_days": 5,
+                "cost_impact": cost,
+            },
+        )
 
     def test_within_the_pm_limit_the_pm_decides(self, project, cast, make_user):
         eng = make_user("eng", roles=["delivery"])
@@ -199,19 +263,43 @@ class TestDR2:
     def test_a_delegate_with_enough_authority_decides_the_pms_own_change(self, project, cast, make_user):
         eng = make_user("eng", roles=["delivery"])
         change = self.setup_change(project, cast, eng, Decimal("-10000"))
-        pm_change = services.change_request_create(project=change.project, user=cast.pm, data={
-            "title": "Drop a site", "reason": "Scope cut", "scope_impact": "-1 site", "cost_impact": Decimal("-10000")})
+        pm_change = services.change_request_create(
+            project=change.project,
+            user=cast.pm,
+            data={
+                "title": "Drop a site",
+                "reason": "Scope cut",
+                "scope_impact": "-1 site",
+                "cost_impact": Decimal("-10000"),
+            },
+        )
         review = gates.gate_request(code="DR2", subject=pm_change, user=cast.pm)
         with pytest.raises(PermissionDenied):
             gates.gate_decide(review=review, user=cast.pm, decision="approve")
-        services.delegation_grant(project=change.project, user=cast.pm, data={
-            "grantee": eng, "scope": "approve_change", "limit_amount": Decimal("5000"),
-            "valid_from": TODAY, "valid_to": TODAY})
+        services.delegation_grant(
+            project=change.project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": "approve_change",
+                "limit_amount": Decimal("5000"),
+                "valid_from": TODAY,
+                "valid_to": TODAY,
+            },
+        )
         with pytest.raises(PermissionDenied):
             gates.gate_decide(review=review, user=eng, decision="approve")  # 10,000 is above the delegate's 5,000
-        services.delegation_grant(project=change.project, user=cast.pm, data={
-            "grantee": eng, "scope": "approve_change", "limit_amount": Decimal("20000"),
-            "valid_from": TODAY, "valid_to": TODAY})
+        services.delegation_grant(
+            project=change.project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": "approve_change",
+                "limit_amount": Decimal("20000"),
+                "valid_from": TODAY,
+                "valid_to": TODAY,
+            },
+        )
         gates.gate_decide(review=review, user=eng, decision="approve")
         v2 = Budget.objects.get(project=change.project, version=2)
         assert v2.total == Decimal("590000.00")
@@ -223,8 +311,14 @@ class TestDR3AndDR4:
         eng = make_user("eng", roles=["delivery"])
         milestone = staff_and_plan(project, cast, eng)
         project = services.project_transition(project=project, name="start_implementation", user=cast.pm)
-        ProjectIssue.objects.create(project=project, title="Core switch fails", source="internal", severity="critical",
-                                    owner=eng, due_date=TODAY)
+        ProjectIssue.objects.create(
+            project=project,
+            title="Core switch fails",
+            source="internal",
+            severity="critical",
+            owner=eng,
+            due_date=TODAY,
+        )
         with pytest.raises(TransitionRefused) as refused:
             gates.gate_request(code="DR3", subject=project, user=cast.pm)
         text = " ".join(refused.value.reasons)
@@ -237,9 +331,16 @@ class TestDR3AndDR4:
         with pytest.raises(TransitionRefused) as refused:
             gates.gate_request(code="DR4", subject=project, user=cast.pm)
         assert len(refused.value.reasons) == 2
-        services.project_update(project=project, user=cast.pm, data={
-            "final_acceptance_date": TODAY, "final_acceptance_by": "Mr Wang", "final_acceptance_ref": "FA-9",
-            "lessons_learned": "Book track access early"})
+        services.project_update(
+            project=project,
+            user=cast.pm,
+            data={
+                "final_acceptance_date": TODAY,
+                "final_acceptance_by": "Mr Wang",
+                "final_acceptance_ref": "FA-9",
+                "lessons_learned": "Book track access early",
+            },
+        )
         approve(gates.gate_request(code="DR4", subject=project, user=cast.pm), cast.finance, cast.pmo)
         project.refresh_from_db()
         assert project.state == "closed"
@@ -249,9 +350,17 @@ def test_a_change_of_contract_value_records_the_amendment(cast, make_user):
     project = pass_dr1(project_in_plan_with_contract(cast), cast)
     eng = make_user("eng", roles=["delivery"])
     staff_and_plan(project, cast, eng)
-    change = services.change_request_create(project=project, user=eng, data={
-        "title": "Two more stations", "reason": "Customer order", "scope_impact": "+2 stations",
-        "cost_impact": Decimal("0"), "contract_value_impact": Decimal("120000")})
+    change = services.change_request_create(
+        project=project,
+        user=eng,
+        data={
+            "title": "Two more stations",
+            "reason": "Customer order",
+            "scope_impact": "+2 stations",
+            "cost_impact": Decimal("0"),
+            "contract_value_impact": Decimal("120000"),
+        },
+    )
     approve(gates.gate_request(code="DR2", subject=change, user=eng), cast.pm)
     contract = project.contract
     contract.refresh_from_db()

@@ -42,6 +42,7 @@ def cast(make_user):
 
 # Small API helpers ------------------------------------------------------------------------------
 
+
 def list_url(resource):
     return reverse(f"{resource}-list")
 
@@ -65,8 +66,13 @@ def ok(response):
 
 
 def request_gate(api, user, code, subject_type, subject_id):
-    return created(api.as_user(user).post(list_url("gate-review"), {
-        "gate": code, "subject_type": subject_type, "subject_id": subject_id, "comment": "Ready"}, format="json"))
+    return created(
+        api.as_user(user).post(
+            list_url("gate-review"),
+            {"gate": code, "subject_type": subject_type, "subject_id": subject_id, "comment": "Ready"},
+            format="json",
+        )
+    )
 
 
 def approve(api, review_id, *users, role=None):
@@ -81,31 +87,65 @@ def presales_project(cast):
 
 
 def add_member(api, cast, project, user, role="engineer"):
-    return created(api.as_user(cast.pm).post(list_url("team-member"), {
-        "project": project.pk, "user": user.pk, "role": role, "allocation_percent": 50,
-        "start_date": TODAY.isoformat()}, format="json"))
+    return created(
+        api.as_user(cast.pm).post(
+            list_url("team-member"),
+            {
+                "project": project.pk,
+                "user": user.pk,
+                "role": role,
+                "allocation_percent": 50,
+                "start_date": TODAY.isoformat(),
+            },
+            format="json",
+        )
+    )
 
 
 def risk_body(project, owner, **kw):
-    return {"project": project.pk, "category": "Schedule", "description": "Switches arrive late", "probability": 3,
-            "impact": 4, "owner": owner.pk, "response": "mitigate", "plan": "Order early", "trigger": "", **kw}
+    return {
+        "project": project.pk,
+        "category": "Schedule",
+        "description": "Switches arrive late",
+        "probability": 3,
+        "impact": 4,
+        "owner": owner.pk,
+        "response": "mitigate",
+        "plan": "Order early",
+        "trigger": "",
+        **kw,
+    }
 
 
 def issue_body(project, owner, **kw):
-    return {"project": project.pk, "title": "Rack space missing", "source": "customer", "severity": "major",
-            "owner": owner.pk, "due_date": NEXT_WEEK.isoformat(), **kw}
+    return {
+        "project": project.pk,
+        "title": "Rack space missing",
+        "source": "customer",
+        "severity": "major",
+        "owner": owner.pk,
+        "due_date": NEXT_WEEK.isoformat(),
+        **kw,
+    }
 
 
 def milestone_body(project, **kw):
-    return {"project": project.pk, "name": "Site survey done", "planned_start": TODAY.isoformat(),
-            "planned_end": NEXT_MONTH.isoformat(), **kw}
+    return {
+        "project": project.pk,
+        "name": "Site survey done",
+        "planned_start": TODAY.isoformat(),
+        "planned_end": NEXT_MONTH.isoformat(),
+        **kw,
+    }
 
 
 def pass_dr1_through_the_api(api, cast, project):
     """Submit budget v1, request DR1 as the PM, approve as finance and the PMO: the project is in build."""
     budget = project.budgets.get(version=1)
-    assert ok(api.as_user(cast.pm).post(step_url("budget", budget.pk, "submit"), {}, format="json"))["state"] == \
-        "submitted"
+    assert (
+        ok(api.as_user(cast.pm).post(step_url("budget", budget.pk, "submit"), {}, format="json"))["state"]
+        == "submitted"
+    )
     review = request_gate(api, cast.pm, "DR1", "project", project.pk)
     approve(api, review["id"], cast.finance, cast.pmo)
     assert ok(api.as_user(cast.pm).get(detail_url("project", project.pk)))["state"] == "build"
@@ -114,23 +154,46 @@ def pass_dr1_through_the_api(api, cast, project):
 
 # A.1 A finished project refuses every write with 409 naming its state --------------------------
 
-MODELS = {"milestone": Milestone, "team-member": TeamMember, "budget": Budget, "risk": Risk,
-          "project-issue": ProjectIssue, "delegation": Delegation, "meeting": Meeting}
+MODELS = {
+    "milestone": Milestone,
+    "team-member": TeamMember,
+    "budget": Budget,
+    "risk": Risk,
+    "project-issue": ProjectIssue,
+    "delegation": Delegation,
+    "meeting": Meeting,
+}
 
 
 def new_record_bodies(project, cast, member, newcomer):
     """A valid create body for each resource; ``member`` is on the team (a delegation goes to them)."""
     return {
         "milestone": milestone_body(project, name="One more milestone"),
-        "team-member": {"project": project.pk, "user": newcomer.pk, "role": "engineer", "allocation_percent": 50,
-                        "start_date": TODAY.isoformat()},
+        "team-member": {
+            "project": project.pk,
+            "user": newcomer.pk,
+            "role": "engineer",
+            "allocation_percent": 50,
+            "start_date": TODAY.isoformat(),
+        },
         "budget": {"project": project.pk, "lines": [{"category": "labour", "amount": "1000.00"}]},
         "risk": risk_body(project, cast.pm, description="Another risk"),
         "project-issue": issue_body(project, cast.pm, title="Another issue"),
-        "delegation": {"project": project.pk, "grantee": member.pk, "scope": "approve_cost", "limit_amount": "1000.00",
-                       "valid_from": TODAY.isoformat(), "valid_to": NEXT_MONTH.isoformat()},
-        "meeting": {"project": project.pk, "date": TODAY.isoformat(), "kind": "weekly", "attendees": "PM, customer IT",
-                    "decisions": "Stop the work"},
+        "delegation": {
+            "project": project.pk,
+            "grantee": member.pk,
+            "scope": "approve_cost",
+            "limit_amount": "1000.00",
+            "valid_from": TODAY.isoformat(),
+            "valid_to": NEXT_MONTH.isoformat(),
+        },
+        "meeting": {
+            "project": project.pk,
+            "date": TODAY.isoformat(),
+            "kind": "weekly",
+            "attendees": "PM, customer IT",
+            "decisions": "Stop the work",
+        },
     }
 
 
@@ -144,14 +207,22 @@ def cancelled(api, cast, make_user):
     client = api.as_user(cast.pm)
     records["milestone"] = created(client.post(list_url("milestone"), milestone_body(project), format="json"))
     records["risk"] = created(client.post(list_url("risk"), risk_body(project, cast.pm), format="json"))
-    records["project-issue"] = created(client.post(list_url("project-issue"), issue_body(project, cast.pm),
-                                                   format="json"))
-    r = api.as_user(cast.owner).post(step_url("opportunity", project.opportunity_id, "abandon"),
-                                     {"reason": "Customer froze the budget"}, format="json")
+    records["project-issue"] = created(
+        client.post(list_url("project-issue"), issue_body(project, cast.pm), format="json")
+    )
+    r = api.as_user(cast.owner).post(
+        step_url("opportunity", project.opportunity_id, "abandon"),
+        {"reason": "Customer froze the budget"},
+        format="json",
+    )
     assert ok(r)["state"] == "abandoned"
     assert ok(api.as_user(cast.pm).get(detail_url("project", project.pk)))["state"] == "cancelled"
-    return {"project": Project.objects.get(pk=project.pk), "member": member, "records": records,
-            "newcomer": make_user("cx-newcomer", roles=["delivery"])}
+    return {
+        "project": Project.objects.get(pk=project.pk),
+        "member": member,
+        "records": records,
+        "newcomer": make_user("cx-newcomer", roles=["delivery"]),
+    }
 
 
 @pytest.mark.parametrize("who", ["pm", "pmo"])
@@ -169,14 +240,18 @@ def test_a_cancelled_project_refuses_new_records_with_409(api, cast, cancelled, 
 
 
 @pytest.mark.parametrize("who", ["pm", "pmo"])
-@pytest.mark.parametrize("resource,change,field", [
-    ("milestone", {"name": "Renamed"}, "name"),
-    ("risk", {"impact": 1}, "impact"),
-    ("project-issue", {"title": "Renamed"}, "title"),
-    ("team-member", {"allocation_percent": 20}, "allocation_percent"),
-])
-def test_a_cancelled_project_refuses_changes_to_its_records_with_409(api, cast, cancelled, who, resource, change,
-                                                                       field):
+@pytest.mark.parametrize(
+    "resource,change,field",
+    [
+        ("milestone", {"name": "Renamed"}, "name"),
+        ("risk", {"impact": 1}, "impact"),
+        ("project-issue", {"title": "Renamed"}, "title"),
+        ("team-member", {"allocation_percent": 20}, "allocation_percent"),
+    ],
+)
+def test_a_cancelled_project_refuses_changes_to_its_records_with_409(
+    api, cast, cancelled, who, resource, change, field
+):
     record = cancelled["records"][resource]
     r = api.as_user(getattr(cast, who)).patch(detail_url(resource, record["id"]), change, format="json")
     assert r.status_code == 409, (r.status_code, r.json())
@@ -195,14 +270,30 @@ def close_through_the_api(api, cast, make_user):
     client = api.as_user(cast.pm)
     milestone = created(client.post(list_url("milestone"), milestone_body(project), format="json"))
     risk = created(client.post(list_url("risk"), risk_body(project, cast.pm), format="json"))
-    assert ok(client.post(step_url("project", project.pk, "start_implementation"), {}, format="json"))["state"] == \
-        "implement"
-    ok(client.post(step_url("milestone", milestone["id"], "accept"), {
-        "date": TODAY.isoformat(), "signed_by": "Mr Wang (CIO)", "document_ref": "ACC-1"}, format="json"))
+    assert (
+        ok(client.post(step_url("project", project.pk, "start_implementation"), {}, format="json"))["state"]
+        == "implement"
+    )
+    ok(
+        client.post(
+            step_url("milestone", milestone["id"], "accept"),
+            {"date": TODAY.isoformat(), "signed_by": "Mr Wang (CIO)", "document_ref": "ACC-1"},
+            format="json",
+        )
+    )
     approve(api, request_gate(api, cast.pm, "DR3", "project", project.pk)["id"], cast.pmo)
-    ok(api.as_user(cast.pm).patch(detail_url("project", project.pk), {
-        "final_acceptance_date": TODAY.isoformat(), "final_acceptance_by": "Mr Wang",
-        "final_acceptance_ref": "FA-1", "lessons_learned": "Book the outage windows early"}, format="json"))
+    ok(
+        api.as_user(cast.pm).patch(
+            detail_url("project", project.pk),
+            {
+                "final_acceptance_date": TODAY.isoformat(),
+                "final_acceptance_by": "Mr Wang",
+                "final_acceptance_ref": "FA-1",
+                "lessons_learned": "Book the outage windows early",
+            },
+            format="json",
+        )
+    )
     approve(api, request_gate(api, cast.pm, "DR4", "project", project.pk)["id"], cast.finance, cast.pmo)
     assert ok(api.as_user(cast.pm).get(detail_url("project", project.pk)))["state"] == "closed"
     return Project.objects.get(pk=project.pk), member, {"risk": risk, "team-member": team_member}
@@ -219,8 +310,10 @@ def test_a_closed_project_refuses_every_write_with_409(api, cast, make_user):
             assert r.status_code == 409, (who, resource, r.status_code, r.json())
             assert "Closed" in r.json()["detail"], (who, resource, r.json())
             assert model.objects.count() == before, (who, resource)
-        for resource, change, field in (("risk", {"impact": 1}, "impact"),
-                                        ("team-member", {"allocation_percent": 20}, "allocation_percent")):
+        for resource, change, field in (
+            ("risk", {"impact": 1}, "impact"),
+            ("team-member", {"allocation_percent": 20}, "allocation_percent"),
+        ):
             record = records[resource]
             r = api.as_user(getattr(cast, who)).patch(detail_url(resource, record["id"]), change, format="json")
             assert r.status_code == 409, (who, resource, r.status_code, r.json())
@@ -231,16 +324,29 @@ def test_a_closed_project_refuses_every_write_with_409(api, cast, make_user):
 
 # A.2 The page refuses with the API's words ------------------------------------------------------
 
+
 def test_the_risk_page_refuses_a_cancelled_project_with_the_apis_words(api, web, cast, cancelled):
     project = cancelled["project"]
     before = Risk.objects.count()
-    r = api.as_user(cast.pm).post(list_url("risk"), risk_body(project, cast.pm, description="Via the API"),
-                                  format="json")
+    r = api.as_user(cast.pm).post(
+        list_url("risk"), risk_body(project, cast.pm, description="Via the API"), format="json"
+    )
     assert r.status_code == 409
     detail = r.json()["detail"]
-    page = web.as_user(cast.pm).post(reverse("delivery:record-create", args=[project.pk, "risk"]), {
-        "category": "Schedule", "description": "Via the page", "probability": "3", "impact": "4",
-        "owner": cast.pm.pk, "response": "mitigate", "plan": "Order early", "trigger": ""}, follow=True)
+    page = web.as_user(cast.pm).post(
+        reverse("delivery:record-create", args=[project.pk, "risk"]),
+        {
+            "category": "Schedule",
+            "description": "Via the page",
+            "probability": "3",
+            "impact": "4",
+            "owner": cast.pm.pk,
+            "response": "mitigate",
+            "plan": "Order early",
+            "trigger": "",
+        },
+        follow=True,
+    )
     assert Risk.objects.count() == before
     assert not Risk.objects.filter(description="Via the page").exists()
     if page.status_code in (403, 404):
@@ -250,6 +356,7 @@ def test_the_risk_page_refuses_a_cancelled_project_with_the_apis_words(api, web,
 
 
 # A.3 Domain events follow the step that caused them ---------------------------------------------
+
 
 def row(subject, transition):
     rows = [r for r in TransitionLog.objects.for_subject(subject) if r.transition == transition]
@@ -273,8 +380,9 @@ def test_ati_is_logged_before_the_project_it_opens_and_the_director_opens_it(api
 @pytest.mark.parametrize("step,state", [("abandon", "abandoned"), ("lose", "lost")])
 def test_losing_the_opportunity_is_logged_before_the_projects_cancellation(api, cast, step, state):
     project = presales_project(cast)
-    r = api.as_user(cast.owner).post(step_url("opportunity", project.opportunity_id, step),
-                                     {"reason": "Customer chose a rival"}, format="json")
+    r = api.as_user(cast.owner).post(
+        step_url("opportunity", project.opportunity_id, step), {"reason": "Customer chose a rival"}, format="json"
+    )
     assert ok(r)["state"] == state
     project = Project.objects.get(pk=project.pk)
     assert project.state == "cancelled"
@@ -286,15 +394,27 @@ def test_losing_the_opportunity_is_logged_before_the_projects_cancellation(api, 
 
 # A.4 DR2 decided as the change authority --------------------------------------------------------
 
+
 def test_dr2_is_approved_by_the_pm_as_change_authority(api, cast, make_user):
     project = pass_dr1_through_the_api(api, cast, project_in_plan_with_contract(cast))
     eng = make_user("dr2-eng", roles=["delivery"])
     add_member(api, cast, project, eng)
     r = api.as_user(cast.pmo).patch(detail_url("project", project.pk), {"pm_change_limit": "50000"}, format="json")
     assert ok(r)["pm_change_limit"] == "50000.00"
-    change = created(api.as_user(eng).post(list_url("change-request"), {
-        "project": project.pk, "title": "Twenty more access points", "reason": "Customer asked",
-        "scope_impact": "+20 APs", "schedule_impact_days": 3, "cost_impact": "20000"}, format="json"))
+    change = created(
+        api.as_user(eng).post(
+            list_url("change-request"),
+            {
+                "project": project.pk,
+                "title": "Twenty more access points",
+                "reason": "Customer asked",
+                "scope_impact": "+20 APs",
+                "schedule_impact_days": 3,
+                "cost_impact": "20000",
+            },
+            format="json",
+        )
+    )
     review = request_gate(api, eng, "DR2", "change_request", change["id"])
     assert review["required_roles"] == ["change_authority"]
     approve_url = reverse("gate-review-approve", args=[review["id"]])
@@ -304,16 +424,19 @@ def test_dr2_is_approved_by_the_pm_as_change_authority(api, cast, make_user):
     assert GateReview.objects.get(pk=review["id"]).state == "pending"
     assert ChangeRequest.objects.get(pk=change["id"]).state == "draft"
     assert not GateReview.objects.get(pk=review["id"]).decisions.exists()
-    r = api.as_user(cast.pm).post(approve_url, {"role": "change_authority", "comment": "Within my limit"},
-                                  format="json")
+    r = api.as_user(cast.pm).post(
+        approve_url, {"role": "change_authority", "comment": "Within my limit"}, format="json"
+    )
     body = ok(r)
     assert body["state"] == "approved"
     assert [(d["role"], d["decision"], d["decided_by"]) for d in body["decisions"]] == [
-        ("change_authority", "approve", cast.pm.username)]
+        ("change_authority", "approve", cast.pm.username)
+    ]
     assert ok(api.as_user(eng).get(detail_url("change-request", change["id"])))["state"] == "approved"
 
 
 # A.5 The issue's owner works it -----------------------------------------------------------------
+
 
 @pytest.fixture
 def issue_team(api, cast, make_user):
@@ -327,34 +450,35 @@ def issue_team(api, cast, make_user):
 def test_the_issue_owner_starts_resolves_and_closes_it(api, cast, issue_team):
     project, owner, other = issue_team
     issue = created(api.as_user(cast.pm).post(list_url("project-issue"), issue_body(project, owner), format="json"))
-    steps = {t["name"]: t for t in ok(api.as_user(owner).get(
-        reverse("project-issue-transitions", args=[issue["id"]])))}
+    steps = {t["name"]: t for t in ok(api.as_user(owner).get(reverse("project-issue-transitions", args=[issue["id"]])))}
     assert steps["start"]["allowed"] is True, steps["start"]
     r = api.as_user(other).post(step_url("project-issue", issue["id"], "start"), {}, format="json")
     assert r.status_code == 403, (r.status_code, r.json())
     assert ProjectIssue.objects.get(pk=issue["id"]).state == "open"
     client = api.as_user(owner)
-    assert ok(client.post(step_url("project-issue", issue["id"], "start"), {}, format="json"))["state"] == \
-        "in_progress"
+    assert ok(client.post(step_url("project-issue", issue["id"], "start"), {}, format="json"))["state"] == "in_progress"
     body = ok(client.post(step_url("project-issue", issue["id"], "resolve"), {"resolution": "fixed"}, format="json"))
     assert (body["state"], body["resolution"]) == ("resolved", "fixed")
     assert ok(client.post(step_url("project-issue", issue["id"], "close"), {}, format="json"))["state"] == "closed"
     history = ok(client.get(reverse("project-issue-history", args=[issue["id"]])))
     assert [(h["transition"], h["by"]) for h in history] == [
-        ("open", cast.pm.username), ("start", owner.username), ("resolve", owner.username),
-        ("close", owner.username)]
+        ("open", cast.pm.username),
+        ("start", owner.username),
+        ("resolve", owner.username),
+        ("close", owner.username),
+    ]
 
 
 def test_the_pm_and_the_pmo_still_start_issues_they_do_not_own(api, cast, issue_team):
     project, owner, _other = issue_team
     for who in (cast.pm, cast.pmo):
-        issue = created(api.as_user(cast.pm).post(list_url("project-issue"), issue_body(project, owner),
-                                                  format="json"))
+        issue = created(api.as_user(cast.pm).post(list_url("project-issue"), issue_body(project, owner), format="json"))
         r = api.as_user(who).post(step_url("project-issue", issue["id"], "start"), {}, format="json")
         assert ok(r)["state"] == "in_progress"
 
 
 # A.6 Parent fields are not silently ignored on update -------------------------------------------
+
 
 @pytest.fixture
 def two_projects(api, cast, make_user):
@@ -371,12 +495,15 @@ def two_projects(api, cast, make_user):
     return here, there, records
 
 
-@pytest.mark.parametrize("resource,change,field,value", [
-    ("milestone", {"name": "Renamed"}, "name", "Renamed"),
-    ("risk", {"impact": 2}, "impact", 2),
-    ("team-member", {"allocation_percent": 40}, "allocation_percent", 40),
-    ("project-issue", {"title": "Renamed"}, "title", "Renamed"),
-])
+@pytest.mark.parametrize(
+    "resource,change,field,value",
+    [
+        ("milestone", {"name": "Renamed"}, "name", "Renamed"),
+        ("risk", {"impact": 2}, "impact", 2),
+        ("team-member", {"allocation_percent": 40}, "allocation_percent", 40),
+        ("project-issue", {"title": "Renamed"}, "title", "Renamed"),
+    ],
+)
 def test_moving_a_record_to_another_project_is_a_400(api, cast, two_projects, resource, change, field, value):
     here, there, records = two_projects
     record = records[resource]
@@ -396,11 +523,27 @@ def test_moving_a_record_to_another_project_is_a_400(api, cast, two_projects, re
 def test_moving_a_draft_quote_to_another_opportunity_is_a_400(api, cast):
     mine, other = OpportunityFactory(owner=cast.owner), OpportunityFactory(owner=cast.owner)
     client = api.as_user(cast.owner)
-    quote = created(client.post(list_url("quote"), {
-        "opportunity": mine.pk, "payment_terms": "30/70",
-        "lines": [{"description": "Router", "category": "equipment", "quantity": "2", "unit_price": "1000.00",
-                   "discount_percent": "0", "unit_cost": "600"}],
-        "estimate_lines": [{"category": "equipment", "amount": "1200.00"}]}, format="json"))
+    quote = created(
+        client.post(
+            list_url("quote"),
+            {
+                "opportunity": mine.pk,
+                "payment_terms": "30/70",
+                "lines": [
+                    {
+                        "description": "Router",
+                        "category": "equipment",
+                        "quantity": "2",
+                        "unit_price": "1000.00",
+                        "discount_percent": "0",
+                        "unit_cost": "600",
+                    }
+                ],
+                "estimate_lines": [{"category": "equipment", "amount": "1200.00"}],
+            },
+            format="json",
+        )
+    )
     assert quote["state"] == "draft"
     r = client.patch(detail_url("quote", quote["id"]), {"opportunity": other.pk, "notes": "Moved"}, format="json")
     assert r.status_code == 400, (r.status_code, r.json())
@@ -408,12 +551,14 @@ def test_moving_a_draft_quote_to_another_opportunity_is_a_400(api, cast):
     stored = Quote.objects.get(pk=quote["id"])
     assert stored.opportunity_id == mine.pk and stored.notes == quote["notes"]
     assert not Quote.objects.filter(opportunity=other).exists()
-    body = ok(client.patch(detail_url("quote", quote["id"]), {"opportunity": mine.pk, "notes": "Same deal"},
-                           format="json"))
+    body = ok(
+        client.patch(detail_url("quote", quote["id"]), {"opportunity": mine.pk, "notes": "Same deal"}, format="json")
+    )
     assert (body["opportunity"], body["notes"]) == (mine.pk, "Same deal")
 
 
 # A.7 A rejected DR1 rejects the submitted budget ------------------------------------------------
+
 
 def test_dr1_rejected_rejects_the_budget_and_the_pm_drafts_a_new_version(api, cast):
     project = project_in_plan_with_contract(cast)
@@ -421,19 +566,28 @@ def test_dr1_rejected_rejects_the_budget_and_the_pm_drafts_a_new_version(api, ca
     pm = api.as_user(cast.pm)
     assert ok(pm.post(step_url("budget", budget.pk, "submit"), {}, format="json"))["state"] == "submitted"
     review = request_gate(api, cast.pm, "DR1", "project", project.pk)
-    r = api.as_user(cast.finance).post(reverse("gate-review-reject", args=[review["id"]]),
-                                       {"comment": "Labour is underestimated"}, format="json")
+    r = api.as_user(cast.finance).post(
+        reverse("gate-review-reject", args=[review["id"]]), {"comment": "Labour is underestimated"}, format="json"
+    )
     assert ok(r)["state"] == "rejected"
     pm = api.as_user(cast.pm)
     assert ok(pm.get(detail_url("budget", budget.pk)))["state"] == "rejected"
     history = ok(pm.get(reverse("budget-history", args=[budget.pk])))
     assert history[-1]["transition"] == "reject"
     assert (history[-1]["source"], history[-1]["target"], history[-1]["by"]) == (
-        "submitted", "rejected", cast.finance.username)
+        "submitted",
+        "rejected",
+        cast.finance.username,
+    )
     assert ok(pm.get(detail_url("project", project.pk)))["state"] == "plan"
-    r = pm.post(list_url("budget"), {"project": project.pk, "lines": [
-        {"category": "equipment", "amount": "480000.00"}, {"category": "labour", "amount": "180000.00"}]},
-        format="json")
+    r = pm.post(
+        list_url("budget"),
+        {
+            "project": project.pk,
+            "lines": [{"category": "equipment", "amount": "480000.00"}, {"category": "labour", "amount": "180000.00"}],
+        },
+        format="json",
+    )
     body = created(r)
     assert (body["version"], body["state"], body["total"]) == (2, "draft", "660000.00")
     assert ok(pm.get(detail_url("project", project.pk)))["state"] == "plan"
@@ -441,6 +595,7 @@ def test_dr1_rejected_rejects_the_budget_and_the_pm_drafts_a_new_version(api, ca
 
 
 # A.8 Lifecycle values the code declares ---------------------------------------------------------
+
 
 def test_contract_states_have_no_unreachable_fulfilled_or_closed():
     assert "fulfilled" not in ContractState.values

@@ -37,14 +37,29 @@ def outsider(make_user):
 
 
 def risk_data(cast, **kw):
-    return {"category": "Schedule", "description": "Switch delivery late", "probability": 3, "impact": 4,
-            "owner": cast.pm, "response": "mitigate", "plan": "Order early", "trigger": "No ship date by May",
-            **kw}
+    return {
+        "category": "Schedule",
+        "description": "Switch delivery late",
+        "probability": 3,
+        "impact": 4,
+        "owner": cast.pm,
+        "response": "mitigate",
+        "plan": "Order early",
+        "trigger": "No ship date by May",
+        **kw,
+    }
 
 
 def issue_data(cast, **kw):
-    return {"title": "Rack space missing", "description": "Building 3", "source": "customer", "severity": "major",
-            "owner": cast.pm, "due_date": NEXT_WEEK, **kw}
+    return {
+        "title": "Rack space missing",
+        "description": "Building 3",
+        "source": "customer",
+        "severity": "major",
+        "owner": cast.pm,
+        "due_date": NEXT_WEEK,
+        **kw,
+    }
 
 
 def make_risk(project, cast, **kw):
@@ -56,6 +71,7 @@ def make_issue(project, cast, **kw):
 
 
 # Services ---------------------------------------------------------------------------------------------
+
 
 def test_risk_exposure_and_update(project, cast):
     risk = make_risk(project, cast)
@@ -78,7 +94,9 @@ def test_risk_occurs_and_raises_an_internal_issue_in_the_same_transaction(projec
     risk = make_risk(project, cast)
     risk = services.risk_transition(risk=risk, name="mitigate", user=cast.pm)
     raise_issue = {"title": "Late switches", "severity": "critical", "owner": cast.pm, "due_date": NEXT_WEEK}
-    risk = services.risk_transition(risk=risk, name="occur", user=cast.pm, reason="Vendor slipped", raise_issue=raise_issue)
+    risk = services.risk_transition(
+        risk=risk, name="occur", user=cast.pm, reason="Vendor slipped", raise_issue=raise_issue
+    )
     assert risk.state == "occurred"
     issue = ProjectIssue.objects.get(risk=risk)
     assert (issue.source, issue.severity, issue.state, issue.project_id) == ("internal", "critical", "open", project.pk)
@@ -86,8 +104,9 @@ def test_risk_occurs_and_raises_an_internal_issue_in_the_same_transaction(projec
     # a bad issue rolls the occurrence back
     other = make_risk(project, cast)
     with pytest.raises(ValidationError):
-        services.risk_transition(risk=other, name="occur", user=cast.pm,
-                                 raise_issue={**raise_issue, "owner": cast.finance, "due_date": None})
+        services.risk_transition(
+            risk=other, name="occur", user=cast.pm, raise_issue={**raise_issue, "owner": cast.finance, "due_date": None}
+        )
     assert Risk.objects.get(pk=other.pk).state == "open"
     with pytest.raises(ValidationError):
         services.risk_transition(risk=other, name="close", user=cast.pm, raise_issue=raise_issue)
@@ -129,13 +148,25 @@ def test_issue_owner_must_be_active_and_risk_of_the_same_project(project, cast, 
 
 
 def test_quality_check_with_defects_and_defect_close(project, cast):
-    qc = services.quality_check_create(project=project, user=cast.pm, data={
-        "subject": "Core switch install", "date": TODAY, "result": "failed", "inspector": cast.pmo,
-        "defects": [{"description": "Cabling unlabeled", "severity": "minor", "rework": True},
-                    {"description": "Wrong firmware", "severity": "major"}]})
+    qc = services.quality_check_create(
+        project=project,
+        user=cast.pm,
+        data={
+            "subject": "Core switch install",
+            "date": TODAY,
+            "result": "failed",
+            "inspector": cast.pmo,
+            "defects": [
+                {"description": "Cabling unlabeled", "severity": "minor", "rework": True},
+                {"description": "Wrong firmware", "severity": "major"},
+            ],
+        },
+    )
     defects = list(qc.defects.order_by("id"))
     assert [(d.description, d.rework, d.closed_at) for d in defects] == [
-        ("Cabling unlabeled", True, None), ("Wrong firmware", False, None)]
+        ("Cabling unlabeled", True, None),
+        ("Wrong firmware", False, None),
+    ]
     with pytest.raises(PermissionDenied):
         services.defect_close(defect=defects[0], user=cast.finance)
     closed = services.defect_close(defect=defects[0], user=cast.pm)
@@ -147,9 +178,17 @@ def test_quality_check_with_defects_and_defect_close(project, cast):
 
 
 def test_meeting_with_actions_and_action_done(project, cast):
-    meeting = services.meeting_create(project=project, user=cast.pm, data={
-        "date": TODAY, "kind": "weekly", "attendees": "PM, customer IT", "decisions": "Cut over on Sunday",
-        "actions": [{"description": "Book the outage window", "owner": cast.pm, "due_date": NEXT_WEEK}]})
+    meeting = services.meeting_create(
+        project=project,
+        user=cast.pm,
+        data={
+            "date": TODAY,
+            "kind": "weekly",
+            "attendees": "PM, customer IT",
+            "decisions": "Cut over on Sunday",
+            "actions": [{"description": "Book the outage window", "owner": cast.pm, "due_date": NEXT_WEEK}],
+        },
+    )
     action = meeting.actions.get()
     with pytest.raises(PermissionDenied):
         services.meeting_action_done(action=action, user=cast.finance)
@@ -169,9 +208,20 @@ def test_nothing_is_added_to_a_cancelled_projects_registers(project, cast):
 
 # API --------------------------------------------------------------------------------------------------
 
+
 def api_risk(cast, project, **kw):
-    return {"project": project.pk, "category": "Schedule", "description": "Switch delivery late", "probability": 2,
-            "impact": 5, "owner": cast.pm.pk, "response": "mitigate", "plan": "Order early", "trigger": "", **kw}
+    return {
+        "project": project.pk,
+        "category": "Schedule",
+        "description": "Switch delivery late",
+        "probability": 2,
+        "impact": 5,
+        "owner": cast.pm.pk,
+        "response": "mitigate",
+        "plan": "Order early",
+        "trigger": "",
+        **kw,
+    }
 
 
 def test_risk_api_create_exposure_validation_and_history(api, project, cast):
@@ -189,9 +239,19 @@ def test_risk_api_create_exposure_validation_and_history(api, project, cast):
     assert r.status_code == 200 and (r.json()["exposure"], r.json()["state"]) == (20, "open")
     names = {t["name"]: t["allowed"] for t in client.get(f"/api/v1/risks/{rid}/transitions/").json()}
     assert names == {"mitigate": True, "occur": True, "close": True}
-    r = client.post(f"/api/v1/risks/{rid}/transitions/occur/", {"reason": "Vendor slipped", "raise_issue": {
-        "title": "Late switches", "severity": "critical", "owner": cast.pm.pk, "due_date": NEXT_WEEK.isoformat()}},
-        format="json")
+    r = client.post(
+        f"/api/v1/risks/{rid}/transitions/occur/",
+        {
+            "reason": "Vendor slipped",
+            "raise_issue": {
+                "title": "Late switches",
+                "severity": "critical",
+                "owner": cast.pm.pk,
+                "due_date": NEXT_WEEK.isoformat(),
+            },
+        },
+        format="json",
+    )
     assert r.status_code == 200 and r.json()["state"] == "occurred"
     issue = ProjectIssue.objects.get(risk_id=rid)
     assert (issue.source, issue.title) == ("internal", "Late switches")
@@ -233,17 +293,25 @@ def test_outsider_sees_nothing_and_cannot_create(api, project, cast, outsider):
 
 def test_issue_api_resolve_needs_resolution_reopen_needs_reason(api, project, cast):
     client = api.as_user(cast.pm)
-    r = client.post("/api/v1/project-issues/", {"project": project.pk, "title": "Rack space missing",
-                                                "source": "customer", "severity": "major", "owner": cast.pm.pk,
-                                                "due_date": NEXT_WEEK.isoformat()}, format="json")
+    r = client.post(
+        "/api/v1/project-issues/",
+        {
+            "project": project.pk,
+            "title": "Rack space missing",
+            "source": "customer",
+            "severity": "major",
+            "owner": cast.pm.pk,
+            "due_date": NEXT_WEEK.isoformat(),
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     iid = r.json()["id"]
     assert (r.json()["state"], r.json()["overdue"], r.json()["resolution"]) == ("open", False, "")
     r = client.post(f"/api/v1/project-issues/{iid}/transitions/resolve/", {}, format="json")
     assert r.status_code == 400 and "resolution" in r.json()
     assert ProjectIssue.objects.get(pk=iid).state == "open"
-    r = client.post(f"/api/v1/project-issues/{iid}/transitions/resolve/", {"resolution": "Rack ordered"},
-                    format="json")
+    r = client.post(f"/api/v1/project-issues/{iid}/transitions/resolve/", {"resolution": "Rack ordered"}, format="json")
     assert r.status_code == 200 and (r.json()["state"], r.json()["resolution"]) == ("resolved", "Rack ordered")
     r = client.post(f"/api/v1/project-issues/{iid}/transitions/reopen/", {}, format="json")
     assert r.status_code == 400 and "reason" in r.json()
@@ -251,9 +319,18 @@ def test_issue_api_resolve_needs_resolution_reopen_needs_reason(api, project, ca
     assert r.status_code == 200 and r.json()["state"] == "open"
     steps = [(h["transition"], h["reason"]) for h in client.get(f"/api/v1/project-issues/{iid}/history/").json()]
     assert steps == [("open", ""), ("resolve", ""), ("reopen", "Rack too small")]
-    r = client.post("/api/v1/project-issues/", {"project": project.pk, "title": "x", "source": "customer",
-                                                "severity": "major", "owner": 999999,
-                                                "due_date": NEXT_WEEK.isoformat()}, format="json")
+    r = client.post(
+        "/api/v1/project-issues/",
+        {
+            "project": project.pk,
+            "title": "x",
+            "source": "customer",
+            "severity": "major",
+            "owner": 999999,
+            "due_date": NEXT_WEEK.isoformat(),
+        },
+        format="json",
+    )
     assert r.status_code == 400 and "owner" in r.json()
 
 
@@ -272,15 +349,28 @@ def test_issue_overdue_filter(api, project, cast):
 
 def test_quality_check_api_with_defects_and_close(api, project, cast):
     client = api.as_user(cast.pm)
-    r = client.post("/api/v1/quality-checks/", {
-        "project": project.pk, "subject": "Core switch install", "date": TODAY.isoformat(), "result": "failed",
-        "inspector": cast.pmo.pk, "notes": "",
-        "defects": [{"description": "Cabling unlabeled", "severity": "minor", "rework": True},
-                    {"description": "Wrong firmware", "severity": "major"}]}, format="json")
+    r = client.post(
+        "/api/v1/quality-checks/",
+        {
+            "project": project.pk,
+            "subject": "Core switch install",
+            "date": TODAY.isoformat(),
+            "result": "failed",
+            "inspector": cast.pmo.pk,
+            "notes": "",
+            "defects": [
+                {"description": "Cabling unlabeled", "severity": "minor", "rework": True},
+                {"description": "Wrong firmware", "severity": "major"},
+            ],
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     qc = r.json()
     assert [(d["description"], d["rework"], d["closed_at"]) for d in qc["defects"]] == [
-        ("Cabling unlabeled", True, None), ("Wrong firmware", False, None)]
+        ("Cabling unlabeled", True, None),
+        ("Wrong firmware", False, None),
+    ]
     d1 = qc["defects"][0]["id"]
     assert client.patch(f"/api/v1/quality-checks/{qc['id']}/", {"notes": "x"}, format="json").status_code == 405
     assert api.as_user(cast.finance).post(f"/api/v1/quality-checks/{qc['id']}/defects/{d1}/close/").status_code == 403
@@ -290,41 +380,70 @@ def test_quality_check_api_with_defects_and_close(api, project, cast):
     assert r.json()["defects"][1]["closed_at"] is None
     assert client.post(f"/api/v1/quality-checks/{qc['id']}/defects/{d1}/close/").status_code == 409
     assert client.post(f"/api/v1/quality-checks/{qc['id']}/defects/999999/close/").status_code == 404
-    r = client.post("/api/v1/quality-checks/", {"project": project.pk, "subject": "x", "date": TODAY.isoformat(),
-                                                "result": "maybe", "inspector": cast.pm.pk}, format="json")
+    r = client.post(
+        "/api/v1/quality-checks/",
+        {"project": project.pk, "subject": "x", "date": TODAY.isoformat(), "result": "maybe", "inspector": cast.pm.pk},
+        format="json",
+    )
     assert r.status_code == 400 and "result" in r.json()
     assert Defect.objects.filter(closed_at__isnull=True).count() == 1
 
 
 def test_meeting_api_with_actions_and_done(api, project, cast):
     client = api.as_user(cast.pm)
-    r = client.post("/api/v1/meetings/", {
-        "project": project.pk, "date": TODAY.isoformat(), "kind": "weekly", "attendees": "PM, customer IT",
-        "decisions": "Cut over on Sunday",
-        "actions": [{"description": "Book the outage window", "owner": cast.pm.pk, "due_date": NEXT_WEEK.isoformat()},
-                    {"description": "Tell the help desk", "owner": cast.pmo.pk, "due_date": NEXT_WEEK.isoformat()}]},
-        format="json")
+    r = client.post(
+        "/api/v1/meetings/",
+        {
+            "project": project.pk,
+            "date": TODAY.isoformat(),
+            "kind": "weekly",
+            "attendees": "PM, customer IT",
+            "decisions": "Cut over on Sunday",
+            "actions": [
+                {"description": "Book the outage window", "owner": cast.pm.pk, "due_date": NEXT_WEEK.isoformat()},
+                {"description": "Tell the help desk", "owner": cast.pmo.pk, "due_date": NEXT_WEEK.isoformat()},
+            ],
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     meeting = r.json()
     assert [(a["description"], a["done"]) for a in meeting["actions"]] == [
-        ("Book the outage window", False), ("Tell the help desk", False)]
+        ("Book the outage window", False),
+        ("Tell the help desk", False),
+    ]
     a1 = meeting["actions"][0]["id"]
     assert api.as_user(cast.finance).post(f"/api/v1/meetings/{meeting['id']}/actions/{a1}/done/").status_code == 403
     client = api.as_user(cast.pmo)
     r = client.post(f"/api/v1/meetings/{meeting['id']}/actions/{a1}/done/")
     assert r.status_code == 200 and [a["done"] for a in r.json()["actions"]] == [True, False]
     assert client.post(f"/api/v1/meetings/{meeting['id']}/actions/{a1}/done/").status_code == 409
-    r = client.post("/api/v1/meetings/", {"project": project.pk, "date": TODAY.isoformat(), "kind": "weekly",
-                                          "attendees": "PM", "actions": [{"description": "x", "owner": 999999,
-                                                                           "due_date": NEXT_WEEK.isoformat()}]},
-                    format="json")
+    r = client.post(
+        "/api/v1/meetings/",
+        {
+            "project": project.pk,
+            "date": TODAY.isoformat(),
+            "kind": "weekly",
+            "attendees": "PM",
+            "actions": [{"description": "x", "owner": 999999, "due_date": NEXT_WEEK.isoformat()}],
+        },
+        format="json",
+    )
     assert r.status_code == 400 and "actions" in r.json()
-    assert api.as_user(cast.finance).post("/api/v1/meetings/", {
-        "project": project.pk, "date": TODAY.isoformat(), "kind": "weekly", "attendees": "PM"},
-        format="json").status_code == 403
+    assert (
+        api.as_user(cast.finance)
+        .post(
+            "/api/v1/meetings/",
+            {"project": project.pk, "date": TODAY.isoformat(), "kind": "weekly", "attendees": "PM"},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
 
 
 # Query counts ---------------------------------------------------------------------------------------
+
 
 def count_queries(client, url, user):
     client.force_authenticate(type(user).objects.get(pk=user.pk))  # a fresh user: no cached roles
@@ -338,21 +457,38 @@ def grow(n, cast, start):
     """n projects (written straight to the database), each with a risk, an issue, a quality check with
     two defects and a meeting with two actions."""
     for i in range(start, start + n):
-        project = Project.objects.create(opportunity=OpportunityFactory(owner=cast.owner), name=f"Bulk {i}",
-                                         pm=cast.pm)
+        project = Project.objects.create(opportunity=OpportunityFactory(owner=cast.owner), name=f"Bulk {i}", pm=cast.pm)
         risk = make_risk(project, cast)
         make_issue(project, cast, risk=risk)
-        services.quality_check_create(project=project, user=cast.pm, data={
-            "subject": "Install", "date": TODAY, "result": "failed", "inspector": cast.pm,
-            "defects": [{"description": "a", "severity": "minor"}, {"description": "b", "severity": "major"}]})
-        services.meeting_create(project=project, user=cast.pm, data={
-            "date": TODAY, "kind": "weekly", "attendees": "PM",
-            "actions": [{"description": "a", "owner": cast.pm, "due_date": NEXT_WEEK},
-                        {"description": "b", "owner": cast.pmo, "due_date": NEXT_WEEK}]})
+        services.quality_check_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "subject": "Install",
+                "date": TODAY,
+                "result": "failed",
+                "inspector": cast.pm,
+                "defects": [{"description": "a", "severity": "minor"}, {"description": "b", "severity": "major"}],
+            },
+        )
+        services.meeting_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "date": TODAY,
+                "kind": "weekly",
+                "attendees": "PM",
+                "actions": [
+                    {"description": "a", "owner": cast.pm, "due_date": NEXT_WEEK},
+                    {"description": "b", "owner": cast.pmo, "due_date": NEXT_WEEK},
+                ],
+            },
+        )
 
 
-@pytest.mark.parametrize("url", ["/api/v1/risks/", "/api/v1/project-issues/", "/api/v1/quality-checks/",
-                                 "/api/v1/meetings/"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/risks/", "/api/v1/project-issues/", "/api/v1/quality-checks/", "/api/v1/meetings/"]
+)
 @pytest.mark.parametrize("who", ["pm", "pmo"])
 def test_list_endpoint_query_count_is_constant(api, cast, url, who):
     user = getattr(cast, who)

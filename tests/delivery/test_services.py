@@ -32,7 +32,10 @@ def test_only_pmo_assigns_the_pm_and_only_delivery_people(project, cast, make_us
         services.project_update(project=project, user=cast.pmo, data={"pm": cast.finance})
     with pytest.raises(PermissionDenied):
         services.project_update(project=project, user=cast.owner, data={"technical_solution": "x"})
-    assert services.project_update(project=project, user=cast.pm, data={"technical_solution": "SDN"}).technical_solution == "SDN"
+    assert (
+        services.project_update(project=project, user=cast.pm, data={"technical_solution": "SDN"}).technical_solution
+        == "SDN"
+    )
 
 
 def test_presales_reviews_requested_by_the_pm_with_their_checklists(project, cast):
@@ -55,15 +58,25 @@ def test_presales_reviews_requested_by_the_pm_with_their_checklists(project, cas
 def test_budget_versions(project, cast):
     with pytest.raises(ValidationError):
         finance.budget_create(project=project, user=cast.pm, data={"currency": "USD", "lines": []})
-    b1 = finance.budget_create(project=project, user=cast.pm, data={"lines": [
-        {"category": "labour", "amount": Decimal("100.10")}, {"category": "travel", "amount": Decimal("20")}]})
+    b1 = finance.budget_create(
+        project=project,
+        user=cast.pm,
+        data={
+            "lines": [
+                {"category": "labour", "amount": Decimal("100.10")},
+                {"category": "travel", "amount": Decimal("20")},
+            ]
+        },
+    )
     assert (b1.version, b1.total, b1.state) == (1, Decimal("120.10"), "draft")
     with pytest.raises(TransitionRefused, match="already has a draft"):
         finance.budget_create(project=project, user=cast.pm, data={})
     b1 = finance.budget_transition(budget=b1, name="submit", user=cast.pm)
     with pytest.raises(TransitionRefused, match="never edited"):
         finance.budget_update(budget=b1, user=cast.pm, data={"lines": []})
-    b2 = finance.budget_create(project=project, user=cast.pm, data={"lines": [{"category": "other", "amount": Decimal("5")}]})
+    b2 = finance.budget_create(
+        project=project, user=cast.pm, data={"lines": [{"category": "other", "amount": Decimal("5")}]}
+    )
     assert b2.version == 2
     with pytest.raises(PermissionDenied):
         finance.budget_create(project=project, user=cast.finance, data={})

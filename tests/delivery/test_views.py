@@ -25,9 +25,15 @@ def project(cast):
 
 
 def project_post(project, **changes):
-    data = {"name": project.name, "currency": project.currency, "technical_solution": project.technical_solution,
-            "delivery_approach": project.delivery_approach, "key_risks": project.key_risks,
-            "final_scope": project.final_scope, "delivery_plan": project.delivery_plan}
+    data = {
+        "name": project.name,
+        "currency": project.currency,
+        "technical_solution": project.technical_solution,
+        "delivery_approach": project.delivery_approach,
+        "key_risks": project.key_risks,
+        "final_scope": project.final_scope,
+        "delivery_plan": project.delivery_plan,
+    }
     if project.pm_id:
         data["pm"] = str(project.pm_id)
     data["pm_change_limit"] = str(project.pm_change_limit)
@@ -36,8 +42,13 @@ def project_post(project, **changes):
 
 
 def lines_post(rows, *, note="", initial=0):
-    data = {"note": note, "lines-TOTAL_FORMS": str(len(rows)), "lines-INITIAL_FORMS": str(initial),
-            "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000"}
+    data = {
+        "note": note,
+        "lines-TOTAL_FORMS": str(len(rows)),
+        "lines-INITIAL_FORMS": str(initial),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"lines-{i}-{key}"] = value
@@ -45,14 +56,22 @@ def lines_post(rows, *, note="", initial=0):
 
 
 def phase_classes(page) -> dict:
-    return {code: css.strip() for css, code in re.findall(r'class="phase( current| done)?"[^>]*data-phase="(\w+)"', page)}
+    return {
+        code: css.strip() for css, code in re.findall(r'class="phase( current| done)?"[^>]*data-phase="(\w+)"', page)
+    }
 
 
 def test_project_page_shows_the_phase_strip_and_the_presales_gates(web, cast, project):
     page = web.as_user(cast.pm).get(f"/projects/{project.pk}/").content.decode()
     assert 'id="phase-strip"' in page
-    assert phase_classes(page) == {"analyze": "current", "plan": "", "build": "", "implement": "",
-                                   "handover": "", "closed": ""}
+    assert phase_classes(page) == {
+        "analyze": "current",
+        "plan": "",
+        "build": "",
+        "implement": "",
+        "handover": "",
+        "closed": "",
+    }
     assert 'id="gate-strip-project"' in page
     for code in ("DTRB", "DRA", "DTRC", "DRB"):
         assert f'data-gate="{code}"' in page
@@ -76,8 +95,10 @@ def test_pm_edits_the_technical_solution_but_cannot_assign_a_pm(web, cast, proje
     r = client.get(f"/projects/{project.pk}/edit/")
     assert "pm" not in r.context["form"].fields and "pm_change_limit" not in r.context["form"].fields
     assert 'name="pm"' not in r.content.decode() and 'name="technical_solution"' in r.content.decode()
-    r = client.post(f"/projects/{project.pk}/edit/", project_post(
-        project, technical_solution="Spine-leaf fabric", pm=str(other_pm.pk), pm_change_limit="999999"))
+    r = client.post(
+        f"/projects/{project.pk}/edit/",
+        project_post(project, technical_solution="Spine-leaf fabric", pm=str(other_pm.pk), pm_change_limit="999999"),
+    )
     assert r.status_code == 302 and r["Location"] == f"/projects/{project.pk}/"
     project.refresh_from_db()
     assert project.technical_solution == "Spine-leaf fabric"
@@ -93,8 +114,9 @@ def test_pmo_assigns_the_pm_from_the_delivery_group(web, cast, project, make_use
     assert {u.username for u in form.fields["pm"].queryset} == {cast.pm.username, "other-pm"}
     r = client.post(f"/projects/{project.pk}/edit/", project_post(project, pm=str(cast.owner.pk)))
     assert r.status_code == 200 and "pm" in r.context["form"].errors
-    r = client.post(f"/projects/{project.pk}/edit/", project_post(project, pm=str(other_pm.pk),
-                                                                    pm_change_limit="50000"))
+    r = client.post(
+        f"/projects/{project.pk}/edit/", project_post(project, pm=str(other_pm.pk), pm_change_limit="50000")
+    )
     assert r.status_code == 302
     project.refresh_from_db()
     assert project.pm == other_pm and project.pm_change_limit == Decimal("50000")
@@ -124,10 +146,17 @@ def test_budget_create_submit_then_edit_refused(web, cast, project):
     client = web.as_user(cast.pm)
     assert 'id="new-budget"' in client.get(f"/projects/{project.pk}/").content.decode()
     assert client.get(f"/budgets/new/?project={project.pk}").status_code == 200
-    r = client.post(f"/budgets/new/?project={project.pk}", lines_post([
-        {"category": "equipment", "amount": "480000", "note": "Switches"},
-        {"category": "labour", "amount": "120000", "note": ""},
-        {"category": "", "amount": "", "note": ""}], note="First cut"))
+    r = client.post(
+        f"/budgets/new/?project={project.pk}",
+        lines_post(
+            [
+                {"category": "equipment", "amount": "480000", "note": "Switches"},
+                {"category": "labour", "amount": "120000", "note": ""},
+                {"category": "", "amount": "", "note": ""},
+            ],
+            note="First cut",
+        ),
+    )
     budget = Budget.objects.get(project=project)
     assert r.status_code == 302 and r["Location"] == f"/budgets/{budget.pk}/"
     assert (budget.version, budget.state, budget.total, budget.currency) == (1, "draft", Decimal("600000.00"), "CNY")
@@ -145,14 +174,17 @@ def test_budget_create_submit_then_edit_refused(web, cast, project):
 
     r = client.get(f"/budgets/{budget.pk}/edit/", follow=True)
     assert "is never edited" in r.content.decode()
-    r = client.post(f"/budgets/{budget.pk}/edit/", lines_post([{"category": "travel", "amount": "1", "note": ""}]),
-                    follow=True)
+    r = client.post(
+        f"/budgets/{budget.pk}/edit/", lines_post([{"category": "travel", "amount": "1", "note": ""}]), follow=True
+    )
     assert "is never edited" in r.content.decode()
     budget.refresh_from_db()
     assert budget.total == Decimal("600000.00") and budget.lines.count() == 2
     page = client.get(f"/projects/{project.pk}/").content.decode()
-    assert 'data-budget-state="submitted"' in page and 'id="edit-budget"' not in client.get(
-        f"/budgets/{budget.pk}/").content.decode()
+    assert (
+        'data-budget-state="submitted"' in page
+        and 'id="edit-budget"' not in client.get(f"/budgets/{budget.pk}/").content.decode()
+    )
 
 
 def test_budget_edit_changes_the_draft_lines(web, cast):
@@ -161,10 +193,17 @@ def test_budget_edit_changes_the_draft_lines(web, cast):
     client = web.as_user(cast.pm)
     r = client.get(f"/budgets/{budget.pk}/edit/")
     assert r.status_code == 200 and len(r.context["formset"].initial) == 2
-    r = client.post(f"/budgets/{budget.pk}/edit/", lines_post([
-        {"category": "equipment", "amount": "480000", "note": ""},
-        {"category": "labour", "amount": "120000", "note": "", "DELETE": "on"},
-        {"category": "travel", "amount": "5000", "note": "Site visits"}], initial=2))
+    r = client.post(
+        f"/budgets/{budget.pk}/edit/",
+        lines_post(
+            [
+                {"category": "equipment", "amount": "480000", "note": ""},
+                {"category": "labour", "amount": "120000", "note": "", "DELETE": "on"},
+                {"category": "travel", "amount": "5000", "note": "Site visits"},
+            ],
+            initial=2,
+        ),
+    )
     assert r.status_code == 302
     budget.refresh_from_db()
     assert budget.total == Decimal("485000.00")
@@ -180,8 +219,9 @@ def test_submitting_an_empty_budget_is_refused_with_the_reason(web, cast, projec
 
 
 def test_budget_pages_are_404_for_outsiders(web, cast, project, make_user):
-    budget = finance_services.budget_create(project=project, user=cast.pm, data={
-        "lines": [{"category": "labour", "amount": Decimal("10")}]})
+    budget = finance_services.budget_create(
+        project=project, user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("10")}]}
+    )
     client = web.as_user(make_user("stranger-pm", roles=["delivery"]))
     assert client.get(f"/budgets/{budget.pk}/").status_code == 404
     assert client.get(f"/budgets/{budget.pk}/edit/").status_code == 404

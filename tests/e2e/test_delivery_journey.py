@@ -104,5 +104,8 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
     project = Project.objects.get(pk=project.pk)
     assert project.state == "closed"
     assert project.budgets.get(version=1).state == "approved"
-    assert set(GateReview.objects.filter(object_id=project.pk, state="approved", gate__subject_type="project")
-               .values_list("gate__code", flat=True)) >= {"DR1", "DR3", "DR4"}
+    assert set(
+        GateReview.objects.filter(object_id=project.pk, state="approved", gate__subject_type="project").values_list(
+            "gate__code", flat=True
+        )
+    ) >= {"DR1", "DR3", "DR4"}

@@ -57,17 +57,30 @@ class Person:
 
 
 def converted_opportunity(owner):
-    lead = LeadFactory(owner=owner, ready=True, company_name="Suzhou Metro Line 9 Co., Ltd.",
-                       need="Passenger Wi-Fi and CCTV backbone", budget_amount=Decimal("2000000"))
+    lead = LeadFactory(
+        owner=owner,
+        ready=True,
+        company_name="Suzhou Metro Line 9 Co., Ltd.",
+        need="Passenger Wi-Fi and CCTV backbone",
+        budget_amount=Decimal("2000000"),
+    )
     for step in ("contact", "qualify", "convert"):
         lead = lead_services.lead_transition(lead=lead, name=step, user=owner)
     return lead.opportunity
 
 
 def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_server, make_user):
-    users = {name: make_user(name, roles=[role], first_name=name.title()) for name, role in [
-        ("alice", "sales"), ("dora", "sales_director"), ("fay", "finance"), ("sol", "solution"),
-        ("pete", "delivery"), ("olga", "pmo")]}
+    users = {
+        name: make_user(name, roles=[role], first_name=name.title())
+        for name, role in [
+            ("alice", "sales"),
+            ("dora", "sales_director"),
+            ("fay", "finance"),
+            ("sol", "solution"),
+            ("pete", "delivery"),
+            ("olga", "pmo"),
+        ]
+    }
     opp = converted_opportunity(users["alice"])
     people = {name: Person(browser, live_server, u) for name, u in users.items()}
     alice, dora, fay, sol, pete, olga = (people[n] for n in ("alice", "dora", "fay", "sol", "pete", "olga"))
@@ -183,8 +196,15 @@ def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_se
         # The opportunity is won and its page shows every gate approved with who decided.
         page = alice.open(opp_path)
         expect(page.locator("#opportunity-state")).to_have_text(re.compile("Won"))
-        for code, deciders in [("ATI", ["Dora"]), ("ATB", ["Dora", "Fay"]), ("ATC", ["Dora", "Fay"]),
-                               ("DTRB", ["Sol"]), ("DRA", ["Olga"]), ("DTRC", ["Sol"]), ("DRB", ["Olga"])]:
+        for code, deciders in [
+            ("ATI", ["Dora"]),
+            ("ATB", ["Dora", "Fay"]),
+            ("ATC", ["Dora", "Fay"]),
+            ("DTRB", ["Sol"]),
+            ("DRA", ["Olga"]),
+            ("DTRC", ["Sol"]),
+            ("DRB", ["Olga"]),
+        ]:
             row = alice.gate(code)
             expect(row).to_have_attribute("data-status", "approved")
             for name in deciders:

@@ -17,8 +17,15 @@ def transitions_url(lead, name=None):
 
 class TestLeadCrud:
     def test_create_defaults_owner_and_returns_score_and_no_duplicates(self, api, sales):
-        r = api.as_user(sales).post(LEADS, {"company_name": "Initech", "email": "Peter@Initech.com",
-                                            "budget_amount": "120000.50", "budget_currency": "usd"})
+        r = api.as_user(sales).post(
+            LEADS,
+            {
+                "company_name": "Initech",
+                "email": "Peter@Initech.com",
+                "budget_amount": "120000.50",
+                "budget_currency": "usd",
+            },
+        )
         assert r.status_code == 201, r.json()
         body = r.json()
         assert body["owner"] == sales.pk and body["state"] == "new" and body["email"] == "peter@initech.com"
@@ -37,15 +44,18 @@ class TestLeadCrud:
         r = api.as_user(sales).post(LEADS, {"company_name": "X", "state": "converted", "score": 99})
         assert r.status_code == 201 and r.json()["state"] == "new" and r.json()["score"] < 99
 
-    @pytest.mark.parametrize("payload,field", [
-        ({}, "company_name"),
-        ({"company_name": "X", "budget_amount": "-5"}, "budget_amount"),
-        ({"company_name": "X", "budget_amount": "abc"}, "budget_amount"),
-        ({"company_name": "X", "budget_currency": "EURO"}, "budget_currency"),
-        ({"company_name": "X", "email": "not-an-email"}, "email"),
-        ({"company_name": "X", "timeline": "someday"}, "timeline"),
-        ({"company_name": "X", "owner": 999999}, "owner"),
-    ])
+    @pytest.mark.parametrize(
+        "payload,field",
+        [
+            ({}, "company_name"),
+            ({"company_name": "X", "budget_amount": "-5"}, "budget_amount"),
+            ({"company_name": "X", "budget_amount": "abc"}, "budget_amount"),
+            ({"company_name": "X", "budget_currency": "EURO"}, "budget_currency"),
+            ({"company_name": "X", "email": "not-an-email"}, "email"),
+            ({"company_name": "X", "timeline": "someday"}, "timeline"),
+            ({"company_name": "X", "owner": 999999}, "owner"),
+        ],
+    )
     def test_bad_input_is_a_400_with_field_errors_and_creates_nothing(self, api, sales, payload, field):
         r = api.as_user(sales).post(LEADS, payload)
         assert r.status_code == 400 and field in r.json()
@@ -70,8 +80,9 @@ class TestLeadCrud:
 
 
 class TestVisibility:
-    def test_sales_sees_only_own_leads_director_and_executive_see_all(self, api, sales, other_sales, director,
-                                                                        executive, finance):
+    def test_sales_sees_only_own_leads_director_and_executive_see_all(
+        self, api, sales, other_sales, director, executive, finance
+    ):
         mine, theirs = LeadFactory(owner=sales), LeadFactory(owner=other_sales)
         ids = lambda u: {row["id"] for row in api.as_user(u).get(LEADS).json()["results"]}  # noqa: E731
         assert ids(sales) == {mine.pk}
@@ -105,8 +116,14 @@ class TestTransitionsEndpoint:
         lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
         rows = {t["name"]: t for t in api.as_user(sales).get(transitions_url(lead)).json()}
         assert set(rows) == {"nurture", "qualify", "disqualify"}
-        assert rows["nurture"] == {"name": "nurture", "target": "nurturing", "label": "Nurture", "allowed": True,
-                                   "reasons": [], "needs_reason": False}
+        assert rows["nurture"] == {
+            "name": "nurture",
+            "target": "nurturing",
+            "label": "Nurture",
+            "allowed": True,
+            "reasons": [],
+            "needs_reason": False,
+        }
         assert rows["qualify"]["allowed"] is False
         assert "need, budget, timeline" in rows["qualify"]["reasons"][0]
         assert rows["disqualify"]["needs_reason"] is True
@@ -119,7 +136,8 @@ class TestTransitionsEndpoint:
         assert (log.transition, log.by, log.reason) == ("contact", sales, "Called the CIO")
         history = api.get(f"{LEADS}{lead.pk}/history/").json()
         assert [(h["transition"], h["source"], h["target"], h["by"]) for h in history] == [
-            ("contact", "new", "contacted", "alice")]
+            ("contact", "new", "contacted", "alice")
+        ]
 
     def test_409_with_reasons_when_a_condition_fails(self, api, sales):
         lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)

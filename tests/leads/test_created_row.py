@@ -22,8 +22,9 @@ def first_row(rows):
 
 
 def test_a_lead_created_through_the_api_starts_with_its_open_row(api, sales):
-    r = api.as_user(sales).post(reverse("lead-list"), {"company_name": "Initech", "email": "peter@initech.com"},
-                                format="json")
+    r = api.as_user(sales).post(
+        reverse("lead-list"), {"company_name": "Initech", "email": "peter@initech.com"}, format="json"
+    )
     assert r.status_code == 201, r.json()
     rows = history(api, sales, r.json()["id"])
     assert first_row(rows) == ("open", "", "new", sales.username)
@@ -31,8 +32,10 @@ def test_a_lead_created_through_the_api_starts_with_its_open_row(api, sales):
 
 
 def test_a_lead_created_through_the_page_starts_with_the_same_row(web, api, sales):
-    r = web.as_user(sales).post(reverse("leads:lead-create"), {
-        "company_name": "Wayne Enterprises", "email": "", "source": "website", "budget_currency": "CNY"})
+    r = web.as_user(sales).post(
+        reverse("leads:lead-create"),
+        {"company_name": "Wayne Enterprises", "email": "", "source": "website", "budget_currency": "CNY"},
+    )
     assert r.status_code == 302
     lead = Lead.objects.get(company_name="Wayne Enterprises")
     rows = history(api, sales, lead.pk)
@@ -41,12 +44,15 @@ def test_a_lead_created_through_the_page_starts_with_the_same_row(web, api, sale
 
 
 def test_every_imported_lead_has_exactly_one_open_row(api, sales, django_capture_on_commit_callbacks):
-    content = (HEADER + "Alpha Ltd,Ann,ann@alpha.com,138,referral,1000,CNY,within_3_months\n"
-               "Beta GmbH,Ben,,,event,,EUR,\nGamma Co,,,,website,,,\n").encode()
+    content = (
+        HEADER + "Alpha Ltd,Ann,ann@alpha.com,138,referral,1000,CNY,within_3_months\n"
+        "Beta GmbH,Ben,,,event,,EUR,\nGamma Co,,,,website,,,\n"
+    ).encode()
     client = api.as_user(sales)
     with django_capture_on_commit_callbacks(execute=True):
-        r = client.post(reverse("lead-import-file"), {"file": SimpleUploadedFile("leads.csv", content)},
-                        format="multipart")
+        r = client.post(
+            reverse("lead-import-file"), {"file": SimpleUploadedFile("leads.csv", content)}, format="multipart"
+        )
     assert r.status_code == 202, r.json()
     assert client.get(reverse("lead-import-detail", args=[r.json()["id"]])).json()["status"] == "imported"
     leads = list(Lead.objects.order_by("company_name"))
@@ -63,8 +69,9 @@ def test_a_rejected_import_logs_nothing(api, sales, django_capture_on_commit_cal
     content = (HEADER + "Good Co,,,,website,,,\n,No company,,,website,,,\n").encode()
     before = TransitionLog.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
-        r = api.as_user(sales).post(reverse("lead-import-file"), {"file": SimpleUploadedFile("leads.csv", content)},
-                                    format="multipart")
+        r = api.as_user(sales).post(
+            reverse("lead-import-file"), {"file": SimpleUploadedFile("leads.csv", content)}, format="multipart"
+        )
     assert r.status_code == 202
     assert not Lead.objects.exists()
     assert TransitionLog.objects.count() == before

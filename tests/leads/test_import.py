@@ -23,24 +23,33 @@ def start(user, content, filename="leads.csv", valid_only=False, capture=None):
 
 
 def test_valid_file_imports_every_row(sales, django_capture_on_commit_callbacks):
-    imp = start(sales, csv_bytes("Alpha Ltd,Ann,ann@alpha.com,138,referral,1000,CNY,within_3_months",
-                                 "Beta GmbH,Ben,,,event,,EUR,"), capture=django_capture_on_commit_callbacks)
-    assert (imp.status, imp.total_rows, imp.processed_rows, imp.imported_count, imp.report) == (
-        "imported", 2, 2, 2, [])
+    imp = start(
+        sales,
+        csv_bytes("Alpha Ltd,Ann,ann@alpha.com,138,referral,1000,CNY,within_3_months", "Beta GmbH,Ben,,,event,,EUR,"),
+        capture=django_capture_on_commit_callbacks,
+    )
+    assert (imp.status, imp.total_rows, imp.processed_rows, imp.imported_count, imp.report) == ("imported", 2, 2, 2, [])
     alpha = Lead.objects.get(company_name="Alpha Ltd")
     assert (alpha.owner, alpha.state, alpha.source, alpha.budget_currency) == (sales, "new", "referral", "CNY")
     assert alpha.score > 0 and alpha.company_normalized == "alpha"
 
 
 def test_any_invalid_row_rejects_the_whole_file_with_a_report(sales, django_capture_on_commit_callbacks):
-    imp = start(sales, csv_bytes("Good Co,,,,website,,,", ",No Company,,,website,,,",
-                                 "Bad Budget,,not-an-email,,website,-5,XXX,soon"),
-                capture=django_capture_on_commit_callbacks)
+    imp = start(
+        sales,
+        csv_bytes("Good Co,,,,website,,,", ",No Company,,,website,,,", "Bad Budget,,not-an-email,,website,-5,XXX,soon"),
+        capture=django_capture_on_commit_callbacks,
+    )
     assert imp.status == "rejected" and imp.imported_count == 0 and imp.invalid_rows == 2
     assert not Lead.objects.exists()
     problems = {(r["row"], r["field"]) for r in imp.report}
-    assert problems == {(3, "company_name"), (4, "email"), (4, "budget_amount"), (4, "budget_currency"),
-                        (4, "timeline")}
+    assert problems == {
+        (3, "company_name"),
+        (4, "email"),
+        (4, "budget_amount"),
+        (4, "budget_currency"),
+        (4, "timeline"),
+    }
 
 
 def test_valid_only_imports_the_good_rows(sales, django_capture_on_commit_callbacks):
@@ -51,8 +60,9 @@ def test_valid_only_imports_the_good_rows(sales, django_capture_on_commit_callba
 
 
 def test_rejected_import_can_be_rerun_for_valid_rows(sales, django_capture_on_commit_callbacks):
-    first = start(sales, csv_bytes("Good Co,,,,website,,,", ",x,,,website,,,"),
-                  capture=django_capture_on_commit_callbacks)
+    first = start(
+        sales, csv_bytes("Good Co,,,,website,,,", ",x,,,website,,,"), capture=django_capture_on_commit_callbacks
+    )
     with django_capture_on_commit_callbacks(execute=True):
         second = services.lead_import_valid_rows(lead_import=first, user=sales)
     second.refresh_from_db()
@@ -62,11 +72,17 @@ def test_rejected_import_can_be_rerun_for_valid_rows(sales, django_capture_on_co
 
 
 def test_chinese_headers_gb18030_and_excel(sales, django_capture_on_commit_callbacks):
-    content = "公司名称,联系人,电话,预算,币种\n北京测试科技有限公司,王五,010-1234567,\"1,200,000\",CNY\n".encode("gb18030")
+    content = '公司名称,联系人,电话,预算,币种\n北京测试科技有限公司,王五,010-1234567,"1,200,000",CNY\n'.encode(
+        "gb18030"
+    )
     imp = start(sales, content, capture=django_capture_on_commit_callbacks)
     assert imp.status == "imported"
     lead = Lead.objects.get()
-    assert (lead.company_name, lead.contact_name, str(lead.budget_amount)) == ("北京测试科技有限公司", "王五", "1200000.00")
+    assert (lead.company_name, lead.contact_name, str(lead.budget_amount)) == (
+        "北京测试科技有限公司",
+        "王五",
+        "1200000.00",
+    )
 
     wb = Workbook()
     wb.active.append(["Company", "E-mail", "Source", "Timeline"])
@@ -79,13 +95,17 @@ def test_chinese_headers_gb18030_and_excel(sales, django_capture_on_commit_callb
     assert (lead.source, lead.timeline) == ("partner", "3_to_6_months")
 
 
-@pytest.mark.parametrize("filename,content,message", [
-    ("leads.csv", b"name_of_thing,other\nx,y\n", "no company column"),
-    ("leads.xlsx", b"this is not a zip", "not a readable Excel"),
-    ("leads.csv", b"", "empty"),
-])
-def test_unreadable_files_fail_with_a_clear_error(sales, django_capture_on_commit_callbacks, filename, content,
-                                                  message):
+@pytest.mark.parametrize(
+    "filename,content,message",
+    [
+        ("leads.csv", b"name_of_thing,other\nx,y\n", "no company column"),
+        ("leads.xlsx", b"this is not a zip", "not a readable Excel"),
+        ("leads.csv", b"", "empty"),
+    ],
+)
+def test_unreadable_files_fail_with_a_clear_error(
+    sales, django_capture_on_commit_callbacks, filename, content, message
+):
     imp = start(sales, content, filename=filename, capture=django_capture_on_commit_callbacks)
     assert imp.status == "failed" and message in imp.error
     assert not Lead.objects.exists()
@@ -113,7 +133,8 @@ def test_api_import_and_report(api, sales, other_sales, django_capture_on_commit
     imp_id = r.json()["id"]
     body = client.get(f"/api/v1/lead-imports/{imp_id}/").json()
     assert body["status"] == "rejected" and body["report"] == [
-        {"row": 3, "field": "company_name", "message": "This field cannot be blank."}]
+        {"row": 3, "field": "company_name", "message": "This field cannot be blank."}
+    ]
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(f"/api/v1/lead-imports/{imp_id}/import-valid-rows/")
     assert r.status_code == 202
@@ -137,8 +158,9 @@ def test_import_page_shows_report_and_progress(web, sales, django_capture_on_com
     assert partial.lstrip().startswith('<div id="import-status"')
 
 
-def test_large_file_reports_progress_and_imports_in_bulk(sales, django_capture_on_commit_callbacks,
-                                                         django_assert_max_num_queries):
+def test_large_file_reports_progress_and_imports_in_bulk(
+    sales, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
     rows = [f"Company {i},,c{i}@x.com,,website,,," for i in range(1500)]
     with django_assert_max_num_queries(100):  # progress every 100 rows + 500-row batches, never per row
         imp = start(sales, csv_bytes(*rows), capture=django_capture_on_commit_callbacks)

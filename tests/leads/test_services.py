@@ -94,11 +94,20 @@ class TestConvert:
         assert (lead.customer_contact.name, lead.customer_contact.email) == ("李雷", "li@telecom.cn")
         opp = Opportunity.objects.get(lead=lead)
         assert (opp.state, opp.customer, opp.owner, opp.expected_value, opp.currency) == (
-            "validating", customer, sales, Decimal("250000.00"), "CNY")
+            "validating",
+            customer,
+            sales,
+            Decimal("250000.00"),
+            "CNY",
+        )
         assert list(TransitionLog.objects.for_subject(opp).values_list("transition", "target")) == [
-            ("open", "validating")]
+            ("open", "validating")
+        ]
         assert list(TransitionLog.objects.for_subject(lead).values_list("transition", flat=True)) == [
-            "contact", "qualify", "convert"]
+            "contact",
+            "qualify",
+            "convert",
+        ]
 
     def test_convert_links_the_existing_deduplicated_customer(self, sales):
         existing = CustomerFactory(name="ACME Co., Ltd.")
@@ -142,13 +151,16 @@ class TestCreateAndDuplicates:
 
     def test_bad_currency_and_negative_budget_are_refused(self, sales):
         with pytest.raises(ValidationError) as err:
-            services.lead_create(user=sales, data={"company_name": "Foo", "budget_currency": "XYZ",
-                                                   "budget_amount": Decimal("-1")})
+            services.lead_create(
+                user=sales, data={"company_name": "Foo", "budget_currency": "XYZ", "budget_amount": Decimal("-1")}
+            )
         assert {"budget_currency", "budget_amount"} <= set(err.value.message_dict)
         assert not Lead.objects.exists()
 
-    @pytest.mark.parametrize("field,value", [("email", "DUP@Example.com "), ("phone", "+86 (139) 0000-0001"),
-                                             ("company_name", "DupCo 有限公司")])
+    @pytest.mark.parametrize(
+        "field,value",
+        [("email", "DUP@Example.com "), ("phone", "+86 (139) 0000-0001"), ("company_name", "DupCo 有限公司")],
+    )
     def test_duplicates_match_on_email_phone_or_normalised_company(self, sales, field, value):
         original = LeadFactory(owner=sales, email="dup@example.com", phone="13900000001", company_name="DupCo")
         found = list(selectors.lead_duplicates(**{field: value}))
@@ -160,9 +172,16 @@ class TestCreateAndDuplicates:
         assert not selectors.lead_duplicates(email="gone@example.com")
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("华为技术有限公司", "华为技术"), ("华为技术（有限公司）", "华为技术"), ("ＡＣＭＥ　Inc.", "acme"),
-    ("ACME Co., Ltd.", "acme"), ("Northwind Logistics Ltd.", "northwindlogistics"), ("Ltd", "ltd"),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("华为技术有限公司", "华为技术"),
+        ("华为技术（有限公司）", "华为技术"),
+        ("ＡＣＭＥ　Inc.", "acme"),
+        ("ACME Co., Ltd.", "acme"),
+        ("Northwind Logistics Ltd.", "northwindlogistics"),
+        ("Ltd", "ltd"),
+    ],
+)
 def test_normalize_company(name, expected):
     assert normalize_company(name) == expected

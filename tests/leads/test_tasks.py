@@ -12,8 +12,9 @@ from tests.leads.test_import import csv_bytes
 def test_lead_import_runs_on_a_real_worker_through_redis(make_user):
     user = make_user("worker-sales", roles=["sales"])
     with real_worker():
-        imp = services.lead_import_start(user=user, filename="w.csv",
-                                         content=csv_bytes("Worker One Ltd,,,,website,,,", "Worker Two Ltd,,,,event,,,"))
+        imp = services.lead_import_start(
+            user=user, filename="w.csv", content=csv_bytes("Worker One Ltd,,,,website,,,", "Worker Two Ltd,,,,event,,,")
+        )
         finished = wait_for(lambda: LeadImport.objects.get(pk=imp.pk).done, timeout=60)
         assert finished, f"the worker did not finish the import: {LeadImport.objects.get(pk=imp.pk).status}"
     imp.refresh_from_db()

@@ -52,8 +52,9 @@ def test_htmx_duplicate_check_renders_candidates(web, sales):
 
 
 def test_create_form_shows_field_errors_and_saves_nothing(web, sales):
-    r = web.as_user(sales).post("/leads/new/", {"company_name": "", "budget_amount": "-3",
-                                                "budget_currency": "CNY", "source": "website"})
+    r = web.as_user(sales).post(
+        "/leads/new/", {"company_name": "", "budget_amount": "-3", "budget_currency": "CNY", "source": "website"}
+    )
     assert r.status_code == 200
     assert r.context["form"].errors.keys() >= {"company_name", "budget_amount"}
     assert not Lead.objects.exists()
@@ -108,9 +109,17 @@ def test_other_sales_user_cannot_see_the_lead_in_the_admin(client, sales, make_u
 
 def test_edit_records_qualification_data(web, sales):
     lead = LeadFactory(owner=sales)
-    r = web.as_user(sales).post(f"/leads/{lead.pk}/edit/", {
-        "company_name": lead.company_name, "source": "website", "need": "Data center", "budget_amount": "500000",
-        "budget_currency": "CNY", "timeline": "within_3_months"})
+    r = web.as_user(sales).post(
+        f"/leads/{lead.pk}/edit/",
+        {
+            "company_name": lead.company_name,
+            "source": "website",
+            "need": "Data center",
+            "budget_amount": "500000",
+            "budget_currency": "CNY",
+            "timeline": "within_3_months",
+        },
+    )
     assert r.status_code == 302
     lead.refresh_from_db()
     assert (lead.need, lead.budget_amount, lead.timeline) == ("Data center", Decimal("500000"), "within_3_months")

@@ -34,13 +34,25 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     expected_close_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=90))
 
 
-def quote_data(*, revenue=Decimal("1000000"), cost=Decimal("600000"), payment_terms="30% on signing, 70% on acceptance"):
+def quote_data(
+    *, revenue=Decimal("1000000"), cost=Decimal("600000"), payment_terms="30% on signing, 70% on acceptance"
+):
     return {
         "payment_terms": payment_terms,
-        "lines": [{"description": "Switches and installation", "category": "equipment", "quantity": Decimal("1"),
-                   "unit_price": revenue, "discount_percent": Decimal("0"), "unit_cost": cost}],
-        "estimate_lines": [{"category": "equipment", "amount": cost * Decimal("0.8")},
-                           {"category": "labour", "amount": cost * Decimal("0.2")}],
+        "lines": [
+            {
+                "description": "Switches and installation",
+                "category": "equipment",
+                "quantity": Decimal("1"),
+                "unit_price": revenue,
+                "discount_percent": Decimal("0"),
+                "unit_cost": cost,
+            }
+        ],
+        "estimate_lines": [
+            {"category": "equipment", "amount": cost * Decimal("0.8")},
+            {"category": "labour", "amount": cost * Decimal("0.2")},
+        ],
     }
 
 
@@ -74,8 +86,15 @@ def pass_ati(opp, cast):
 def pass_presales_bid_reviews(opp, cast, *, revenue=Decimal("1000000"), cost=Decimal("600000")):
     project = opp.project
     services.quote_create(opportunity=opp, user=cast.owner, data=quote_data(revenue=revenue, cost=cost))
-    delivery_services.project_update(project=project, user=cast.pm, data={
-        "technical_solution": "Spine-leaf fabric", "delivery_approach": "Phased cut-over", "key_risks": "Downtime"})
+    delivery_services.project_update(
+        project=project,
+        user=cast.pm,
+        data={
+            "technical_solution": "Spine-leaf fabric",
+            "delivery_approach": "Phased cut-over",
+            "key_risks": "Downtime",
+        },
+    )
     approve(gates.gate_request(code="DTRB", subject=project, user=cast.pm), cast.solution)
     approve(gates.gate_request(code="DRA", subject=project, user=cast.pm), cast.pmo)
     return opp
@@ -96,10 +115,19 @@ def pass_atc(opp, cast):
     project = opp.project
     quote = opp.quotes.order_by("-version").first()
     services.quote_transition(quote=quote, name="accept", user=cast.owner)
-    delivery_services.project_update(project=project, user=cast.pm, data={"final_scope": "12 buildings",
-                                                                         "delivery_plan": "Q1 build, Q2 cut-over"})
-    finance_services.budget_create(project=project, user=cast.pm, data={
-        "lines": [{"category": "equipment", "amount": Decimal("480000")}, {"category": "labour", "amount": Decimal("120000")}]})
+    delivery_services.project_update(
+        project=project, user=cast.pm, data={"final_scope": "12 buildings", "delivery_plan": "Q1 build, Q2 cut-over"}
+    )
+    finance_services.budget_create(
+        project=project,
+        user=cast.pm,
+        data={
+            "lines": [
+                {"category": "equipment", "amount": Decimal("480000")},
+                {"category": "labour", "amount": Decimal("120000")},
+            ]
+        },
+    )
     approve(gates.gate_request(code="DTRC", subject=project, user=cast.pm), cast.solution)
     approve(gates.gate_request(code="DRB", subject=project, user=cast.pm), cast.pmo)
     review = gates.gate_request(code="ATC", subject=opp, user=cast.owner)
@@ -112,16 +140,26 @@ def pass_atc(opp, cast):
 def draft_contract(opp, cast, number="C-2026-001"):
     quote = opp.quotes.get(state="accepted")
     half = (quote.revenue / 2).quantize(Decimal("0.01"))
-    return contract_services.contract_create(opportunity=opp, user=cast.owner, data={
-        "number": number, "signed_date": timezone.localdate(),
-        "payment_milestones": [{"name": "Advance", "amount": half, "trigger": "on_signing"},
-                               {"name": "Final acceptance", "amount": quote.revenue - half, "trigger": "on_acceptance"}]})
+    return contract_services.contract_create(
+        opportunity=opp,
+        user=cast.owner,
+        data={
+            "number": number,
+            "signed_date": timezone.localdate(),
+            "payment_milestones": [
+                {"name": "Advance", "amount": half, "trigger": "on_signing"},
+                {"name": "Final acceptance", "amount": quote.revenue - half, "trigger": "on_acceptance"},
+            ],
+        },
+    )
 
 
-
-
-HANDOVER = {"attendees": "PM, AR, customer CIO", "key_terms": "LD 0.5%/week", "risks": "Cut-over window",
-            "open_questions": "Spare parts depot"}
+HANDOVER = {
+    "attendees": "PM, AR, customer CIO",
+    "key_terms": "LD 0.5%/week",
+    "risks": "Cut-over window",
+    "open_questions": "Spare parts depot",
+}
 
 
 def project_in_plan_with_contract(cast):
@@ -129,5 +167,7 @@ def project_in_plan_with_contract(cast):
     opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
     contract = draft_contract(opp, cast)
     contract = contract_services.contract_transition(contract=contract, name="sign", user=cast.owner)
-    contract_services.contract_transition(contract=contract, name="hand_over", user=cast.owner, date=timezone.localdate(), **HANDOVER)
+    contract_services.contract_transition(
+        contract=contract, name="hand_over", user=cast.owner, date=timezone.localdate(), **HANDOVER
+    )
     return Opportunity.objects.get(pk=opp.pk).project

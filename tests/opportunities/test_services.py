@@ -50,18 +50,23 @@ class TestLifecycle:
         assert log.by == cast.owner
 
     def test_abandon_from_validating_has_no_project_to_cancel(self, cast):
-        opp = services.opportunity_transition(opportunity=OpportunityFactory(owner=cast.owner), name="abandon", user=cast.owner,
-                                              reason="No budget")
+        opp = services.opportunity_transition(
+            opportunity=OpportunityFactory(owner=cast.owner), name="abandon", user=cast.owner, reason="No budget"
+        )
         assert opp.state == "abandoned" and not hasattr(opp, "project")
 
     def test_lose_is_not_possible_from_validating(self, cast):
         with pytest.raises(TransitionRefused):
-            services.opportunity_transition(opportunity=OpportunityFactory(owner=cast.owner), name="lose", user=cast.owner, reason="x")
+            services.opportunity_transition(
+                opportunity=OpportunityFactory(owner=cast.owner), name="lose", user=cast.owner, reason="x"
+            )
 
     def test_other_sales_user_cannot_lose_it(self, cast, make_user):
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
         with pytest.raises(PermissionDenied):
-            services.opportunity_transition(opportunity=opp, name="lose", user=make_user("other", roles=["sales"]), reason="x")
+            services.opportunity_transition(
+                opportunity=opp, name="lose", user=make_user("other", roles=["sales"]), reason="x"
+            )
 
     def test_customer_and_currency_fixed_after_ati(self, cast):
         opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
@@ -73,20 +78,46 @@ class TestLifecycle:
 class TestQuotes:
     def test_totals_and_margin(self, cast):
         opp = OpportunityFactory(owner=cast.owner)
-        q = services.quote_create(opportunity=opp, user=cast.owner, data={
-            "lines": [{"description": "A", "category": "equipment", "quantity": Decimal("2"),
-                       "unit_price": Decimal("100.00"), "discount_percent": Decimal("10"), "unit_cost": Decimal("50")},
-                      {"description": "B", "category": "service", "quantity": Decimal("3"),
-                       "unit_price": Decimal("33.33"), "discount_percent": Decimal("0"), "unit_cost": Decimal("0")}],
-            "estimate_lines": [{"category": "labour", "amount": Decimal("150.00")},
-                               {"category": "risk_reserve", "amount": Decimal("9.99")}]})
+        q = services.quote_create(
+            opportunity=opp,
+            user=cast.owner,
+            data={
+                "lines": [
+                    {
+                        "description": "A",
+                        "category": "equipment",
+                        "quantity": Decimal("2"),
+                        "unit_price": Decimal("100.00"),
+                        "discount_percent": Decimal("10"),
+                        "unit_cost": Decimal("50"),
+                    },
+                    {
+                        "description": "B",
+                        "category": "service",
+                        "quantity": Decimal("3"),
+                        "unit_price": Decimal("33.33"),
+                        "discount_percent": Decimal("0"),
+                        "unit_cost": Decimal("0"),
+                    },
+                ],
+                "estimate_lines": [
+                    {"category": "labour", "amount": Decimal("150.00")},
+                    {"category": "risk_reserve", "amount": Decimal("9.99")},
+                ],
+            },
+        )
         assert (q.version, q.state, q.revenue, q.cost) == (1, "draft", Decimal("279.99"), Decimal("159.99"))
         assert q.gross_margin == Decimal("120.00") and q.margin_percent == Decimal("42.86")
 
-    @pytest.mark.parametrize("line,field", [
-        ({"quantity": Decimal("-1")}, "quantity"), ({"unit_price": Decimal("-1")}, "unit_price"),
-        ({"discount_percent": Decimal("101")}, "discount_percent"), ({"currency": "USD"}, "lines"),
-    ])
+    @pytest.mark.parametrize(
+        "line,field",
+        [
+            ({"quantity": Decimal("-1")}, "quantity"),
+            ({"unit_price": Decimal("-1")}, "unit_price"),
+            ({"discount_percent": Decimal("101")}, "discount_percent"),
+            ({"currency": "USD"}, "lines"),
+        ],
+    )
     def test_bad_lines_are_refused_and_nothing_saved(self, cast, line, field):
         opp = OpportunityFactory(owner=cast.owner)
         data = quote_data()
@@ -98,8 +129,11 @@ class TestQuotes:
 
     def test_currency_mismatch_with_the_opportunity(self, cast):
         with pytest.raises(ValidationError):
-            services.quote_create(opportunity=OpportunityFactory(owner=cast.owner), user=cast.owner,
-                                  data={**quote_data(), "currency": "EUR"})
+            services.quote_create(
+                opportunity=OpportunityFactory(owner=cast.owner),
+                user=cast.owner,
+                data={**quote_data(), "currency": "EUR"},
+            )
 
     def test_new_version_supersedes_and_submitted_is_not_edited(self, cast):
         opp = OpportunityFactory(owner=cast.owner)
@@ -139,19 +173,25 @@ class TestQuotes:
 
     def test_only_the_owner_quotes(self, cast, make_user):
         with pytest.raises(PermissionDenied):
-            services.quote_create(opportunity=OpportunityFactory(owner=cast.owner),
-                                  user=make_user("o2", roles=["sales"]), data=quote_data())
+            services.quote_create(
+                opportunity=OpportunityFactory(owner=cast.owner),
+                user=make_user("o2", roles=["sales"]),
+                data=quote_data(),
+            )
 
 
 def test_weighted_forecast_by_month(cast, make_user):
     month = datetime.date(2027, 3, 15)
     OpportunityFactory(owner=cast.owner, expected_value=Decimal("1000"), probability=50, expected_close_date=month)
     OpportunityFactory(owner=cast.owner, expected_value=Decimal("333.33"), probability=10, expected_close_date=month)
-    OpportunityFactory(owner=cast.owner, expected_value=Decimal("500"), probability=100, currency="USD",
-                       expected_close_date=month)
+    OpportunityFactory(
+        owner=cast.owner, expected_value=Decimal("500"), probability=100, currency="USD", expected_close_date=month
+    )
     lost = pass_ati(OpportunityFactory(owner=cast.owner, expected_close_date=month), cast)
     services.opportunity_transition(opportunity=lost, name="lose", user=cast.owner, reason="x")
     rows = selectors.weighted_forecast(cast.director)
     assert [(r["month"], r["currency"], r["count"], r["weighted_value"]) for r in rows] == [
-        ("2027-03", "CNY", 2, Decimal("533.33")), ("2027-03", "USD", 1, Decimal("500.00"))]
+        ("2027-03", "CNY", 2, Decimal("533.33")),
+        ("2027-03", "USD", 1, Decimal("500.00")),
+    ]
     assert selectors.weighted_forecast(make_user("nobody-sales", roles=["sales"])) == []

@@ -26,29 +26,54 @@ def _messages(response) -> list[str]:
 
 
 def _formset(prefix, rows, initial=0):
-    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": str(initial),
-            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
     return data
 
 
 def _quote_post(lines, estimates, **header):
-    return {"payment_terms": "30% advance, 70% on acceptance", "valid_until": "", "notes": "", **header,
-            **_formset("lines", lines), **_formset("estimate", estimates)}
+    return {
+        "payment_terms": "30% advance, 70% on acceptance",
+        "valid_until": "",
+        "notes": "",
+        **header,
+        **_formset("lines", lines),
+        **_formset("estimate", estimates),
+    }
 
 
 GOOD_LINES = [
-    {"description": "Core switches", "category": "equipment", "quantity": "2", "unit_price": "100",
-     "discount_percent": "10", "unit_cost": "60"},
-    {"description": "Installation", "category": "service", "quantity": "1", "unit_price": "820",
-     "discount_percent": "0", "unit_cost": "0"},
+    {
+        "description": "Core switches",
+        "category": "equipment",
+        "quantity": "2",
+        "unit_price": "100",
+        "discount_percent": "10",
+        "unit_cost": "60",
+    },
+    {
+        "description": "Installation",
+        "category": "service",
+        "quantity": "1",
+        "unit_price": "820",
+        "discount_percent": "0",
+        "unit_cost": "0",
+    },
 ]
-GOOD_ESTIMATE = [{"category": "equipment", "amount": "450", "note": "Switches"},
-                 {"category": "labour", "amount": "150", "note": ""}]
+GOOD_ESTIMATE = [
+    {"category": "equipment", "amount": "450", "note": "Switches"},
+    {"category": "labour", "amount": "150", "note": ""},
+]
 
 
 # Pipeline --------------------------------------------------------------------------------------
+
 
 def test_login_required(client, db):
     r = client.get("/opportunities/")
@@ -58,10 +83,12 @@ def test_login_required(client, db):
 def test_pipeline_shows_stage_columns_counts_and_values(web, cast, director):
     OpportunityFactory(owner=cast.owner, name="Alpha campus", expected_value=Decimal("1000000"), probability=40)
     OpportunityFactory(owner=cast.owner, name="Beta campus", expected_value=Decimal("500000"), probability=20)
-    pass_ati(OpportunityFactory(owner=cast.owner, name="Gamma DC", expected_value=Decimal("300000"), probability=50),
-             cast)
-    OpportunityFactory(owner=cast.owner, name="Dollar deal", currency="USD", expected_value=Decimal("10000"),
-                       probability=50)
+    pass_ati(
+        OpportunityFactory(owner=cast.owner, name="Gamma DC", expected_value=Decimal("300000"), probability=50), cast
+    )
+    OpportunityFactory(
+        owner=cast.owner, name="Dollar deal", currency="USD", expected_value=Decimal("10000"), probability=50
+    )
     r = web.as_user(director).get("/opportunities/")
     assert r.status_code == 200
     page = r.content.decode()
@@ -79,7 +106,9 @@ def test_pipeline_shows_stage_columns_counts_and_values(web, cast, director):
     assert 'id="forecast-table"' in page and 'data-chart="forecast-chart-data"' in page
     spec = r.context["forecast_chart"]
     assert spec["type"] == "bar" and {d["label"] for d in spec["data"]["datasets"]} == {
-        "Weighted value (CNY)", "Weighted value (USD)"}
+        "Weighted value (CNY)",
+        "Weighted value (USD)",
+    }
     assert sum(sum(d["data"]) for d in spec["data"]["datasets"]) == 400000 + 100000 + 150000 + 5000
 
 
@@ -115,6 +144,7 @@ def test_pipeline_query_count_is_constant(client, cast, director, url):
 
 # The opportunity page and its gates ------------------------------------------------------------
 
+
 def test_gate_strip_owner_requests_ati_then_director_sees_decide_button(web, cast, director):
     opp = OpportunityFactory(owner=cast.owner)
     url = f"/opportunities/{opp.pk}/"
@@ -122,8 +152,18 @@ def test_gate_strip_owner_requests_ati_then_director_sees_decide_button(web, cas
     ati = re.search(r'data-gate="ATI".*?(?=data-gate="ATB")', owner_page, re.S).group(0)
     assert 'data-status="not_requested"' in ati and "gate-request-form" in ati and "Request ATI" in ati
 
-    r = web.post("/gates/request/", {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk,
-                                      "comment": "Strategic account", "evidence": "", "next": url}, follow=True)
+    r = web.post(
+        "/gates/request/",
+        {
+            "gate": "ATI",
+            "subject_type": "opportunity",
+            "subject_id": opp.pk,
+            "comment": "Strategic account",
+            "evidence": "",
+            "next": url,
+        },
+        follow=True,
+    )
     assert r.redirect_chain[-1][0] == url
     assert any("ATI requested" in m for m in _messages(r))
     review = GateReview.objects.get(gate__code="ATI", object_id=opp.pk)
@@ -135,8 +175,11 @@ def test_gate_strip_owner_requests_ati_then_director_sees_decide_button(web, cas
     assert f'action="/gates/reviews/{review.pk}/decide/"' in ati and 'data-role="sales_director"' in ati
     assert "Strategic account" in ati
 
-    r = web.post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve", "role": "sales_director",
-                                                          "next": url}, follow=True)
+    r = web.post(
+        f"/gates/reviews/{review.pk}/decide/",
+        {"decision": "approve", "role": "sales_director", "next": url},
+        follow=True,
+    )
     page = r.content.decode()
     assert re.search(r'id="opportunity-state">Analysis<', page)
     # ATI opened the delivery project: its reviews show on the opportunity page too, with a link
@@ -149,8 +192,11 @@ def test_gate_strip_owner_requests_ati_then_director_sees_decide_button(web, cas
 def test_refused_gate_request_shows_the_reasons_as_a_message(web, cast):
     opp = OpportunityFactory(owner=cast.owner, customer_budget=None, expected_close_date=None)
     url = f"/opportunities/{opp.pk}/"
-    r = web.as_user(cast.owner).post("/gates/request/", {"gate": "ATI", "subject_type": "opportunity",
-                                                          "subject_id": opp.pk, "next": url}, follow=True)
+    r = web.as_user(cast.owner).post(
+        "/gates/request/",
+        {"gate": "ATI", "subject_type": "opportunity", "subject_id": opp.pk, "next": url},
+        follow=True,
+    )
     assert r.redirect_chain[-1][0] == url
     text = " ".join(_messages(r))
     assert "ATI cannot be requested yet" in text
@@ -161,9 +207,16 @@ def test_refused_gate_request_shows_the_reasons_as_a_message(web, cast):
 
 
 def test_detail_shows_fields_weighted_value_transitions_and_history(web, cast):
-    opp = services.opportunity_create(user=cast.owner, data={
-        "customer": CustomerFactory(owner=cast.owner), "name": "Harbour DC", "expected_value": Decimal("800000"),
-        "probability": 25, "need_summary": "Two halls"})
+    opp = services.opportunity_create(
+        user=cast.owner,
+        data={
+            "customer": CustomerFactory(owner=cast.owner),
+            "name": "Harbour DC",
+            "expected_value": Decimal("800000"),
+            "probability": 25,
+            "need_summary": "Two halls",
+        },
+    )
     page = web.as_user(cast.owner).get(f"/opportunities/{opp.pk}/").content.decode()
     assert re.search(r'id="opportunity-name">Harbour DC<', page) and 'id="opportunity-state">Validating<' in page
     assert re.search(r'id="weighted-value">200,000.00 CNY<', page)
@@ -192,8 +245,13 @@ def test_other_sales_user_gets_404_on_every_opportunity_page(web, cast, other_sa
     opp = OpportunityFactory(owner=cast.owner)
     quote = services.quote_create(opportunity=opp, user=cast.owner, data=quote_data())
     client = web.as_user(other_sales)
-    for url in (f"/opportunities/{opp.pk}/", f"/opportunities/{opp.pk}/edit/", f"/opportunities/{opp.pk}/quotes/new/",
-                f"/opportunities/quotes/{quote.pk}/", f"/opportunities/quotes/{quote.pk}/edit/"):
+    for url in (
+        f"/opportunities/{opp.pk}/",
+        f"/opportunities/{opp.pk}/edit/",
+        f"/opportunities/{opp.pk}/quotes/new/",
+        f"/opportunities/quotes/{quote.pk}/",
+        f"/opportunities/quotes/{quote.pk}/edit/",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/opportunities/{opp.pk}/transitions/abandon/", {"reason": "x"}).status_code == 404
     assert client.post(f"/opportunities/quotes/{quote.pk}/transitions/submit/").status_code == 404
@@ -204,6 +262,7 @@ def test_other_sales_user_gets_404_on_every_opportunity_page(web, cast, other_sa
 
 # Opportunity forms -----------------------------------------------------------------------------
 
+
 def test_create_offers_only_visible_customers_and_saves(web, cast, other_sales):
     mine = CustomerFactory(owner=cast.owner, name="Mine Co")
     CustomerFactory(owner=other_sales, name="Theirs Co")
@@ -212,9 +271,17 @@ def test_create_offers_only_visible_customers_and_saves(web, cast, other_sales):
     assert r.status_code == 200
     assert list(r.context["form"].fields["customer"].queryset) == [mine]
     assert "owner" not in r.context["form"].fields
-    r = client.post("/opportunities/new/", {"name": "Fresh deal", "customer": mine.pk, "expected_value": "250000",
-                                             "currency": "CNY", "probability": "30",
-                                             "expected_close_date": "2030-01-31"})
+    r = client.post(
+        "/opportunities/new/",
+        {
+            "name": "Fresh deal",
+            "customer": mine.pk,
+            "expected_value": "250000",
+            "currency": "CNY",
+            "probability": "30",
+            "expected_close_date": "2030-01-31",
+        },
+    )
     opp = Opportunity.objects.get(name="Fresh deal")
     assert r.status_code == 302 and r["Location"] == f"/opportunities/{opp.pk}/"
     assert (opp.owner, opp.customer, opp.expected_value) == (cast.owner, mine, Decimal("250000"))
@@ -222,8 +289,10 @@ def test_create_offers_only_visible_customers_and_saves(web, cast, other_sales):
 
 def test_create_form_errors_save_nothing(web, cast):
     mine = CustomerFactory(owner=cast.owner)
-    r = web.as_user(cast.owner).post("/opportunities/new/", {
-        "name": "", "customer": mine.pk, "expected_value": "-5", "currency": "CNY", "probability": "150"})
+    r = web.as_user(cast.owner).post(
+        "/opportunities/new/",
+        {"name": "", "customer": mine.pk, "expected_value": "-5", "currency": "CNY", "probability": "150"},
+    )
     assert r.status_code == 200
     assert r.context["form"].errors.keys() >= {"name", "expected_value", "probability"}
     assert not Opportunity.objects.exists()
@@ -235,10 +304,20 @@ def test_director_assigns_the_owner_on_edit(web, cast, director, make_user):
     client = web.as_user(director)
     form = client.get(f"/opportunities/{opp.pk}/edit/").context["form"]
     assert "owner" in form.fields
-    r = client.post(f"/opportunities/{opp.pk}/edit/", {
-        "name": "Renamed", "customer": opp.customer_id, "expected_value": "900000", "currency": "CNY",
-        "probability": "60", "need_summary": opp.need_summary, "customer_budget": "1200000",
-        "expected_close_date": "2030-06-30", "owner": carl.pk})
+    r = client.post(
+        f"/opportunities/{opp.pk}/edit/",
+        {
+            "name": "Renamed",
+            "customer": opp.customer_id,
+            "expected_value": "900000",
+            "currency": "CNY",
+            "probability": "60",
+            "need_summary": opp.need_summary,
+            "customer_budget": "1200000",
+            "expected_close_date": "2030-06-30",
+            "owner": carl.pk,
+        },
+    )
     assert r.status_code == 302
     opp.refresh_from_db()
     assert (opp.name, opp.owner, opp.probability) == ("Renamed", carl, 60)
@@ -252,6 +331,7 @@ def test_customer_is_fixed_after_ati(web, cast):
 
 # Quotes ----------------------------------------------------------------------------------------
 
+
 def test_quote_create_with_formsets_saves_lines_and_shows_margin(web, cast):
     opp = OpportunityFactory(owner=cast.owner)
     client = web.as_user(cast.owner)
@@ -261,12 +341,16 @@ def test_quote_create_with_formsets_saves_lines_and_shows_margin(web, cast):
     quote = Quote.objects.get(opportunity=opp)
     assert r.redirect_chain[-1][0] == f"/opportunities/quotes/{quote.pk}/"
     assert [(li.description, li.amount) for li in quote.lines.all()] == [
-        ("Core switches", Decimal("180.00")), ("Installation", Decimal("820.00"))]
+        ("Core switches", Decimal("180.00")),
+        ("Installation", Decimal("820.00")),
+    ]
     assert quote.estimate_lines.count() == 2
-    assert (quote.revenue, quote.cost, quote.margin_percent) == (Decimal("1000.00"), Decimal("600.00"),
-                                                                 Decimal("40.00"))
-    assert any("revenue 1,000.00 CNY" in m and "gross margin 400.00 CNY" in m and "40.00%" in m
-               for m in _messages(r))
+    assert (quote.revenue, quote.cost, quote.margin_percent) == (
+        Decimal("1000.00"),
+        Decimal("600.00"),
+        Decimal("40.00"),
+    )
+    assert any("revenue 1,000.00 CNY" in m and "gross margin 400.00 CNY" in m and "40.00%" in m for m in _messages(r))
     page = r.content.decode()
     assert re.search(r'id="quote-margin">400.00 <small>CNY', page)
     assert 'id="quote-margin-percent">40.00%<' in page
@@ -293,8 +377,9 @@ def test_new_version_prefills_from_the_latest_and_supersedes_it(web, cast):
 @pytest.mark.parametrize("bad", [{"quantity": "-1"}, {"discount_percent": "120"}, {"unit_price": "abc"}])
 def test_bad_line_is_a_form_error_and_nothing_is_saved(web, cast, bad):
     opp = OpportunityFactory(owner=cast.owner)
-    r = web.as_user(cast.owner).post(f"/opportunities/{opp.pk}/quotes/new/",
-                                     _quote_post([{**GOOD_LINES[0], **bad}], GOOD_ESTIMATE))
+    r = web.as_user(cast.owner).post(
+        f"/opportunities/{opp.pk}/quotes/new/", _quote_post([{**GOOD_LINES[0], **bad}], GOOD_ESTIMATE)
+    )
     assert r.status_code == 200
     field = next(iter(bad))
     assert field in r.context["lines"].forms[0].errors
@@ -304,8 +389,10 @@ def test_bad_line_is_a_form_error_and_nothing_is_saved(web, cast, bad):
 
 def test_negative_estimate_is_a_form_error(web, cast):
     opp = OpportunityFactory(owner=cast.owner)
-    r = web.as_user(cast.owner).post(f"/opportunities/{opp.pk}/quotes/new/",
-                                     _quote_post(GOOD_LINES, [{"category": "labour", "amount": "-10", "note": ""}]))
+    r = web.as_user(cast.owner).post(
+        f"/opportunities/{opp.pk}/quotes/new/",
+        _quote_post(GOOD_LINES, [{"category": "labour", "amount": "-10", "note": ""}]),
+    )
     assert r.status_code == 200 and "amount" in r.context["estimates"].forms[0].errors
     assert not Quote.objects.exists()
 
@@ -319,19 +406,29 @@ def test_draft_quote_edit_replaces_lines(web, cast):
     r = client.post(f"/opportunities/quotes/{quote.pk}/edit/", data)
     assert r.status_code == 302
     quote.refresh_from_db()
-    assert (quote.revenue, quote.cost, quote.payment_terms) == (Decimal("1000.00"), Decimal("600.00"),
-                                                                "All on acceptance")
+    assert (quote.revenue, quote.cost, quote.payment_terms) == (
+        Decimal("1000.00"),
+        Decimal("600.00"),
+        "All on acceptance",
+    )
     assert quote.version == 1 and Quote.objects.count() == 1
 
 
 def test_untouched_blank_rows_are_ignored(web, cast):
     """The browser posts the spare empty rows of both formsets as they were rendered."""
     opp = OpportunityFactory(owner=cast.owner)
-    blank_line = {"description": "", "category": "other", "quantity": "", "unit_price": "", "discount_percent": "0",
-                  "unit_cost": "0"}
+    blank_line = {
+        "description": "",
+        "category": "other",
+        "quantity": "",
+        "unit_price": "",
+        "discount_percent": "0",
+        "unit_cost": "0",
+    }
     blank_estimate = {"category": "", "amount": "", "note": ""}
-    r = web.as_user(cast.owner).post(f"/opportunities/{opp.pk}/quotes/new/",
-                                     _quote_post([*GOOD_LINES, blank_line], [*GOOD_ESTIMATE, blank_estimate]))
+    r = web.as_user(cast.owner).post(
+        f"/opportunities/{opp.pk}/quotes/new/", _quote_post([*GOOD_LINES, blank_line], [*GOOD_ESTIMATE, blank_estimate])
+    )
     assert r.status_code == 302
     quote = Quote.objects.get()
     assert (quote.lines.count(), quote.estimate_lines.count()) == (2, 2)

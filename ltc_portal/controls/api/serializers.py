@@ -23,8 +23,22 @@ class GateReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GateReview
-        fields = ["id", "gate", "gate_name", "subject_type", "subject_id", "comment", "evidence", "state",
-                  "requested_by", "required_roles", "decisions", "context", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "gate",
+            "gate_name",
+            "subject_type",
+            "subject_id",
+            "comment",
+            "evidence",
+            "state",
+            "requested_by",
+            "required_roles",
+            "decisions",
+            "context",
+            "created_at",
+            "decided_at",
+        ]
         read_only_fields = fields
 
     def get_subject_type(self, obj) -> str:
@@ -36,21 +50,29 @@ class GateReviewRequestSerializer(serializers.Serializer):
     subject_type = serializers.ChoiceField(choices=SubjectType.choices)
     subject_id = serializers.IntegerField(min_value=1)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-    evidence = serializers.ListField(child=serializers.URLField(max_length=500), required=False, default=list,
-                                     max_length=20)
+    evidence = serializers.ListField(
+        child=serializers.URLField(max_length=500), required=False, default=list, max_length=20
+    )
 
 
 class GateDecideSerializer(serializers.Serializer):
     # Any role the review names (its required_roles): the groups and the roles held through the
     # subject, such as DR2's change_authority. The engine refuses a role the review does not name (400).
-    role = serializers.CharField(required=False, allow_null=True, allow_blank=True, default=None, max_length=40,
-                                 help_text=_("The role you decide as: one of the review's required_roles."))
+    role = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        max_length=40,
+        help_text=_("The role you decide as: one of the review's required_roles."),
+    )
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
 
 
 class GateRejectSerializer(GateDecideSerializer):
-    comment = serializers.CharField(max_length=4000, error_messages={
-        "required": _("Say why you reject."), "blank": _("Say why you reject.")})
+    comment = serializers.CharField(
+        max_length=4000, error_messages={"required": _("Say why you reject."), "blank": _("Say why you reject.")}
+    )
 
 
 class ChecklistItemSerializer(serializers.Serializer):
@@ -73,5 +95,3 @@ class GateStatusSerializer(serializers.Serializer):
 
     def get_decisions(self, obj) -> list[dict]:
         return GateDecisionSerializer(obj.review.decisions.all(), many=True).data if obj.review else []
-
-

@@ -25,12 +25,19 @@ class GateReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = GateReview.objects.none()
     serializer_class = GateReviewSerializer
-    filterset_fields = {"state": ["exact"], "gate__code": ["exact"], "object_id": ["exact"],
-                        "gate__subject_type": ["exact"]}
+    filterset_fields = {
+        "state": ["exact"],
+        "gate__code": ["exact"],
+        "object_id": ["exact"],
+        "gate__subject_type": ["exact"],
+    }
 
     def get_queryset(self):
-        return (selectors.review_visible(self.request.user)
-                .select_related("gate", "requested_by").prefetch_related("decisions__decided_by"))
+        return (
+            selectors.review_visible(self.request.user)
+            .select_related("gate", "requested_by")
+            .prefetch_related("decisions__decided_by")
+        )
 
     def list(self, request, *args, **kwargs):
         if request.query_params.get("waiting_for_me") in ("1", "true", "yes"):
@@ -46,18 +53,29 @@ class GateReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         st = registry.subject_types().get(body.validated_data["subject_type"])
         subject = st.visible(request.user).filter(pk=body.validated_data["subject_id"]).first() if st else None
         if subject is None:
-            raise ValidationError({"subject_id": [_("No such %(type)s.") % {"type": body.validated_data["subject_type"]}]})
-        review = services.gate_request(code=body.validated_data["gate"].upper(), subject=subject, user=request.user,
-                                       comment=body.validated_data["comment"],
-                                       evidence=body.validated_data["evidence"])
+            raise ValidationError(
+                {"subject_id": [_("No such %(type)s.") % {"type": body.validated_data["subject_type"]}]}
+            )
+        review = services.gate_request(
+            code=body.validated_data["gate"].upper(),
+            subject=subject,
+            user=request.user,
+            comment=body.validated_data["comment"],
+            evidence=body.validated_data["evidence"],
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, request, decision, serializer_class):
         review = self.get_object()
         body = serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
-        services.gate_decide(review=review, user=request.user, decision=decision, role=body.validated_data["role"],
-                             comment=body.validated_data["comment"])
+        services.gate_decide(
+            review=review,
+            user=request.user,
+            decision=decision,
+            role=body.validated_data["role"],
+            comment=body.validated_data["comment"],
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
 
     @extend_schema(request=GateDecideSerializer, responses=GateReviewSerializer)

@@ -23,10 +23,7 @@ logger = logging.getLogger("ltc_portal.api")
 
 def django_validation_detail(exc: DjangoValidationError):
     if hasattr(exc, "error_dict"):
-        return {
-            ("non_field_errors" if k == "__all__" else k): [str(m) for m in v]
-            for k, v in exc.message_dict.items()
-        }
+        return {("non_field_errors" if k == "__all__" else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
@@ -37,16 +34,21 @@ def exception_handler(exc, context):
         return Response({"detail": exc.detail, "reasons": exc.reasons}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ConcurrentTransition):
         return Response(
-            {"detail": _("The record changed while you were working on it; reload and try again."),
-             "reasons": [str(exc)]},
+            {
+                "detail": _("The record changed while you were working on it; reload and try again."),
+                "reasons": [str(exc)],
+            },
             status=status.HTTP_409_CONFLICT,
         )
     elif isinstance(exc, UnknownTransition):
-        return Response({"detail": _("No such transition: %(name)s.") % {"name": str(exc)}},
-                        status=status.HTTP_404_NOT_FOUND)
+        return Response(
+            {"detail": _("No such transition: %(name)s.") % {"name": str(exc)}}, status=status.HTTP_404_NOT_FOUND
+        )
     elif isinstance(exc, (ProtectedError, AppendOnlyError)):
-        return Response({"detail": _("This record is kept and cannot be changed or removed this way.")},
-                        status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"detail": _("This record is kept and cannot be changed or removed this way.")},
+            status=status.HTTP_409_CONFLICT,
+        )
     elif isinstance(exc, IntegrityError):
         logger.warning("Integrity error in API: %s", exc)
         return Response({"detail": _("The change conflicts with existing data.")}, status=status.HTTP_409_CONFLICT)
@@ -55,8 +57,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
-        return Response({"detail": _("Internal error. It has been logged.")},
-                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return Response(
+            {"detail": _("Internal error. It has been logged.")}, status=status.HTTP_500_INTERNAL_SERVER_ERROR
+        )
     return response
 
 

@@ -45,12 +45,14 @@ class TransitionsMixin:
 
     @extend_schema(
         request=TransitionInputSerializer,
-        responses={200: None, 403: OpenApiResponse(description="No permission"),
-                   404: OpenApiResponse(description="Unknown transition"),
-                   409: TransitionErrorSerializer},
+        responses={
+            200: None,
+            403: OpenApiResponse(description="No permission"),
+            404: OpenApiResponse(description="Unknown transition"),
+            409: TransitionErrorSerializer,
+        },
     )
-    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[A-Za-z0-9_\-]+)",
-            url_name="run-transition")
+    @action(detail=True, methods=["post"], url_path=r"transitions/(?P<name>[A-Za-z0-9_\-]+)", url_name="run-transition")
     def run_transition(self, request, pk=None, name=None):
         instance = self.get_object()
         if name not in transition_names(type(instance)):
@@ -83,5 +85,6 @@ class ServiceWriteMixin:
         serializer.instance = type(self).create_service(user=self.request.user, data=serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(serializer.instance, user=self.request.user,
-                                                        data=serializer.validated_data)
+        serializer.instance = type(self).update_service(
+            serializer.instance, user=self.request.user, data=serializer.validated_data
+        )

@@ -18,9 +18,12 @@ class TransitionInputSerializer(serializers.Serializer):
 
 
 class ReasonRequiredSerializer(TransitionInputSerializer):
-    reason = serializers.CharField(required=True, allow_blank=False, max_length=4000,
-                                   error_messages={"required": _("A reason is required."),
-                                                   "blank": _("A reason is required.")})
+    reason = serializers.CharField(
+        required=True,
+        allow_blank=False,
+        max_length=4000,
+        error_messages={"required": _("A reason is required."), "blank": _("A reason is required.")},
+    )
 
 
 class TransitionErrorSerializer(serializers.Serializer):

@@ -20,5 +20,14 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         u = request.user
-        return Response(MeSerializer({"id": u.id, "username": u.username, "full_name": u.get_full_name(),
-                                      "roles": sorted(user_roles(u)), "is_superuser": u.is_superuser}).data)
+        return Response(
+            MeSerializer(
+                {
+                    "id": u.id,
+                    "username": u.username,
+                    "full_name": u.get_full_name(),
+                    "roles": sorted(user_roles(u)),
+                    "is_superuser": u.is_superuser,
+                }
+            ).data
+        )

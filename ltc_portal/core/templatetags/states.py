@@ -15,6 +15,7 @@ def state_badge(record, badge_id: str = "") -> str:
     tone = getattr(type(record), "state_tones", {}).get(record.state)
     css = f"text-bg-{tone}" if tone else "text-bg-light border"
     if badge_id:
-        return format_html('<span class="badge {} state-{}" id="{}">{}</span>', css, record.state, badge_id,
-                           state_label(record))
+        return format_html(
+            '<span class="badge {} state-{}" id="{}">{}</span>', css, record.state, badge_id, state_label(record)
+        )
     return format_html('<span class="badge {} state-{}">{}</span>', css, record.state, state_label(record))
