@@ -201,3 +201,47 @@ def test_no_django_fsm_signals():
                 ):
                     found.append(f"{relpath(path)}:{line} → {module}" + (f" import {name}" if name else ""))
     assert not found, "django-fsm signals are used (publish domain events instead):\n" + "\n".join(found)
+
+
+def _api_viewsets():
+    """Every viewset routed under /api/v1/ (from the URL resolver)."""
+    from django.urls import get_resolver
+    from rest_framework.viewsets import ViewSetMixin
+
+    found = {}
+
+    def walk(patterns):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                walk(p.url_patterns)
+                continue
+            cls = getattr(p.callback, "cls", None)
+            if cls is not None and issubclass(cls, ViewSetMixin):
+                found[cls.__name__] = cls
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_api_viewset_reads_through_a_selector_and_writes_through_a_service():
+    """NetBox-style base: every routed viewset is a RestrictedViewSet (its queryset is what the user may
+    read), and no create/update falls through to DRF's ``serializer.save()`` (which would skip the
+    services' state and permission checks)."""
+    from rest_framework import mixins
+
+    from ltc_portal.core.api.viewsets import RestrictedViewSet
+
+    viewsets = _api_viewsets()
+    assert len(viewsets) >= 15, sorted(viewsets)
+    problems = []
+    for name, cls in sorted(viewsets.items()):
+        if not issubclass(cls, RestrictedViewSet) or cls.selector is None:
+            problems.append(f"{name}: not a RestrictedViewSet with a selector")
+        if "get_queryset" in vars(cls):
+            problems.append(f"{name}: overrides get_queryset instead of declaring its selector")
+        creates = issubclass(cls, mixins.CreateModelMixin) and cls.create is mixins.CreateModelMixin.create
+        if creates and cls.perform_create is mixins.CreateModelMixin.perform_create:
+            problems.append(f"{name}: create saves the serializer instead of calling a service")
+        if issubclass(cls, mixins.UpdateModelMixin) and cls.perform_update is mixins.UpdateModelMixin.perform_update:
+            problems.append(f"{name}: update saves the serializer instead of calling a service")
+    assert not problems, "\n".join(problems)

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -8,6 +8,7 @@ from leads import selectors, services
 from leads.models import Contact, Customer, Lead, LeadImport
 from ltc_portal.core.api.mixins import ServiceWriteMixin, TransitionsMixin
 from ltc_portal.core.api.serializers import ReasonRequiredSerializer
+from ltc_portal.core.api.viewsets import RestrictedViewSet
 
 from .filters import ContactFilter, CustomerFilter, LeadFilter
 from .serializers import (
@@ -20,11 +21,18 @@ from .serializers import (
 
 
 class LeadViewSet(
-    TransitionsMixin, ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    TransitionsMixin,
+    ServiceWriteMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
 ):
     """Leads (LTO). Create answers with `duplicates`: open leads sharing the e-mail, phone or company."""
 
-    queryset = Lead.objects.none()  # for the schema; get_queryset filters by visibility
+    queryset = Lead.objects.none()  # for the schema; the selector filters by visibility
+    selector = staticmethod(selectors.lead_list)
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
     search_fields = []
@@ -32,9 +40,6 @@ class LeadViewSet(
     transition_service = services.lead_transition
     transition_serializers = {"disqualify": ReasonRequiredSerializer}
     create_service = services.lead_create
-
-    def get_queryset(self):
-        return selectors.lead_list(self.request.user)
 
     @staticmethod
     def update_service(lead, *, user, data):
@@ -65,15 +70,13 @@ class LeadViewSet(
         return Response(LeadImportSerializer(lead_import).data, status=status.HTTP_202_ACCEPTED)
 
 
-class LeadImportViewSet(viewsets.ReadOnlyModelViewSet):
+class LeadImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
     """Lead imports with progress and the per-row report."""
 
     queryset = LeadImport.objects.none()
+    selector = staticmethod(lambda user: selectors.lead_import_visible(user).defer("content"))
     serializer_class = LeadImportSerializer
     filterset_fields = ["status"]
-
-    def get_queryset(self):
-        return selectors.lead_import_visible(self.request.user).defer("content")
 
     @extend_schema(request=None, responses={202: LeadImportSerializer})
     @action(detail=True, methods=["post"], url_path="import-valid-rows")
@@ -84,16 +87,19 @@ class LeadImportViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CustomerViewSet(
-    ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    ServiceWriteMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
 ):
     queryset = Customer.objects.none()
+    selector = staticmethod(lambda user: selectors.customer_visible(user).select_related("owner"))
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["name", "created_at"]
     create_service = services.customer_create
-
-    def get_queryset(self):
-        return selectors.customer_visible(self.request.user).select_related("owner")
 
     @staticmethod
     def update_service(customer, *, user, data):
@@ -101,15 +107,18 @@ class CustomerViewSet(
 
 
 class ContactViewSet(
-    ServiceWriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    ServiceWriteMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
 ):
     queryset = Contact.objects.none()
+    selector = staticmethod(lambda user: selectors.contact_visible(user).select_related("customer"))
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     create_service = services.contact_create
-
-    def get_queryset(self):
-        return selectors.contact_visible(self.request.user).select_related("customer")
 
     @staticmethod
     def update_service(contact, *, user, data):

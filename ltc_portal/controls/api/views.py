@@ -3,13 +3,14 @@ gates (GET <resource>/{id}/gates/ via ``GatesMixin``)."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ltc_portal.controls import registry, selectors, services
 from ltc_portal.controls.models import Decision, GateReview
+from ltc_portal.core.api.viewsets import RestrictedViewSet
 
 from .serializers import (
     GateDecideSerializer,
@@ -20,10 +21,17 @@ from .serializers import (
 )
 
 
-class GateReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class GateReviewViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
     """Gate reviews. `?waiting_for_me=true` lists the pending reviews one of your roles must decide."""
 
     queryset = GateReview.objects.none()
+    selector = staticmethod(
+        lambda user: (
+            selectors.review_visible(user)
+            .select_related("gate", "requested_by")
+            .prefetch_related("decisions__decided_by")
+        )
+    )
     serializer_class = GateReviewSerializer
     filterset_fields = {
         "state": ["exact"],
@@ -31,13 +39,6 @@ class GateReviewViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         "object_id": ["exact"],
         "gate__subject_type": ["exact"],
     }
-
-    def get_queryset(self):
-        return (
-            selectors.review_visible(self.request.user)
-            .select_related("gate", "requested_by")
-            .prefetch_related("decisions__decided_by")
-        )
 
     def list(self, request, *args, **kwargs):
         if request.query_params.get("waiting_for_me") in ("1", "true", "yes"):
