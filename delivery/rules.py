@@ -163,6 +163,8 @@ def change_raisable(project, user):
     implement or handover."""
     if not (user.has_perm("delivery.change_project", project) or is_team_member(user, project)):
         return PermissionDenied(_("Only the project team raises changes."))
+    if project.is_finished:
+        return finished_refusal(project)
     if project.state not in CHANGE_PHASES:
         return TransitionRefused(
             _("Changes are raised while the project is in build, implement or handover."),

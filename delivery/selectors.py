@@ -2,7 +2,7 @@
 the PM cockpit (with the panels downstream apps contribute), and the latest DR2 review per change."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from contracts.models import ContractState
@@ -17,6 +17,7 @@ from .models import (
     OPEN_ISSUE_STATES,
     ChangeRequest,
     ChangeState,
+    Delegation,
     DelegationScope,
     MeetingAction,
     Project,
@@ -80,9 +81,13 @@ def project_cockpit(project: Project, user) -> dict:
     delegations, pending changes with their DR2 review, recent meetings and quality checks, and what
     the user may do (the same guards the services apply)."""
     today = timezone.localdate()
+    # one read of the delegations serves the list below and every authority question (delivery.authority)
+    prefetch_related_objects(
+        [project], Prefetch("delegations", queryset=Delegation.objects.select_related("grantee", "revoked_by"))
+    )
     writable = project_writable.allows(project, user)
     grantable = authority_grantable.allows(project, user)
-    delegations = list(project.delegations.select_related("grantee", "revoked_by"))
+    delegations = list(project.delegations.all())
     for d in delegations:
         d.is_active = d.active_on(today)
     team = list(project.team.select_related("user").order_by("role", "user__username"))
@@ -128,6 +133,6 @@ def project_cockpit(project: Project, user) -> dict:
             .prefetch_related("defects")
             .order_by("-date", "-id")[:RECENT]
         ),
-        "transitions": [t for t in describe_transitions(project, user) if t.name == "start_implementation"],
+        "transitions": describe_transitions(project, user, names={"start_implementation"}),
         "cockpit_panels": panels.panels_for("project.cockpit", subject=project, user=user),
     }

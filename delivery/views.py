@@ -318,15 +318,24 @@ def record_edit(request, pk, kind):
     if "update" not in spec:
         raise Http404
     project = record.project
-    if not (
-        user.has_perm(f"delivery.change_{spec['model']._meta.model_name}", record)
-        or (kind == "change" and record.created_by_id == user.pk)
-    ):
+    editor = user.has_perm(f"delivery.change_{spec['model']._meta.model_name}", record) or (
+        kind == "change" and record.created_by_id == user.pk
+    )
+    # the owner of an issue works it (its steps) on this page without editing it
+    worker = kind == "issue" and user.has_perm("delivery.work_projectissue", record)
+    if not (editor or worker):
         raise PermissionDenied(_("Only the project's PM or the PMO change its records."))
-    if request.method == "POST" and (refusal := project_open.refusal(project)) is not None:
+    read_only = not editor or not project_open.allows(project)
+    if request.method == "POST" and read_only:
+        refusal = project_open.refusal(project) or PermissionDenied(
+            _("Only the project's PM or the PMO change its records.")
+        )
         messages.error(request, refusal_text(refusal))
         return redirect(project)
     form = spec["form"](request.POST or None, instance=record, project=project)
+    if read_only:
+        for field in form.fields.values():
+            field.disabled = True
     saved = _save(request, spec, form, None, lambda data: spec["update"](record, user, data))
     if saved is not None:
         messages.success(request, str(spec["done"]))
@@ -337,6 +346,7 @@ def record_edit(request, pk, kind):
         "step_url": f"delivery:{kind}-transition",
         "history": history(record),
         "kind": kind,
+        "read_only": read_only,
     }
     return _record_page(request, project, spec, form, None, record=record, extra=extra)
 

@@ -1,6 +1,7 @@
 """Every write on budgets. Drafting, changing and submitting a version need the project writable by
 the user (its PM or the PMO, the project neither closed nor cancelled: ``delivery.rules``); approval
-and rejection are effects of DR1 (and of an approved DR2 change), run by finance/handlers.py."""
+and rejection are effects of DR1, run by finance/handlers.py; an approved DR2 change with a cost impact
+makes the next version, submitted (as issue 4 specified; nothing approves that version yet)."""
 
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
-from ltc_portal.core.fsm import may
+from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import LifecycleModel
 
 
@@ -13,6 +13,16 @@ class ChangeState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     APPROVED = "approved", _("Approved")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+@check(
+    lambda change: (
+        _("The project is “%(state)s”: nothing on it changes any more.") % {"state": change.project.get_state_display()}
+    )
+)
+def project_not_finished(change):
+    """The project is neither closed nor cancelled."""
+    return not change.project.is_finished
 
 
 class ChangeRequest(LifecycleModel):
@@ -48,6 +58,7 @@ class ChangeRequest(LifecycleModel):
         state,
         source=ChangeState.DRAFT,
         target=ChangeState.APPROVED,
+        conditions=[project_not_finished],
         custom={"label": _("Approve"), "internal": _("A change is approved through DR2.")},
     )
     def approve(self):

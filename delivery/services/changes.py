@@ -50,5 +50,7 @@ def change_request_update(*, change: ChangeRequest, user: User, data: dict) -> C
 
 
 def change_request_transition(*, change: ChangeRequest, name: str, user: User, reason: str = "") -> ChangeRequest:
-    """``withdraw`` with a reason; ``approve`` runs through DR2 only (409 when called)."""
+    """``withdraw`` with a reason; ``approve`` runs through DR2 only (409 when called). Nothing on a
+    closed or cancelled project changes."""
+    project_open.require(change.project)
     return run_transition(change, name, user=user, reason=reason)

@@ -3,7 +3,7 @@ recorded by the PM or an accept_milestone delegate, and makes the contract payme
 waiving needs the PMO and a reason."""
 
 from django.contrib.auth.models import AbstractBaseUser as User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -49,7 +49,7 @@ def milestone_accept(
 ) -> Milestone:
     """Record the customer's acceptance certificate (by the PM or a holder of accept_milestone
     authority): the milestone is accepted, and the contract payments triggered by it become due
-    (contracts/handlers.py, on the ``accept`` event)."""
+    (contracts.services.payments_due_on_acceptance, called once the step is logged)."""
     milestone = lock(milestone)
     project_open.require(milestone.project)
     require_authority(project=milestone.project, user=user, scope=DelegationScope.ACCEPT_MILESTONE)
@@ -81,7 +81,9 @@ def milestone_accept(
 
 @transaction.atomic
 def milestone_waive(*, milestone: Milestone, user: User, reason: str) -> Milestone:
-    """Waiving needs the PMO (the step's permission) and a reason."""
+    """Waiving needs the PMO and a reason."""
+    if not user.has_perm("delivery.waive_milestone", milestone):
+        raise PermissionDenied(_("Only the PMO waives a milestone."))
     project_open.require(milestone.project)
     return run_transition(milestone, "waive", user=user, reason=reason)
 

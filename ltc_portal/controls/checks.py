@@ -9,12 +9,11 @@ from django.core import checks
 from django.db import DatabaseError
 
 from . import registry
+from .models import GateDefinition
 
 
 @checks.register("controls")
 def gate_definitions_check(app_configs=None, **kwargs):
-    from .models import GateDefinition  # models are not loaded when checks are registered
-
     try:
         definitions = {d.code: d for d in GateDefinition.objects.all()}
     except DatabaseError:

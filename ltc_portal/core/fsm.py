@@ -156,10 +156,13 @@ def _reasons(instance, t, user) -> list[str]:
     return reasons + _condition_failures(instance, t)
 
 
-def describe_transitions(instance, user) -> list[TransitionInfo]:
-    """Every transition from the current state, with whether ``user`` may run it now and why not."""
+def describe_transitions(instance, user, *, names: set[str] | None = None) -> list[TransitionInfo]:
+    """Every transition from the current state (or only those in ``names``), with whether ``user``
+    may run it now and why not."""
     infos = []
     for name, t in _transitions_from(instance).items():
+        if names is not None and name not in names:
+            continue
         reasons = _reasons(instance, t, user)
         infos.append(
             TransitionInfo(

@@ -396,3 +396,29 @@ def test_change_request_page_shows_the_dr2_gate(web, cast, project, eng):
     client.post(f"/projects/changes/{change.pk}/transitions/withdraw/", {"reason": "Not needed"})
     change.refresh_from_db()
     assert change.state == "withdrawn"
+
+
+@pytest.mark.parametrize("viewer", ["pmo", "eng"])
+def test_the_project_page_costs_the_same_for_the_pmo_and_a_team_member_whatever_the_delegations(
+    web, cast, project, eng, viewer
+):
+    """Readers who are not the PM ask delivery.authority about their own authority: it reads the
+    delegations the cockpit already loaded, so more delegations cost no more queries."""
+    project = pass_dr1(project, cast)
+    staff_and_plan(project, cast, eng)
+    add_records(project, cast, 2)
+    client = web.as_user(cast.pmo if viewer == "pmo" else eng)
+    few = _queries(client, project.get_absolute_url())
+    for scope in ("accept_milestone", "approve_change", "approve_cost"):
+        services.delegation_grant(
+            project=project,
+            user=cast.pm,
+            data={
+                "grantee": eng,
+                "scope": scope,
+                "limit_amount": Decimal("100"),
+                "valid_from": TODAY,
+                "valid_to": TODAY + DAY,
+            },
+        )
+    assert _queries(client, project.get_absolute_url()) == few

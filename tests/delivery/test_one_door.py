@@ -270,6 +270,20 @@ def close_through_the_api(api, cast, make_user):
     client = api.as_user(cast.pm)
     milestone = created(client.post(list_url("milestone"), milestone_body(project), format="json"))
     risk = created(client.post(list_url("risk"), risk_body(project, cast.pm), format="json"))
+    change = created(
+        client.post(
+            list_url("change-request"),
+            {
+                "project": project.pk,
+                "title": "Extra site",
+                "reason": "Customer asks",
+                "scope_impact": "One more site",
+                "cost_impact": "5000.00",
+                "contract_value_impact": "8000.00",
+            },
+            format="json",
+        )
+    )
     assert (
         ok(client.post(step_url("project", project.pk, "start_implementation"), {}, format="json"))["state"]
         == "implement"
@@ -296,7 +310,7 @@ def close_through_the_api(api, cast, make_user):
     )
     approve(api, request_gate(api, cast.pm, "DR4", "project", project.pk)["id"], cast.finance, cast.pmo)
     assert ok(api.as_user(cast.pm).get(detail_url("project", project.pk)))["state"] == "closed"
-    return Project.objects.get(pk=project.pk), member, {"risk": risk, "team-member": team_member}
+    return Project.objects.get(pk=project.pk), member, {"risk": risk, "team-member": team_member, "change": change}
 
 
 def test_a_closed_project_refuses_every_write_with_409(api, cast, make_user):
@@ -604,3 +618,44 @@ def test_contract_states_have_no_unreachable_fulfilled_or_closed():
 
 def test_budget_states_include_rejected():
     assert "rejected" in BudgetState.values
+
+
+def test_a_closed_project_refuses_its_draft_changes_and_their_dr2(api, cast, make_user):
+    """A change left in draft when the project closed is neither withdrawn nor decided: DR2 cannot be
+    requested, so no budget version and no contract amendment appear on a closed project."""
+    from contracts.models import ContractAmendment
+
+    project, _member, records = close_through_the_api(api, cast, make_user)
+    change_id = records["change"]["id"]
+    budgets, amendments = Budget.objects.filter(project=project).count(), ContractAmendment.objects.count()
+    r = api.as_user(cast.pm).post(
+        step_url("change-request", change_id, "withdraw"), {"reason": "Not needed"}, format="json"
+    )
+    assert r.status_code == 409 and "Closed" in r.json()["detail"], r.json()
+    r = api.as_user(cast.pm).post(
+        "/api/v1/gate-reviews/",
+        {"gate": "DR2", "subject_type": "change_request", "subject_id": change_id},
+        format="json",
+    )
+    assert r.status_code == 409, (r.status_code, r.json())
+    assert any("Closed" in reason for reason in r.json()["reasons"]), r.json()
+    assert ChangeRequest.objects.get(pk=change_id).state == "draft"
+    assert not GateReview.objects.filter(gate__code="DR2", object_id=change_id).exists()
+    assert Budget.objects.filter(project=project).count() == budgets
+    assert ContractAmendment.objects.count() == amendments
+
+
+def test_the_issue_owner_works_the_issue_from_its_page_but_does_not_edit_it(api, web, cast, issue_team):
+    project, owner, _other = issue_team
+    issue = created(api.as_user(cast.pm).post(list_url("project-issue"), issue_body(project, owner), format="json"))
+    page = web.as_user(owner)
+    r = page.get(reverse("delivery:issue-edit", args=[issue["id"]]))
+    assert r.status_code == 200
+    content = r.content.decode()
+    assert 'data-transition="start"' in content
+    r = page.post(reverse("delivery:issue-edit", args=[issue["id"]]), {"title": "Renamed by the owner"})
+    assert r.status_code == 302
+    assert ProjectIssue.objects.get(pk=issue["id"]).title == issue["title"]
+    r = page.post(reverse("delivery:issue-transition", args=[issue["id"], "start"]), {"next": "edit"})
+    assert r.status_code == 302
+    assert ProjectIssue.objects.get(pk=issue["id"]).state == "in_progress"
