@@ -145,7 +145,7 @@ class DelegationForm(RecordForm):
 class MilestoneForm(RecordForm):
     class Meta:
         model = Milestone
-        fields = ["name", "deliverables", "planned_start", "planned_end", "actual_end"]
+        fields = ["name", "deliverables", "planned_start", "planned_end", "actual_end", "weight"]
 
 
 class AcceptanceForm(BootstrapForm):
@@ -157,6 +157,13 @@ class AcceptanceForm(BootstrapForm):
     document_ref = forms.CharField(label=_("Document reference"), max_length=100)
     remarks = forms.CharField(
         label=_("Remarks"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1})
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("Customer satisfaction"),
+        required=False,
+        choices=[("", "—"), *((i, str(i)) for i in range(1, 6))],
+        coerce=int,
+        empty_value=None,
     )
 
 

@@ -9,7 +9,7 @@ class FinanceConfig(AppConfig):
     def ready(self):
         from ltc_portal.core import panels
 
-        from . import gates, handlers, selectors  # noqa: F401  (handlers subscribe to delivery's steps)
+        from . import gates, handlers, selectors, tasks  # noqa: F401  (handlers subscribe; tasks register)
 
         gates.register()
         panels.register(

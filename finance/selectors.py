@@ -1,6 +1,7 @@
 """Reads of budgets: lists, the current budget, the budget against the estimate (概算), and the
 panels finance contributes to the project page."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from delivery.rules import project_writable
 from delivery.selectors import project_visible
 from ltc_portal.core.money import quantize
 
-from .models import Budget, BudgetState
+from .models import AccountingPeriod, Budget, BudgetState, PeriodState
 
 PERCENT = Decimal("0.01")
 
@@ -70,3 +71,26 @@ def budgets_panel(project: Project, user) -> dict:
         "can_add": writable and not any(b.state == BudgetState.DRAFT for b in budgets),
         "draft_state": BudgetState.DRAFT,
     }
+
+
+# Periods -------------------------------------------------------------------------------------------
+
+
+def period_of(day: datetime.date) -> str:
+    """The accounting period ``YYYY-MM`` a date falls in."""
+    return day.strftime("%Y-%m")
+
+
+def first_open_period_after(period: str) -> str:
+    """The first period after ``period`` that is not closed (which may not exist yet)."""
+    year, month = map(int, period.split("-"))
+    closed = set(
+        AccountingPeriod.objects.filter(state=PeriodState.CLOSED, period__gt=period).values_list("period", flat=True)
+    )
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        candidate = f"{year:04d}-{month:02d}"
+        if candidate not in closed:
+            return candidate

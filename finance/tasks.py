@@ -1,3 +1,22 @@
-"""Celery entry points of finance: thin, idempotent, taking ids and calling services.
+"""Celery entry points of finance: thin, idempotent, taking ids and calling the accounting."""
 
-None yet."""
+from celery import shared_task
+from django.utils import timezone
+
+from .accounting import execute_run, previous_period
+from .services.runs import accounting_run_request
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_monthly_accounting(run_id: int) -> str:
+    """Run one queued accounting run; delivered again if the worker is lost mid-run (the run's rows
+    are rewritten in one transaction, so a second delivery gives the same accounts)."""
+    return execute_run(run_id).state
+
+
+@shared_task(acks_late=True)
+def run_previous_month_accounting() -> str:
+    """Beat, on the 1st at 02:00: the accounting of the month that just ended (unless it is closed)."""
+    period = previous_period(timezone.localdate().strftime("%Y-%m"))
+    run = accounting_run_request(period=period, user=None)
+    return f"{period}: run #{run.pk} queued"

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -221,3 +223,17 @@ LOGGING = {
 # Gross margin (percent of revenue) below which ATB and ATC also need the executive's approval.
 MIN_GROSS_MARGIN = Decimal(env.str("MIN_GROSS_MARGIN", default="15"))
 LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=50_000)
+# Revenue recognition of the monthly accounting (DOMAIN.md §5.1): "milestone" (accepted weight) or
+# "cost_to_cost" (actual cost against budget).
+REVENUE_RECOGNITION = env.str("REVENUE_RECOGNITION", default="milestone")
+if REVENUE_RECOGNITION not in ("milestone", "cost_to_cost"):
+    raise ImproperlyConfigured("REVENUE_RECOGNITION must be 'milestone' or 'cost_to_cost'.")
+
+# Celery beat (installed into the database scheduler when beat starts): the monthly accounting of
+# the month that ended, on the 1st at 02:00 in TIME_ZONE.
+CELERY_BEAT_SCHEDULE = {
+    "monthly-accounting": {
+        "task": "finance.tasks.run_previous_month_accounting",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+}

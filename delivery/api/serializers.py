@@ -123,6 +123,7 @@ class MilestoneSerializer(ProjectRecordSerializer):
             "planned_start",
             "planned_end",
             "actual_end",
+            "weight",
             "state",
             "waive_reason",
         ]
@@ -134,6 +135,7 @@ class AcceptInputSerializer(TransitionInputSerializer):
     date = serializers.DateField()
     document_ref = serializers.CharField(max_length=100)
     remarks = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    satisfaction = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=5)
 
 
 class ChangeRequestSerializer(ProjectRecordSerializer):

@@ -1,6 +1,7 @@
 """Milestones with their acceptance (验收), and quality checks with the defects they found."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,14 @@ class Milestone(LifecycleModel):
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=8,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(0)],
+        help_text=_("Its share of the project's earned value (DOMAIN.md §5.1); 1 unless set."),
+    )
     waive_reason = models.TextField(_("waiver reason"), blank=True, editable=False)
     state = FSMField(
         _("state"), default=MilestoneState.PLANNED, choices=MilestoneState.choices, protected=True, db_index=True
@@ -91,6 +100,12 @@ class AcceptanceCertificate(AppendOnlyModel):
     date = models.DateField(_("date"))
     document_ref = models.CharField(_("document reference"), max_length=100)
     remarks = models.TextField(_("remarks"), blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        _("customer satisfaction (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
     )

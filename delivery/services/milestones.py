@@ -15,7 +15,7 @@ from ..authority import require_authority
 from ..models import AcceptanceCertificate, DelegationScope, Milestone, MilestoneState, Project
 from ..rules import project_open, project_writable
 
-MILESTONE_FIELDS = ("name", "deliverables", "planned_start", "planned_end", "actual_end")
+MILESTONE_FIELDS = ("name", "deliverables", "planned_start", "planned_end", "actual_end", "weight")
 
 
 @transaction.atomic
@@ -45,7 +45,15 @@ def milestone_update(*, milestone: Milestone, user: User, data: dict) -> Milesto
 
 @transaction.atomic
 def milestone_accept(
-    *, milestone: Milestone, user: User, signed_by: str, date, document_ref: str, remarks: str = "", reason: str = ""
+    *,
+    milestone: Milestone,
+    user: User,
+    signed_by: str,
+    date,
+    document_ref: str,
+    remarks: str = "",
+    satisfaction: int | None = None,
+    reason: str = "",
 ) -> Milestone:
     """Record the customer's acceptance certificate (by the PM or a holder of accept_milestone
     authority): the milestone is accepted, and the contract payments triggered by it become due
@@ -62,14 +70,17 @@ def milestone_accept(
         raise ValidationError(missing)
 
     def record_certificate(locked: Milestone) -> dict:
-        AcceptanceCertificate.objects.create(
+        certificate = AcceptanceCertificate(
             milestone=locked,
             signed_by=signed_by.strip(),
             date=date,
             document_ref=document_ref.strip(),
             remarks=remarks,
+            satisfaction=satisfaction,
             recorded_by=user,
         )
+        certificate.full_clean(exclude=["milestone"])
+        certificate.save()
         if locked.actual_end is None:
             locked.actual_end = date
         return {"document_ref": document_ref, "signed_by": signed_by}

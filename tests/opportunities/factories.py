@@ -162,10 +162,10 @@ HANDOVER = {
 }
 
 
-def project_in_plan_with_contract(cast):
+def project_in_plan_with_contract(cast, number="C-2026-001"):
     """A won deal: its project in plan with the contract signed and handed over, a budget v1 draft."""
     opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
-    contract = draft_contract(opp, cast)
+    contract = draft_contract(opp, cast, number=number)
     contract = contract_services.contract_transition(contract=contract, name="sign", user=cast.owner)
     contract_services.contract_transition(
         contract=contract, name="hand_over", user=cast.owner, date=timezone.localdate(), **HANDOVER

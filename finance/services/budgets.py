@@ -14,8 +14,8 @@ from delivery.rules import project_open, project_writable
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
 from ltc_portal.core.money import quantize
 
-from .models import Budget, BudgetLine, BudgetState
-from .selectors import budget_current, budget_submitted
+from ..models import Budget, BudgetLine, BudgetState
+from ..selectors import budget_current, budget_submitted
 
 
 def _write_lines(budget, lines):

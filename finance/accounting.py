@@ -1,0 +1,342 @@
+"""The monthly accounting (核算): one account per project in build, implement or handover and period,
+with every figure of DOMAIN.md §5.1, in the base currency.
+
+Set-based: a fixed number of SQL aggregates per run, whatever the number of projects and entries —
+costs grouped by project and category with the exchange rate looked up in the database, budgets,
+contract values and milestone weights per project — then one upsert of every account row. The rows are
+rewritten in one transaction per period, with the period row locked: a re-run writes identical
+values; a run that fails (or is killed) half-way leaves the previous rows as they were.
+
+Rounding: a base amount is amount × rate rounded to the cent (half up) entry by entry, then summed.
+EV, PV and revenue are rounded to the cent; CPI and SPI (4 decimals) and the percentages (2 decimals)
+are computed from the rounded money figures.
+"""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts.models import ContractAmendment
+from delivery.models import Milestone, MilestoneState, Project, ProjectState
+from opportunities.models import CostCategory
+
+from .models import (
+    AccountingPeriod,
+    AccountingRun,
+    Budget,
+    BudgetState,
+    CostEntry,
+    CostEntryState,
+    ExchangeRate,
+    MonthlyAccount,
+    PeriodState,
+    RunState,
+)
+
+#: the projects the accounting covers (DOMAIN.md §5)
+ACCOUNTED_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
+CENT = Decimal("0.01")
+RATIO = Decimal("0.0001")
+RATE = DecimalField(max_digits=18, decimal_places=8)
+MONEY = DecimalField(max_digits=20, decimal_places=2)
+
+
+class PeriodClosed(Exception):
+    """The period is closed: its accounts are never recomputed."""
+
+
+def month_end(period: str) -> datetime.date:
+    year, month = map(int, period.split("-"))
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def month_start(period: str) -> datetime.date:
+    year, month = map(int, period.split("-"))
+    return datetime.date(year, month, 1)
+
+
+def previous_period(period: str) -> str:
+    year, month = map(int, period.split("-"))
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
+def _end_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant after ``day`` in the portal's time zone (for timestamps compared with E)."""
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def rate_on(currency_ref: str, date_ref) -> Case:
+    """The base-currency rate of ``currency_ref`` on ``date_ref`` (both expressions of the outer
+    query): 1 for the base currency, else the latest rate dated on or before; NULL when there is none
+    (never 1.0)."""
+    latest = (
+        ExchangeRate.objects.filter(currency=OuterRef(currency_ref), date__lte=date_ref)
+        .order_by("-date")
+        .values("rate")[:1]
+    )
+    return Case(
+        When(**{currency_ref: settings.BASE_CURRENCY}, then=Value(Decimal(1), output_field=RATE)),
+        default=Subquery(latest, output_field=RATE),
+        output_field=RATE,
+    )
+
+
+def cost_entries_in_base(qs=None):
+    """Approved-or-not entries annotated with ``rate`` and ``amount_base`` (NULL without a rate): the
+    one home of "an entry's base amount", used by this job and by the API."""
+    qs = CostEntry.objects.all() if qs is None else qs
+    return qs.annotate(rate=rate_on("currency", OuterRef("date"))).annotate(
+        amount_base=Round(F("amount") * F("rate"), 2, output_field=MONEY)
+    )
+
+
+def _q(value, unit=CENT):
+    return None if value is None else Decimal(value).quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def _div(a, b):
+    return None if a is None or b in (None, 0) else Decimal(a) / Decimal(b)
+
+
+@dataclass
+class _At:
+    """A project's inputs as of one date: budget, contract value (base currency) and milestone weights."""
+
+    bac: Decimal | None
+    value: Decimal | None
+    weights: Decimal
+    accepted: Decimal
+    planned: Decimal
+
+
+def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], dict[int, list[str]]]:
+    """Budget (current approved version at ``at``), contract current value (signed value plus
+    amendments recorded by ``at``) and milestone weights, in base currency: two queries."""
+    until = _end_of_day(at)
+    budget = Budget.objects.filter(project=OuterRef("pk"), state=BudgetState.APPROVED, approved_at__lt=until).order_by(
+        "-version"
+    )
+    amendments = (
+        ContractAmendment.objects.filter(contract=OuterRef("contract"), recorded_at__lt=until)
+        .order_by()
+        .values("contract")
+        .annotate(total=Sum("value_change"))
+        .values("total")
+    )
+    rows = (
+        Project.objects.filter(pk__in=ids)
+        .annotate(
+            bac_total=Subquery(budget.values("total")[:1], output_field=MONEY),
+            bac_version=Subquery(budget.values("version")[:1]),
+            value_total=F("contract__value")
+            + Coalesce(Subquery(amendments, output_field=MONEY), Value(Decimal(0), output_field=MONEY)),
+            value_currency=F("contract__currency"),
+            project_rate=rate_on("currency", Value(at)),
+            contract_rate=rate_on("contract__currency", Value(at)),
+        )
+        .values("pk", "currency", "bac_total", "value_total", "value_currency", "project_rate", "contract_rate")
+    )
+    weights = {
+        r["project_id"]: r
+        for r in Milestone.objects.filter(project_id__in=ids)
+        .exclude(state=MilestoneState.WAIVED)
+        .order_by()
+        .values("project_id")
+        .annotate(
+            w=Sum("weight"),
+            accepted=Coalesce(
+                Sum("weight", filter=Q(state=MilestoneState.ACCEPTED, acceptance__date__lte=at)),
+                Value(Decimal(0)),
+            ),
+            planned=Coalesce(Sum("weight", filter=Q(planned_end__lte=at)), Value(Decimal(0))),
+        )
+    }
+    inputs, notes = {}, {}
+    for r in rows:
+        pid = r["pk"]
+        says = notes.setdefault(pid, [])
+        bac = None
+        if r["bac_total"] is None:
+            says.append(_("No approved budget on %(date)s.") % {"date": at})
+        elif r["project_rate"] is None:
+            says.append(_("No %(cur)s rate on or before %(date)s for the budget.") % {"cur": r["currency"], "date": at})
+        else:
+            bac = _q(r["bac_total"] * r["project_rate"])
+        value = None
+        if r["value_total"] is None:
+            says.append(_("No signed contract."))
+        elif r["contract_rate"] is None:
+            says.append(
+                _("No %(cur)s rate on or before %(date)s for the contract value.")
+                % {"cur": r["value_currency"], "date": at}
+            )
+        else:
+            value = _q(r["value_total"] * r["contract_rate"])
+        w = weights.get(pid, {})
+        inputs[pid] = _At(
+            bac, value, w.get("w") or Decimal(0), w.get("accepted") or Decimal(0), w.get("planned") or Decimal(0)
+        )
+    return inputs, notes
+
+
+def _costs(ids: list[int], start: datetime.date, end: datetime.date):
+    """AC to ``end`` and cost in [start, end] by project and category, in base currency, and the
+    entries left out for want of a rate: two GROUP BY queries."""
+    entries = cost_entries_in_base(
+        CostEntry.objects.filter(project_id__in=ids, state=CostEntryState.APPROVED, date__lte=end)
+    )
+    sums = (
+        entries.filter(rate__isnull=False)
+        .order_by()
+        .values("project_id", "category")
+        .annotate(
+            cumulative=Sum("amount_base"),
+            period=Coalesce(Sum("amount_base", filter=Q(date__gte=start)), Value(Decimal(0), output_field=MONEY)),
+        )
+    )
+    missing = (
+        entries.filter(rate__isnull=True)
+        .order_by()
+        .values("project_id", "currency")
+        .annotate(first=Min("date"), n=Count("id"), total=Sum("amount"))
+    )
+    return list(sums), list(missing)
+
+
+def _revenue(at: _At, ac: Decimal) -> Decimal | None:
+    if at.value is None:
+        return None
+    if settings.REVENUE_RECOGNITION == "cost_to_cost":
+        if not at.bac:
+            return None
+        return _q(at.value * min(Decimal(1), ac / at.bac))
+    if not at.weights:
+        return None
+    return _q(at.value * at.accepted / at.weights)
+
+
+def compute_accounts(period: str) -> list[MonthlyAccount]:
+    """The accounts of ``period`` (unsaved): a fixed number of queries for any number of projects."""
+    start, end = month_start(period), month_end(period)
+    prev_end = month_end(previous_period(period))
+    period_row = AccountingPeriod.objects.get(period=period)
+    in_scope = Project.objects.filter(Q(state__in=ACCOUNTED_STATES) | Q(accounts__period=period_row)).distinct()
+    ids = list(in_scope.values_list("pk", flat=True))
+    if not ids:
+        return []
+    now_inputs, notes = _project_inputs(ids, end)
+    prev_inputs, _prev_notes = _project_inputs(ids, prev_end)
+    sums, missing = _costs(ids, start, end)
+    by_project: dict[int, dict] = {pid: {"cum": Decimal(0), "per": Decimal(0), "cat": {}} for pid in ids}
+    for row in sums:
+        p = by_project[row["project_id"]]
+        p["cum"] += row["cumulative"]
+        p["per"] += row["period"]
+        p["cat"][row["category"]] = row["period"]
+    incomplete = set()
+    for row in missing:
+        incomplete.add(row["project_id"])
+        notes.setdefault(row["project_id"], []).append(
+            _("%(n)s cost entries in %(cur)s (%(total)s) are left out: no %(cur)s rate on or before %(date)s.")
+            % {"n": row["n"], "cur": row["currency"], "total": row["total"], "date": row["first"]}
+        )
+    computed_at = timezone.now()
+    accounts = []
+    for pid in ids:
+        costs, now, prev = by_project[pid], now_inputs[pid], prev_inputs[pid]
+        ac, ac_prev = _q(costs["cum"]), _q(costs["cum"] - costs["per"])
+        ev = _q(now.bac * now.accepted / now.weights) if now.bac is not None and now.weights else None
+        pv = _q(now.bac * now.planned / now.weights) if now.bac is not None and now.weights else None
+        revenue, revenue_prev = _revenue(now, ac), _revenue(prev, ac_prev)
+        margin = None if revenue is None else revenue - ac
+        says = notes.get(pid, [])
+        if not now.weights:
+            says.append(_("No milestones to earn value on."))
+        accounts.append(
+            MonthlyAccount(
+                project_id=pid,
+                period=period_row,
+                currency=settings.BASE_CURRENCY,
+                cost_period=_q(costs["per"]),
+                cost_cumulative=ac,
+                cost_by_category={c: str(_q(costs["cat"].get(c, Decimal(0)))) for c in CostCategory.values},
+                budget=now.bac,
+                planned_value=pv,
+                earned_value=ev,
+                cpi=_q(_div(ev, ac), RATIO),
+                spi=_q(_div(ev, pv), RATIO),
+                revenue_cumulative=revenue,
+                revenue_period=None if revenue is None else revenue - (revenue_prev or Decimal(0)),
+                gross_margin=margin,
+                margin_percent=_q(_div(margin * 100, revenue)) if margin is not None else None,
+                budget_execution_percent=_q(_div(ac * 100, now.bac)),
+                cost_variance_percent=_q(_div((ac - ev) * 100, ev)) if ev is not None else None,
+                complete=pid not in incomplete,
+                notes=says,
+                computed_at=computed_at,
+            )
+        )
+    return accounts
+
+
+ACCOUNT_FIGURES = [
+    f.name
+    for f in MonthlyAccount._meta.concrete_fields
+    if f.name not in ("id", "project", "period", "invoiced", "collected", "receivable")
+]
+
+
+def execute_run(run_id: int) -> AccountingRun:
+    """The task's body: run one queued (or interrupted) run. Safe to deliver twice: a finished run is
+    left as it is; a run interrupted while running is run again from the start."""
+    run = AccountingRun.objects.select_related("period").get(pk=run_id)
+    if run.state in (RunState.SUCCEEDED, RunState.FAILED):
+        return run
+    AccountingRun.objects.filter(pk=run.pk).update(state=RunState.RUNNING, started_at=timezone.now(), error="")
+    try:
+        with transaction.atomic():
+            period = AccountingPeriod.objects.select_for_update().get(pk=run.period_id)
+            if period.state == PeriodState.CLOSED:
+                raise PeriodClosed(
+                    _("Period %(period)s is closed: its accounts are not recomputed.") % {"period": period}
+                )
+            accounts = compute_accounts(period.period)
+            for account in accounts:
+                account.run_id = run.pk
+            MonthlyAccount.objects.bulk_create(
+                accounts,
+                update_conflicts=True,
+                unique_fields=["project", "period"],
+                update_fields=ACCOUNT_FIGURES,
+                batch_size=1000,
+            )
+    except Exception as exc:  # the run records why; the previous accounts stay as they were
+        AccountingRun.objects.filter(pk=run.pk).update(
+            state=RunState.FAILED, finished_at=timezone.now(), error=str(exc)[:4000] or type(exc).__name__
+        )
+        raise
+    AccountingRun.objects.filter(pk=run.pk).update(
+        state=RunState.SUCCEEDED, finished_at=timezone.now(), projects=len(accounts)
+    )
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,251 @@
+"""Cost actuals, exchange rates and accounting periods (DOMAIN.md §5.2).
+
+- An entry by ``finance`` (people or integration accounts holding the role) counts at once; an entry a
+  team member, the PM or the PMO records waits for approval by the PM, a member whose ``approve_cost``
+  delegation covers its amount (in the project's currency), or ``finance``. Nobody approves their own
+  entry.
+- Entries are never edited or deleted: a correction is a reversing entry (the opposite amount, same
+  project, category and currency) that points at the entry it undoes; an entry is reversed once.
+- ``source_system`` + ``source_ref`` are unique: a re-sent entry is refused, never counted twice.
+- Nothing is dated into a closed period; the refusal names the first open period after it.
+"""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser as User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from delivery.models import Project
+from delivery.rules import is_team_member, project_open
+from ltc_portal.core.fsm import TransitionRefused, log_created, log_created_many, run_transition
+from ltc_portal.core.services import assign_fields
+
+from ..models import AccountingPeriod, CostEntry, CostEntryState, ExchangeRate, PeriodState
+from ..rules import cost_decidable, is_finance_user
+from ..selectors import first_open_period_after, period_of
+
+COST_ENTRY_FIELDS = ("date", "category", "amount", "currency", "description", "source_system", "source_ref", "reverses")
+#: the most rows one bulk call takes (an integration sends a month in a few calls)
+BULK_MAX_ROWS = 5000
+
+
+# Periods ----------------------------------------------------------------------------------------
+
+
+def period_get_or_open(*, period: str, user: User | None = None) -> AccountingPeriod:
+    """The period ``YYYY-MM``, opened (and logged) the first time anything needs it."""
+    existing = AccountingPeriod.objects.filter(period=period).first()
+    if existing is not None:
+        return existing
+    candidate = AccountingPeriod(period=period, created_by=user, updated_by=user)
+    candidate.full_clean()
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:
+        return AccountingPeriod.objects.get(period=period)
+    log_created(candidate, user=user)
+    return candidate
+
+
+def require_open_period(*, day: datetime.date) -> None:
+    """Refuse (409) anything dated in a closed period, naming the first open one."""
+    period = period_of(day)
+    if AccountingPeriod.objects.filter(period=period, state=PeriodState.CLOSED).exists():
+        raise TransitionRefused(
+            _("Period %(period)s is closed: nothing is dated into it.") % {"period": period},
+            [_("The first open period is %(open)s.") % {"open": first_open_period_after(period)}],
+        )
+
+
+@transaction.atomic
+def period_transition(*, period: AccountingPeriod, name: str, user: User, reason: str = "") -> AccountingPeriod:
+    """``close`` (finance) or ``reopen`` (finance, with a reason, logged)."""
+
+    def stamp(locked: AccountingPeriod) -> dict:
+        if name == "close":
+            locked.closed_by = user
+            locked.closed_at = timezone.now()
+        return {}
+
+    return run_transition(period, name, user=user, reason=reason, prepare=stamp)
+
+
+# Exchange rates ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exchange_rate_set(*, user: User, currency: str, date: datetime.date, rate: Decimal) -> ExchangeRate:
+    """Record (or correct) the rate of ``currency`` on ``date``: finance only, never for the base
+    currency, never dated in a closed period (its accounts are final)."""
+    if not is_finance_user(user):
+        raise PermissionDenied(_("Only finance keeps the exchange rates."))
+    currency = (currency or "").upper()
+    if currency == settings.BASE_CURRENCY:
+        raise ValidationError({"currency": [_("The base currency has no rate: it is 1 by definition.")]})
+    require_open_period(day=date)
+    existing = ExchangeRate.objects.select_for_update().filter(currency=currency, date=date).first()
+    rate_row = existing or ExchangeRate(currency=currency, date=date, created_by=user)
+    rate_row.rate = rate
+    rate_row.updated_by = user
+    rate_row.full_clean(validate_unique=existing is None)
+    rate_row.save()
+    return rate_row
+
+
+# Cost entries --------------------------------------------------------------------------------------
+
+
+def _may_record(project: Project, user: User) -> bool:
+    return (
+        is_finance_user(user) or user.has_perm("delivery.change_project", project) or is_team_member.test(user, project)
+    )
+
+
+def _check_reversal(entry: CostEntry, data: dict) -> None:
+    original = data.get("reverses")
+    if original is None:
+        return
+    errors = {}
+    if original.project_id != entry.project_id:
+        errors["reverses"] = [_("A reversal belongs to the same project as the entry it undoes.")]
+    elif original.state != CostEntryState.APPROVED:
+        errors["reverses"] = [_("Only an approved entry is reversed; a pending one is rejected instead.")]
+    elif original.reverses_id is not None:
+        errors["reverses"] = [_("A reversal is not reversed; record a new entry instead.")]
+    elif CostEntry.objects.filter(reverses=original).exists():
+        errors["reverses"] = [_("This entry is already reversed.")]
+    elif (entry.amount, entry.currency, entry.category) != (-original.amount, original.currency, original.category):
+        errors["amount"] = [
+            _("A reversal is the opposite amount in the same currency and category: %(amount)s %(cur)s, %(cat)s.")
+            % {"amount": -original.amount, "cur": original.currency, "cat": original.get_category_display()}
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _build_entry(project: Project, user: User, data: dict) -> CostEntry:
+    data = dict(data)
+    if not (data.get("source_ref") or "").strip():
+        data["source_ref"] = uuid.uuid4().hex
+    data.setdefault("source_system", "portal")
+    if data.get("currency"):
+        data["currency"] = data["currency"].upper()
+    counts_at_once = is_finance_user(user)
+    entry = CostEntry(
+        project=project,
+        entered_by=user,
+        created_by=user,
+        updated_by=user,
+        state=CostEntryState.APPROVED if counts_at_once else CostEntryState.PENDING,
+        decided_by=user if counts_at_once else None,
+    )
+    assign_fields(entry, data, COST_ENTRY_FIELDS)
+    entry.full_clean(exclude=["state"])
+    _check_reversal(entry, data)
+    return entry
+
+
+@transaction.atomic
+def cost_entry_create(*, project: Project, user: User, data: dict) -> CostEntry:
+    """Record an actual cost on an open project, dated in an open period. Counts at once when
+    entered by finance; otherwise it waits for approval (``cost_entry_transition``)."""
+    project_open.require(project)
+    if not _may_record(project, user):
+        raise PermissionDenied(_("Only the project's team, its PM, the PMO or finance record its costs."))
+    entry = _build_entry(project, user, data)
+    require_open_period(day=entry.date)
+    period_get_or_open(period=period_of(entry.date), user=user)
+    try:
+        with transaction.atomic():
+            entry.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"source_ref": [_("An entry with this source system and reference already exists.")]}
+        ) from exc
+    log_created(entry, user=user, reason=_("Counts at once: entered by finance.") if entry.state == "approved" else "")
+    return entry
+
+
+@transaction.atomic
+def cost_entries_bulk_create(*, user: User, rows: list[dict], projects: dict[int, Project]) -> list[CostEntry]:
+    """Thousands of entries from an integration, all or nothing (finance only: they count at once).
+    ``rows`` carry ``project`` (an id among ``projects``, those the user may use) and the entry's
+    fields. Refused as a whole with one report entry per bad row: ``[{"row": i, "errors": {..}}]``."""
+    if not is_finance_user(user):
+        raise PermissionDenied(_("Only finance (or an integration account with the finance role) imports costs."))
+    if len(rows) > BULK_MAX_ROWS:
+        raise ValidationError({"entries": [_("At most %(n)s entries per call.") % {"n": BULK_MAX_ROWS}]})
+    built, report, seen = [], [], set()
+    closed = set(AccountingPeriod.objects.filter(state=PeriodState.CLOSED).values_list("period", flat=True))
+    for i, row in enumerate(rows):
+        row = dict(row)
+        project = projects.get(row.pop("project", None))
+        errors: dict[str, list[str]] = {}
+        if project is None:
+            errors["project"] = [_("Unknown project.")]
+        elif project.is_finished:
+            errors["project"] = [_("The project is “%(state)s”.") % {"state": project.get_state_display()}]
+        else:
+            try:
+                entry = _build_entry(project, user, row)
+            except ValidationError as exc:
+                errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+            else:
+                key = (entry.source_system, entry.source_ref)
+                if key in seen:
+                    errors["source_ref"] = [_("This source reference appears twice in the import.")]
+                elif period_of(entry.date) in closed:
+                    errors["date"] = [_("Period %(period)s is closed.") % {"period": period_of(entry.date)}]
+                seen.add(key)
+                built.append(entry)
+        if errors:
+            report.append({"row": i, "errors": {k: [str(m) for m in v] for k, v in errors.items()}})
+    if not report and built:
+        taken = set(
+            CostEntry.objects.filter(source_ref__in=[e.source_ref for e in built]).values_list(
+                "source_system", "source_ref"
+            )
+        )
+        report = [
+            {"row": i, "errors": {"source_ref": [_("An entry with this source system and reference already exists.")]}}
+            for i, e in enumerate(built)
+            if (e.source_system, e.source_ref) in taken
+        ]
+    if report:
+        raise BulkRefused(report)
+    for period in sorted({period_of(e.date) for e in built}):
+        period_get_or_open(period=period, user=user)
+    for entry in built:
+        entry.period = period_of(entry.date)
+    created = CostEntry.objects.bulk_create(built, batch_size=1000)
+    log_created_many(created, user=user, reason=_("Imported in bulk; counts at once."))
+    return created
+
+
+class BulkRefused(Exception):
+    """A bulk import refused as a whole; ``report`` says what is wrong with each bad row (API: 400)."""
+
+    def __init__(self, report: list[dict]):
+        super().__init__(f"{len(report)} invalid rows")
+        self.report = report
+
+
+@transaction.atomic
+def cost_entry_transition(*, entry: CostEntry, name: str, user: User, reason: str = "") -> CostEntry:
+    """``approve`` or ``reject`` (with a reason) a pending entry."""
+    if name in ("approve", "reject"):
+        cost_decidable.require(entry, user)
+        require_open_period(day=entry.date)
+
+    def stamp(locked: CostEntry) -> dict:
+        locked.decided_by = user
+        return {}
+
+    return run_transition(entry, name, user=user, reason=reason, prepare=stamp)
