@@ -20,9 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
-    DecimalField,
     F,
     Min,
     OuterRef,
@@ -30,9 +28,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,18 +44,16 @@ from .models import (
     BudgetState,
     CostEntry,
     CostEntryState,
-    ExchangeRate,
     MonthlyAccount,
     PeriodState,
     RunState,
 )
+from .selectors import MONEY, cost_entries_in_base, rate_on
 
 #: the projects the accounting covers (DOMAIN.md §5)
 ACCOUNTED_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
 CENT = Decimal("0.01")
 RATIO = Decimal("0.0001")
-RATE = DecimalField(max_digits=18, decimal_places=8)
-MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
 class PeriodClosed(Exception):
@@ -83,31 +78,6 @@ def previous_period(period: str) -> str:
 def _end_of_day(day: datetime.date) -> datetime.datetime:
     """The first instant after ``day`` in the portal's time zone (for timestamps compared with E)."""
     return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
-
-
-def rate_on(currency_ref: str, date_ref) -> Case:
-    """The base-currency rate of ``currency_ref`` on ``date_ref`` (both expressions of the outer
-    query): 1 for the base currency, else the latest rate dated on or before; NULL when there is none
-    (never 1.0)."""
-    latest = (
-        ExchangeRate.objects.filter(currency=OuterRef(currency_ref), date__lte=date_ref)
-        .order_by("-date")
-        .values("rate")[:1]
-    )
-    return Case(
-        When(**{currency_ref: settings.BASE_CURRENCY}, then=Value(Decimal(1), output_field=RATE)),
-        default=Subquery(latest, output_field=RATE),
-        output_field=RATE,
-    )
-
-
-def cost_entries_in_base(qs=None):
-    """Approved-or-not entries annotated with ``rate`` and ``amount_base`` (NULL without a rate): the
-    one home of "an entry's base amount", used by this job and by the API."""
-    qs = CostEntry.objects.all() if qs is None else qs
-    return qs.annotate(rate=rate_on("currency", OuterRef("date"))).annotate(
-        amount_base=Round(F("amount") * F("rate"), 2, output_field=MONEY)
-    )
 
 
 def _q(value, unit=CENT):

@@ -5,16 +5,29 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Case, DecimalField, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Round
 
 from delivery.models import Project
 from delivery.rules import project_writable
 from delivery.selectors import project_visible
 from ltc_portal.core.money import quantize
 
-from .models import AccountingPeriod, Budget, BudgetState, PeriodState
+from .models import (
+    AccountingPeriod,
+    AccountingRun,
+    Budget,
+    BudgetState,
+    CostEntry,
+    ExchangeRate,
+    MonthlyAccount,
+    PeriodState,
+)
 
 PERCENT = Decimal("0.01")
+RATE = DecimalField(max_digits=18, decimal_places=8)
+MONEY = DecimalField(max_digits=20, decimal_places=2)
 
 
 def budget_list(user) -> QuerySet:
@@ -94,3 +107,62 @@ def first_open_period_after(period: str) -> str:
         candidate = f"{year:04d}-{month:02d}"
         if candidate not in closed:
             return candidate
+
+
+# Cost actuals and accounts ------------------------------------------------------------------------
+
+
+def cost_entry_list(user) -> QuerySet:
+    """The cost entries of the projects the user reads, with ``amount_base`` (NULL without a rate)."""
+    qs = CostEntry.objects.filter(project__in=project_visible(user)).select_related("project", "entered_by")
+    return cost_entries_in_base(qs)
+
+
+def monthly_account_list(user) -> QuerySet:
+    return MonthlyAccount.objects.filter(project__in=project_visible(user)).select_related("project", "period")
+
+
+def accounting_period_list(user) -> QuerySet:
+    return (
+        AccountingPeriod.objects.all().select_related("closed_by")
+        if user.is_authenticated
+        else AccountingPeriod.objects.none()
+    )
+
+
+def accounting_run_list(user) -> QuerySet:
+    if not user.has_perm("finance.run_accounting"):
+        return AccountingRun.objects.none()
+    return AccountingRun.objects.select_related("period")
+
+
+def exchange_rate_list(user) -> QuerySet:
+    return ExchangeRate.objects.all() if user.is_authenticated else ExchangeRate.objects.none()
+
+
+# Rates: the one home of "an amount in the base currency" ------------------------------------------
+
+
+def rate_on(currency_ref: str, date_ref) -> Case:
+    """The base-currency rate of ``currency_ref`` on ``date_ref`` (both expressions of the outer
+    query): 1 for the base currency, else the latest rate dated on or before; NULL when there is none
+    (never 1.0)."""
+    latest = (
+        ExchangeRate.objects.filter(currency=OuterRef(currency_ref), date__lte=date_ref)
+        .order_by("-date")
+        .values("rate")[:1]
+    )
+    return Case(
+        When(**{currency_ref: settings.BASE_CURRENCY}, then=Value(Decimal(1), output_field=RATE)),
+        default=Subquery(latest, output_field=RATE),
+        output_field=RATE,
+    )
+
+
+def cost_entries_in_base(qs=None):
+    """Approved-or-not entries annotated with ``rate`` and ``amount_base`` (NULL without a rate): the
+    one home of "an entry's base amount", used by this job and by the API."""
+    qs = CostEntry.objects.all() if qs is None else qs
+    return qs.annotate(rate=rate_on("currency", OuterRef("date"))).annotate(
+        amount_base=Round(F("amount") * F("rate"), 2, output_field=MONEY)
+    )

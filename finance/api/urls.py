@@ -1,8 +1,20 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import BudgetViewSet
+from .views import (
+    AccountingPeriodViewSet,
+    AccountingRunViewSet,
+    BudgetViewSet,
+    CostEntryViewSet,
+    ExchangeRateViewSet,
+    MonthlyAccountViewSet,
+)
 
 router = SimpleRouter()
 router.register("budgets", BudgetViewSet, basename="budget")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("cost-entries", CostEntryViewSet, basename="cost-entry")
+router.register("accounting-periods", AccountingPeriodViewSet, basename="accounting-period")
+router.register("accounting-runs", AccountingRunViewSet, basename="accounting-run")
+router.register("monthly-accounts", MonthlyAccountViewSet, basename="monthly-account")
 
 urlpatterns = router.urls

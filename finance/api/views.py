@@ -1,12 +1,40 @@
-from rest_framework import mixins
+"""The finance API (API.md "Finance (DTC)"): budgets, exchange rates, cost entries (with bulk import),
+accounting periods (close, reopen, run), accounting runs and monthly accounts. Writes go through
+``finance.services``."""
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from delivery.models import Project
+from delivery.selectors import project_visible
 from finance import selectors, services
-from finance.models import Budget
+from finance.models import AccountingPeriod, AccountingRun, Budget, CostEntry, ExchangeRate, MonthlyAccount
 from ltc_portal.core.api.mixins import TransitionsMixin
+from ltc_portal.core.api.serializers import ReasonRequiredSerializer
 from ltc_portal.core.api.viewsets import RestrictedViewSet
 
-from .filters import BudgetFilter
-from .serializers import BudgetSerializer
+from .filters import (
+    AccountingPeriodFilter,
+    AccountingRunFilter,
+    BudgetFilter,
+    CostEntryFilter,
+    ExchangeRateFilter,
+    MonthlyAccountFilter,
+)
+from .serializers import (
+    AccountingPeriodSerializer,
+    AccountingRunSerializer,
+    BudgetSerializer,
+    BulkResultSerializer,
+    CostEntryBulkSerializer,
+    CostEntrySerializer,
+    ExchangeRateSerializer,
+    MonthlyAccountSerializer,
+)
 
 
 class BudgetViewSet(
@@ -33,3 +61,120 @@ class BudgetViewSet(
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = services.budget_update(budget=serializer.instance, user=self.request.user, data=data)
+
+
+def _visible_projects(user) -> dict[int, Project]:
+    return {p.pk: p for p in project_visible(user)}
+
+
+class ExchangeRateViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Exchange rates (base-currency units for one unit of `currency`, on `date`). Finance records
+    them; POST the same currency and date again to correct a rate (not in a closed period)."""
+
+    queryset = ExchangeRate.objects.none()
+    selector = staticmethod(selectors.exchange_rate_list)
+    serializer_class = ExchangeRateSerializer
+    filterset_class = ExchangeRateFilter
+    ordering_fields = ["date", "currency"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.exchange_rate_set(user=self.request.user, **serializer.validated_data)
+
+
+class CostEntryViewSet(
+    TransitionsMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet
+):
+    """Actual costs of the projects you read; never edited: correct one with a reversing entry
+    (`reverses`). Entries by finance count at once; others wait for `approve` / `reject` (reason).
+    `POST …/bulk/` takes `{"entries": [...]}` all or nothing (finance)."""
+
+    queryset = CostEntry.objects.none()
+    selector = staticmethod(selectors.cost_entry_list)
+    serializer_class = CostEntrySerializer
+    filterset_class = CostEntryFilter
+    ordering_fields = ["date", "created_at", "amount"]
+    transition_service = services.cost_entry_transition
+    transition_subject = "entry"
+    transition_serializers = {"reject": ReasonRequiredSerializer}
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        project = data.pop("project")
+        entry = services.cost_entry_create(project=project, user=self.request.user, data=data)
+        serializer.instance = self.get_queryset().get(pk=entry.pk)
+
+    @extend_schema(
+        request=CostEntryBulkSerializer,
+        responses={201: BulkResultSerializer, 400: OpenApiResponse(description="errors: one entry per bad row")},
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Thousands of entries from an integration in one call: all are recorded or none."""
+        body = CostEntryBulkSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        rows, report = [], []
+        for i, raw in enumerate(body.validated_data["entries"]):
+            row = CostEntrySerializer(data=raw, context=self.get_serializer_context())
+            if row.is_valid():
+                data = dict(row.validated_data)
+                data["project"] = data["project"].pk
+                rows.append(data)
+            else:
+                report.append({"row": i, "errors": row.errors})
+        if report:
+            return Response({"errors": report}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            created = services.cost_entries_bulk_create(
+                user=request.user, rows=rows, projects=_visible_projects(request.user)
+            )
+        except services.BulkRefused as exc:
+            return Response({"errors": exc.report}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"created": len(created)}, status=status.HTTP_201_CREATED)
+
+
+class AccountingPeriodViewSet(
+    TransitionsMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet
+):
+    """Accounting periods `YYYY-MM` (opened when first needed, or by POST). Transitions `close`
+    (finance) and `reopen` (finance, `reason`). `POST …/{id}/run/` queues the monthly accounting."""
+
+    queryset = AccountingPeriod.objects.none()
+    selector = staticmethod(selectors.accounting_period_list)
+    serializer_class = AccountingPeriodSerializer
+    filterset_class = AccountingPeriodFilter
+    transition_service = services.period_transition
+    transition_subject = "period"
+    transition_serializers = {"reopen": ReasonRequiredSerializer}
+
+    def perform_create(self, serializer):
+        if not self.request.user.has_perm("finance.close_period"):
+            raise PermissionDenied(_("Only finance opens accounting periods."))
+        serializer.instance = services.period_get_or_open(
+            period=serializer.validated_data["period"], user=self.request.user
+        )
+
+    @extend_schema(request=None, responses={202: AccountingRunSerializer})
+    @action(detail=True, methods=["post"])
+    def run(self, request, pk=None):
+        """Queue the monthly accounting of this period: 202 with the run (409 when the period is closed)."""
+        run = services.accounting_run_request(period=self.get_object().period, user=request.user)
+        return Response(AccountingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AccountingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Runs of the monthly accounting with their state (finance)."""
+
+    queryset = AccountingRun.objects.none()
+    selector = staticmethod(selectors.accounting_run_list)
+    serializer_class = AccountingRunSerializer
+    filterset_class = AccountingRunFilter
+
+
+class MonthlyAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """The monthly accounts of the projects you read (DOMAIN.md §5.1 figures, base currency)."""
+
+    queryset = MonthlyAccount.objects.none()
+    selector = staticmethod(selectors.monthly_account_list)
+    serializer_class = MonthlyAccountSerializer
+    filterset_class = MonthlyAccountFilter
+    ordering_fields = ["period__period", "project"]

@@ -147,9 +147,16 @@ def _build_entry(project: Project, user: User, data: dict) -> CostEntry:
         decided_by=user if counts_at_once else None,
     )
     assign_fields(entry, data, COST_ENTRY_FIELDS)
-    entry.full_clean(exclude=["state"])
+    # constraints are checked here without a query per row (a bulk import checks its references at once)
+    entry.full_clean(exclude=["state"], validate_unique=False, validate_constraints=False)
+    if entry.amount == 0:
+        raise ValidationError({"amount": [_("A cost entry has an amount (a correction is a reversing entry).")]})
     _check_reversal(entry, data)
     return entry
+
+
+def _duplicate(entry: CostEntry) -> ValidationError:
+    return ValidationError({"source_ref": [_("An entry with this source system and reference already exists.")]})
 
 
 @transaction.atomic
@@ -160,6 +167,8 @@ def cost_entry_create(*, project: Project, user: User, data: dict) -> CostEntry:
     if not _may_record(project, user):
         raise PermissionDenied(_("Only the project's team, its PM, the PMO or finance record its costs."))
     entry = _build_entry(project, user, data)
+    if CostEntry.objects.filter(source_system=entry.source_system, source_ref=entry.source_ref).exists():
+        raise _duplicate(entry)
     require_open_period(day=entry.date)
     period_get_or_open(period=period_of(entry.date), user=user)
     try:
@@ -182,49 +191,51 @@ def cost_entries_bulk_create(*, user: User, rows: list[dict], projects: dict[int
         raise PermissionDenied(_("Only finance (or an integration account with the finance role) imports costs."))
     if len(rows) > BULK_MAX_ROWS:
         raise ValidationError({"entries": [_("At most %(n)s entries per call.") % {"n": BULK_MAX_ROWS}]})
-    built, report, seen = [], [], set()
+    built: list[tuple[int, CostEntry]] = []
+    errors_of: dict[int, dict[str, list[str]]] = {}
+    seen: set[tuple[str, str]] = set()
     closed = set(AccountingPeriod.objects.filter(state=PeriodState.CLOSED).values_list("period", flat=True))
     for i, row in enumerate(rows):
         row = dict(row)
         project = projects.get(row.pop("project", None))
-        errors: dict[str, list[str]] = {}
         if project is None:
-            errors["project"] = [_("Unknown project.")]
-        elif project.is_finished:
-            errors["project"] = [_("The project is “%(state)s”.") % {"state": project.get_state_display()}]
+            errors_of[i] = {"project": [_("Unknown project.")]}
+            continue
+        if project.is_finished:
+            errors_of[i] = {"project": [_("The project is “%(state)s”.") % {"state": project.get_state_display()}]}
+            continue
+        try:
+            entry = _build_entry(project, user, row)
+        except ValidationError as exc:
+            errors_of[i] = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            continue
+        key = (entry.source_system, entry.source_ref)
+        if key in seen:
+            errors_of[i] = {"source_ref": [_("This source reference appears twice in the import.")]}
+        elif period_of(entry.date) in closed:
+            errors_of[i] = {"date": [_("Period %(period)s is closed.") % {"period": period_of(entry.date)}]}
         else:
-            try:
-                entry = _build_entry(project, user, row)
-            except ValidationError as exc:
-                errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
-            else:
-                key = (entry.source_system, entry.source_ref)
-                if key in seen:
-                    errors["source_ref"] = [_("This source reference appears twice in the import.")]
-                elif period_of(entry.date) in closed:
-                    errors["date"] = [_("Period %(period)s is closed.") % {"period": period_of(entry.date)}]
-                seen.add(key)
-                built.append(entry)
-        if errors:
-            report.append({"row": i, "errors": {k: [str(m) for m in v] for k, v in errors.items()}})
-    if not report and built:
-        taken = set(
-            CostEntry.objects.filter(source_ref__in=[e.source_ref for e in built]).values_list(
-                "source_system", "source_ref"
-            )
+            built.append((i, entry))
+        seen.add(key)
+    taken = set(
+        CostEntry.objects.filter(source_ref__in=[e.source_ref for _i, e in built]).values_list(
+            "source_system", "source_ref"
         )
-        report = [
-            {"row": i, "errors": {"source_ref": [_("An entry with this source system and reference already exists.")]}}
-            for i, e in enumerate(built)
-            if (e.source_system, e.source_ref) in taken
-        ]
+    )
+    for i, entry in built:
+        if (entry.source_system, entry.source_ref) in taken:
+            errors_of[i] = _duplicate(entry).message_dict
+    report = [
+        {"row": i, "errors": {k: [str(m) for m in v] for k, v in errors_of[i].items()}} for i in sorted(errors_of)
+    ]
     if report:
         raise BulkRefused(report)
-    for period in sorted({period_of(e.date) for e in built}):
+    entries = [entry for _i, entry in built]
+    for period in sorted({period_of(e.date) for e in entries}):
         period_get_or_open(period=period, user=user)
-    for entry in built:
+    for entry in entries:
         entry.period = period_of(entry.date)
-    created = CostEntry.objects.bulk_create(built, batch_size=1000)
+    created = CostEntry.objects.bulk_create(entries, batch_size=1000)
     log_created_many(created, user=user, reason=_("Imported in bulk; counts at once."))
     return created
 
