@@ -67,6 +67,7 @@ lint: deps
 bench: deps
 	$(DEV_ENV) $(BIN)/python bench/run.py
 	$(DEV_ENV) $(BIN)/python bench/sales.py
+	$(DEV_ENV) $(BIN)/python bench/finance.py
 
 messages: deps system-deps
 	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=tests --no-obsolete

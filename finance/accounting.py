@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mass_mail
+from django.db import connection, transaction
 from django.db.models import (
-    Count,
     F,
-    Min,
     OuterRef,
     Q,
     Subquery,
@@ -34,7 +34,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import ContractAmendment
-from delivery.models import Milestone, MilestoneState, Project, ProjectState
+from delivery.models import Milestone, MilestoneState, Project, ProjectState, RiskResponse
+from delivery.services import risks_raise_by_portal
+from ltc_portal.core.events import after_commit
+from ltc_portal.core.roles import Role
 from opportunities.models import CostCategory
 
 from .models import (
@@ -42,13 +45,12 @@ from .models import (
     AccountingRun,
     Budget,
     BudgetState,
-    CostEntry,
-    CostEntryState,
     MonthlyAccount,
     PeriodState,
     RunState,
+    VarianceAlert,
 )
-from .selectors import MONEY, cost_entries_in_base, rate_on
+from .selectors import MONEY, rate_on
 
 #: the projects the accounting covers (DOMAIN.md §5)
 ACCOUNTED_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
@@ -169,28 +171,59 @@ def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], 
     return inputs, notes
 
 
+COSTS_SQL = """
+WITH base AS MATERIALIZED (
+    SELECT e.project_id, e.category, e.currency, e.date, e.amount,
+           ROUND(e.amount * CASE WHEN e.currency = %(base)s THEN 1 ELSE (
+               SELECT r.rate FROM finance_exchangerate r
+               WHERE r.currency = e.currency AND r.date <= e.date ORDER BY r.date DESC LIMIT 1
+           ) END, 2) AS amount_base
+    FROM finance_costentry e
+    WHERE e.state = 'approved' AND e.date <= %(end)s AND e.project_id IN ({ids})
+)
+SELECT project_id, category, currency,
+       SUM(amount_base) AS cumulative,
+       SUM(CASE WHEN date >= %(start)s THEN amount_base ELSE 0 END) AS period,
+       COUNT(CASE WHEN amount_base IS NULL THEN 1 END) AS missing,
+       MIN(CASE WHEN amount_base IS NULL THEN date END) AS first_missing,
+       SUM(CASE WHEN amount_base IS NULL THEN amount END) AS missing_total
+FROM base
+GROUP BY project_id, category, currency
+"""
+
+
 def _costs(ids: list[int], start: datetime.date, end: datetime.date):
     """AC to ``end`` and cost in [start, end] by project and category, in base currency, and the
-    entries left out for want of a rate: two GROUP BY queries."""
-    entries = cost_entries_in_base(
-        CostEntry.objects.filter(project_id__in=ids, state=CostEntryState.APPROVED, date__lte=end)
-    )
-    sums = (
-        entries.filter(rate__isnull=False)
-        .order_by()
-        .values("project_id", "category")
-        .annotate(
-            cumulative=Sum("amount_base"),
-            period=Coalesce(Sum("amount_base", filter=Q(date__gte=start)), Value(Decimal(0), output_field=MONEY)),
-        )
-    )
-    missing = (
-        entries.filter(rate__isnull=True)
-        .order_by()
-        .values("project_id", "currency")
-        .annotate(first=Min("date"), n=Count("id"), total=Sum("amount"))
-    )
-    return list(sums), list(missing)
+    entries left out for want of a rate, in one GROUP BY over the entries. Each entry's base amount
+    (the same definition as ``selectors.cost_entries_in_base``) is computed once, in a materialised
+    CTE: the rate is looked up once per entry in a foreign currency."""
+    params = {"base": settings.BASE_CURRENCY, "start": start, "end": end}
+    params.update({f"p{i}": pid for i, pid in enumerate(ids)})
+    sql = COSTS_SQL.format(ids=", ".join(f"%(p{i})s" for i in range(len(ids))))
+    sums, missing = [], []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for project_id, category, currency, cumulative, period, n, first, total in cursor.fetchall():
+            sums.append(
+                {
+                    "project_id": project_id,
+                    "category": category,
+                    "cumulative": _money(cumulative),
+                    "period": _money(period),
+                }
+            )
+            if n:
+                if isinstance(first, str):  # SQLite answers dates as text
+                    first = datetime.date.fromisoformat(first)
+                missing.append(
+                    {"project_id": project_id, "currency": currency, "first": first, "n": n, "total": _money(total)}
+                )
+    return sums, missing
+
+
+def _money(value) -> Decimal:
+    """A sum from the database as a Decimal to the cent (SQLite answers floats)."""
+    return Decimal(0) if value is None else Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _revenue(at: _At, ac: Decimal) -> Decimal | None:
@@ -223,12 +256,19 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
         p["cum"] += row["cumulative"]
         p["per"] += row["period"]
         p["cat"][row["category"]] = row["period"]
-    incomplete = set()
-    for row in missing:
-        incomplete.add(row["project_id"])
-        notes.setdefault(row["project_id"], []).append(
+    gaps: dict[tuple[int, str], dict] = {}
+    for row in missing:  # one sentence per project and currency, whatever the categories
+        gap = gaps.setdefault(
+            (row["project_id"], row["currency"]), {"n": 0, "total": Decimal(0), "first": row["first"]}
+        )
+        gap["n"] += row["n"]
+        gap["total"] += row["total"]
+        gap["first"] = min(gap["first"], row["first"])
+    incomplete = {pid for pid, _cur in gaps}
+    for (pid, currency), gap in sorted(gaps.items()):
+        notes.setdefault(pid, []).append(
             _("%(n)s cost entries in %(cur)s (%(total)s) are left out: no %(cur)s rate on or before %(date)s.")
-            % {"n": row["n"], "cur": row["currency"], "total": row["total"], "date": row["first"]}
+            % {"n": gap["n"], "cur": currency, "total": gap["total"], "date": gap["first"]}
         )
     computed_at = timezone.now()
     accounts = []
@@ -300,6 +340,7 @@ def execute_run(run_id: int) -> AccountingRun:
                 update_fields=ACCOUNT_FIGURES,
                 batch_size=1000,
             )
+            raise_variance_alerts(period, accounts)
     except Exception as exc:  # the run records why; the previous accounts stay as they were
         AccountingRun.objects.filter(pk=run.pk).update(
             state=RunState.FAILED, finished_at=timezone.now(), error=str(exc)[:4000] or type(exc).__name__
@@ -310,3 +351,77 @@ def execute_run(run_id: int) -> AccountingRun:
     )
     run.refresh_from_db()
     return run
+
+
+def _alarming(account: MonthlyAccount) -> bool:
+    over = (
+        account.cost_variance_percent is not None
+        and account.cost_variance_percent > settings.COST_VARIANCE_ALERT_PERCENT
+    )
+    low = account.cpi is not None and account.cpi < settings.COST_ALERT_CPI
+    return over or low
+
+
+def raise_variance_alerts(period: AccountingPeriod, accounts: list[MonthlyAccount]) -> list[VarianceAlert]:
+    """A project whose cost variance exceeds COST_VARIANCE_ALERT_PERCENT, or whose CPI is below
+    COST_ALERT_CPI, gets one risk (owned by its PM) and one e-mail to its PM and finance per period —
+    never twice, however often the period is run. A constant number of queries."""
+    alarming = {a.project_id: a for a in accounts if _alarming(a)}
+    if not alarming:
+        return []
+    already = set(
+        VarianceAlert.objects.filter(period=period, project_id__in=alarming).values_list("project_id", flat=True)
+    )
+    projects = {p.pk: p for p in Project.objects.filter(pk__in=set(alarming) - already).select_related("pm")}
+    if not projects:
+        return []
+    descriptions, items, alerts = {}, [], []
+    for pid, project in projects.items():
+        a = alarming[pid]
+        descriptions[pid] = _(
+            "Cost variance %(cv)s%% (CPI %(cpi)s) in %(period)s: actual cost %(ac)s against earned value "
+            "%(ev)s %(cur)s."
+        ) % {
+            "cv": "—" if a.cost_variance_percent is None else a.cost_variance_percent,
+            "cpi": "—" if a.cpi is None else a.cpi,
+            "period": period.period,
+            "ac": a.cost_cumulative,
+            "ev": "—" if a.earned_value is None else a.earned_value,
+            "cur": a.currency,
+        }
+        if project.pm_id:
+            items.append(
+                {
+                    "project": project,
+                    "category": str(_("Cost variance")),
+                    "description": descriptions[pid],
+                    "probability": 4,
+                    "impact": 4,
+                    "owner": project.pm,
+                    "response": RiskResponse.MITIGATE,
+                    "plan": "",
+                    "trigger": str(_("Monthly accounting %(period)s") % {"period": period.period}),
+                }
+            )
+        alerts.append(
+            VarianceAlert(project=project, period=period, cost_variance_percent=a.cost_variance_percent, cpi=a.cpi)
+        )
+    risks = {r.project_id: r for r in risks_raise_by_portal(items=items, reason=_("Raised by the monthly accounting"))}
+    for alert in alerts:
+        alert.risk_id = risks[alert.project_id].pk if alert.project_id in risks else None
+    VarianceAlert.objects.bulk_create(alerts)
+    finance_emails = set(
+        get_user_model()
+        .objects.filter(groups__name=Role.FINANCE, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    messages = []
+    for pid, project in projects.items():
+        recipients = sorted(finance_emails | ({project.pm.email} if project.pm_id and project.pm.email else set()))
+        if recipients:
+            subject = _("Cost alert: %(project)s (%(period)s)") % {"project": project.name, "period": period.period}
+            messages.append((str(subject), str(descriptions[pid]), settings.DEFAULT_FROM_EMAIL, recipients))
+    if messages:
+        after_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    return alerts

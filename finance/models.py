@@ -361,3 +361,25 @@ class MonthlyAccount(models.Model):
 
     def __str__(self):
         return f"{self.project} · {self.period}"
+
+
+class VarianceAlert(models.Model):
+    """The monthly accounting raised an alert on a project for a period (cost variance above the
+    setting, or CPI below 0.9): once per project and period, with the risk it opened."""
+
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(AccountingPeriod, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+")
+    risk_id = models.PositiveBigIntegerField(_("risk"), null=True, blank=True)
+    cost_variance_percent = models.DecimalField(
+        _("cost variance %"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    cpi = models.DecimalField(_("CPI"), max_digits=12, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("variance alert")
+        verbose_name_plural = _("variance alerts")
+        constraints = [models.UniqueConstraint(fields=["project", "period"], name="variancealert_once_per_period")]
+
+    def __str__(self):
+        return f"{self.project} · {self.period}"

@@ -237,3 +237,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
 }
+
+# The monthly accounting raises a risk (once per project and period) and e-mails the PM and finance
+# when the cost variance exceeds this percentage or CPI drops below COST_ALERT_CPI.
+COST_VARIANCE_ALERT_PERCENT = Decimal(env.str("COST_VARIANCE_ALERT_PERCENT", default="10"))
+COST_ALERT_CPI = Decimal(env.str("COST_ALERT_CPI", default="0.9"))
+
+# E-mail (notifications, alerts): EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587;
+# the default prints the messages on the console.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ltc-portal@localhost")

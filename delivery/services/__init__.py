@@ -31,5 +31,6 @@ from .registers import (  # noqa: F401
     risk_create,
     risk_transition,
     risk_update,
+    risks_raise_by_portal,
 )
 from .team import delegation_grant, delegation_narrow, delegation_revoke, team_member_add, team_member_update  # noqa: F401

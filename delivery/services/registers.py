@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, log_step, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, log_created_many, log_step, run_transition
 from ltc_portal.core.services import assign_fields
 
 from ..models import (
@@ -134,6 +134,23 @@ def risk_transition(*, risk: Risk, name: str, user: User, reason: str = "", rais
             detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
             raise ValidationError({"raise_issue": [f"{k}: {m}" for k, msgs in detail.items() for m in msgs]}) from exc
     return risk
+
+
+def risks_raise_by_portal(*, items: list[dict], reason: str) -> list[Risk]:
+    """Risks the portal raises itself (the monthly accounting's variance alerts), in bulk: on open
+    projects only, each logged as opened by the portal with ``reason``. ``items`` are Risk fields
+    (project, category, description, probability, impact, owner, response, plan, trigger)."""
+    risks = []
+    for item in items:
+        if item["project"].is_finished:
+            continue
+        risk = Risk(**item)
+        risk.exposure = risk.probability * risk.impact
+        risk.clean_fields(exclude=["project", "owner"])  # no query per risk: the portal built them
+        risks.append(risk)
+    created = Risk.objects.bulk_create(risks)
+    log_created_many(created, user=None, reason=reason)
+    return created
 
 
 # Issues (ITR) -------------------------------------------------------------------------------------

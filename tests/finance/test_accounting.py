@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +15,7 @@ from contracts.services import contract_amend
 from delivery import services as delivery
 from finance import accounting
 from finance import services as finance
-from finance.models import AccountingPeriod, AccountingRun, CostEntry, MonthlyAccount
+from finance.models import AccountingPeriod, AccountingRun, CostEntry, MonthlyAccount, VarianceAlert
 from ltc_portal.controls import services as gates
 from ltc_portal.core.fsm import TransitionRefused
 from tests.opportunities.factories import Cast, approve, project_in_plan_with_contract
@@ -180,21 +181,34 @@ def test_a_run_that_fails_half_way_leaves_the_previous_accounts(worked_example, 
     assert MonthlyAccount.objects.get(pk=before.pk).cost_cumulative == before.cost_cumulative
 
 
+def _unearned_milestone(project, cast):
+    """A planned milestone not yet accepted: EV 0, so CPI 0 and a variance alert on the first run."""
+    delivery.milestone_create(project=project, user=cast.pm, data={"name": "Later", "planned_end": day(9)})
+
+
 def test_the_number_of_queries_does_not_grow_with_projects_or_entries(cast, make_user):
     first = project_in_build(cast)
+    _unearned_milestone(first, cast)
     for i in range(3):
         entry(first, cast.finance, day(2), "labour", f"{100 + i}.00")
+    ContentType.objects.clear_cache()  # both runs look up the content types they log (cached per process)
     with CaptureQueriesContext(connection) as few:
         run()
     for n in range(3):
         other = Cast(make_user, prefix=f"z{n}")
         project = project_in_build(other, number=f"C-2026-1{n}")
+        _unearned_milestone(project, other)
         for i in range(20):
             entry(project, other.finance, day(3), "equipment", f"{10 + i}.00")
+    ContentType.objects.clear_cache()
     with CaptureQueriesContext(connection) as many:
         run()
     assert MonthlyAccount.objects.filter(period__period=PERIOD).count() == 4
-    assert len(many.captured_queries) == len(few.captured_queries), [q["sql"][:90] for q in many.captured_queries]
+    assert VarianceAlert.objects.count() == 4  # alerts raised in both runs, in the same number of queries
+    shapes = [[q["sql"][:70] for q in ctx.captured_queries] for ctx in (few, many)]
+    assert len(many.captured_queries) == len(few.captured_queries), "\n".join(
+        f"{a}  |  {b}" for a, b in zip(*shapes, strict=False)
+    )
 
 
 def test_cost_entries_are_refused_twice_and_routed_for_approval(cast, make_user):
@@ -243,3 +257,41 @@ def test_the_command_runs_a_period_and_refuses_bad_input(worked_example, capsys)
     assert AccountingRun.objects.filter(state="succeeded").count() == 1
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("run_monthly_accounting", "--period", "2026-13")
+
+
+def test_a_cost_overrun_raises_one_risk_and_one_mail_per_period(cast, mailoutbox, django_capture_on_commit_callbacks):
+    """Budget 100,000 with one of two equal milestones accepted: EV 50,000; AC 60,000 → cost variance
+    20 % (over the 10 % setting) and CPI 0.8333 (under 0.9)."""
+    from delivery.models import Risk
+
+    project = project_in_build(cast, budget_total=Decimal("100000.00"))
+    cast.pm.email, cast.finance.email = "pm@example.com", "fin@example.com"
+    cast.pm.save()
+    cast.finance.save()
+    m1, _m2 = (
+        delivery.milestone_create(
+            project=project, user=cast.pm, data={"name": n, "planned_start": day(1), "planned_end": day(9)}
+        )
+        for n in ("One", "Two")
+    )
+    delivery.milestone_accept(milestone=m1, user=cast.pm, signed_by="Ms Li", date=day(5), document_ref="A-1")
+    entry(project, cast.finance, day(6), "labour", "60000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        run()
+    account = MonthlyAccount.objects.get(project=project)
+    assert (account.cost_variance_percent, account.cpi) == (Decimal("20.00"), Decimal("0.8333"))
+    risks = Risk.objects.filter(project=project, category="Cost variance")
+    assert risks.count() == 1 and risks.get().owner == cast.pm and risks.get().exposure == 16
+    assert len(mailoutbox) == 1 and set(mailoutbox[0].to) == {"pm@example.com", "fin@example.com"}
+    assert "20.00%" in mailoutbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        run()
+    assert risks.count() == 1 and len(mailoutbox) == 1  # never twice for one period
+
+
+def test_within_the_thresholds_nothing_is_raised(worked_example, mailoutbox, django_capture_on_commit_callbacks):
+    from delivery.models import Risk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run()  # cost variance −21.44 %, CPI 1.2729: under budget
+    assert not Risk.objects.filter(category="Cost variance").exists() and mailoutbox == []
