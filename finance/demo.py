@@ -10,6 +10,7 @@ from django.utils import timezone
 from contracts import services as contracts
 from delivery import services as delivery
 from delivery import services as registers
+from finance import accounting
 from leads.models import Customer, Lead
 from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
@@ -264,6 +265,46 @@ def _implement(u, project, contract):
             "due_date": today - datetime.timedelta(days=1),
         },
     )
+    _costs_and_accounting(u, project)
+
+
+def _costs_and_accounting(u, project):
+    """Actual costs (finance's count at once; the PM's travel waits for finance), a USD rate, and this
+    month's accounting, so finance finds a monthly account and an entry to approve."""
+    today = timezone.localdate()
+    finance.exchange_rate_set(
+        user=u["finance"], currency="USD", date=today - datetime.timedelta(days=60), rate=Decimal("7.18500000")
+    )
+    for days_ago, category, amount, currency, text, ref in [
+        (20, "equipment", "380000.00", "CNY", "Servers and storage (PO 4500012)", "SAP-FI-100231"),
+        (12, "labour", "96000.00", "CNY", "Implementation team, first month", "HR-TS-2026-11"),
+        (5, "subcontract", "12000.00", "USD", "Integration partner, adapters", "SAP-FI-100877"),
+    ]:
+        finance.cost_entry_create(
+            project=project,
+            user=u["finance"],
+            data={
+                "date": today - datetime.timedelta(days=days_ago),
+                "category": category,
+                "amount": Decimal(amount),
+                "currency": currency,
+                "description": text,
+                "source_system": "sap",
+                "source_ref": ref,
+            },
+        )
+    finance.cost_entry_create(
+        project=project,
+        user=u["pm"],
+        data={
+            "date": today,
+            "category": "travel",
+            "amount": Decimal("3860.00"),
+            "currency": "CNY",
+            "description": "Site visit, district pilot (train and hotel)",
+        },
+    )
+    accounting.execute_run(finance.accounting_run_record(period=today.strftime("%Y-%m"), user=u["finance"]).pk)
 
 
 @seeder(order=50)
