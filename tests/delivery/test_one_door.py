@@ -653,6 +653,7 @@ def test_the_issue_owner_works_the_issue_from_its_page_but_does_not_edit_it(api,
     assert r.status_code == 200
     content = r.content.decode()
     assert 'data-transition="start"' in content
+    assert 'id="save-record"' not in content  # the owner works the issue; the PM and the PMO edit it
     r = page.post(reverse("delivery:issue-edit", args=[issue["id"]]), {"title": "Renamed by the owner"})
     assert r.status_code == 302
     assert ProjectIssue.objects.get(pk=issue["id"]).title == issue["title"]
