@@ -68,6 +68,9 @@ class Contract(LifecycleModel):
         "opportunities.Quote", verbose_name=_("final quote"), on_delete=models.PROTECT, related_name="+", editable=False
     )
     signed_date = models.DateField(_("signed on"), null=True, blank=True)
+    payment_term_days = models.PositiveSmallIntegerField(
+        _("payment term (days)"), default=30, help_text=_("An invoice is due this many days after its issue date.")
+    )
     handover_date = models.DateField(_("handover date"), null=True, blank=True, editable=False)
     handover_attendees = models.TextField(_("handover attendees"), blank=True, editable=False)
     key_terms = models.TextField(_("key terms"), blank=True, editable=False)

@@ -92,6 +92,7 @@ def contract_create(*, opportunity: Opportunity, user: User, data: dict) -> Cont
         currency=quote.currency,
         quote=quote,
         signed_date=data.get("signed_date"),
+        payment_term_days=data.get("payment_term_days") or 30,
         created_by=user,
         updated_by=user,
     )
@@ -121,10 +122,10 @@ def contract_update(*, contract: Contract, user: User, data: dict) -> Contract:
             _("A %(state)s contract is not edited; amendments come with change requests.")
             % {"state": contract.get_state_display()}
         )
-    unknown = set(data) - {"number", "signed_date", "payment_milestones"}
+    unknown = set(data) - {"number", "signed_date", "payment_term_days", "payment_milestones"}
     if unknown:
         raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
-    for f in ("number", "signed_date"):
+    for f in ("number", "signed_date", "payment_term_days"):
         if f in data:
             setattr(contract, f, data[f])
     contract.updated_by = user

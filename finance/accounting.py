@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.db.models import (
+    Count,
     F,
     OuterRef,
     Q,
@@ -29,7 +30,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,8 +46,11 @@ from .models import (
     AccountingRun,
     Budget,
     BudgetState,
+    Invoice,
+    InvoiceState,
     MonthlyAccount,
     PeriodState,
+    ReceiptAllocation,
     RunState,
     VarianceAlert,
 )
@@ -226,6 +230,64 @@ def _money(value) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _cash(ids: list[int], end: datetime.date) -> dict[int, dict]:
+    """Invoiced (net, at the rate of each issue date), collected (allocations dated by ``end``, at
+    their date's rate) and receivable (total less those allocations, at the rate of ``end``) per
+    project, in base currency: two GROUP BY queries. Void invoices count for nothing; a written-off
+    one was invoiced but is no longer receivable."""
+    paid = (
+        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"), date__lte=end)
+        .order_by()
+        .values("invoice")
+        .annotate(t=Sum("amount"))
+        .values("t")
+    )
+    zero = Value(Decimal(0), output_field=MONEY)
+    invoices = (
+        Invoice.objects.filter(contract__projects__in=ids, issue_date__lte=end)
+        .exclude(state__in=[InvoiceState.DRAFT, InvoiceState.VOID])
+        .annotate(
+            pid=F("contract__projects"),
+            rate_issue=rate_on("currency", OuterRef("issue_date")),
+            rate_end=rate_on("currency", Value(end)),
+            paid=Coalesce(Subquery(paid, output_field=MONEY), zero),
+        )
+        .order_by()
+        .values("pid")
+        .annotate(
+            invoiced=Coalesce(Sum(Round(F("amount") * F("rate_issue"), 2, output_field=MONEY)), zero),
+            receivable=Coalesce(
+                Sum(
+                    Round((F("total") - F("paid")) * F("rate_end"), 2, output_field=MONEY),
+                    filter=~Q(state=InvoiceState.WRITTEN_OFF),
+                ),
+                zero,
+            ),
+            unrated=Count("id", filter=Q(rate_issue__isnull=True) | Q(rate_end__isnull=True)),
+        )
+    )
+    collected = (
+        ReceiptAllocation.objects.filter(invoice__contract__projects__in=ids, date__lte=end)
+        .annotate(pid=F("invoice__contract__projects"), rate=rate_on("invoice__currency", OuterRef("date")))
+        .order_by()
+        .values("pid")
+        .annotate(
+            collected=Coalesce(Sum(Round(F("amount") * F("rate"), 2, output_field=MONEY)), zero),
+            unrated=Count("id", filter=Q(rate__isnull=True)),
+        )
+    )
+    cash: dict[int, dict] = {}
+    for row in invoices:
+        cash.setdefault(row["pid"], {}).update(
+            invoiced=row["invoiced"], receivable=row["receivable"], unrated=row["unrated"]
+        )
+    for row in collected:
+        entry = cash.setdefault(row["pid"], {})
+        entry["collected"] = row["collected"]
+        entry["unrated"] = entry.get("unrated", 0) + row["unrated"]
+    return cash
+
+
 def _revenue(at: _At, ac: Decimal) -> Decimal | None:
     if at.value is None:
         return None
@@ -250,6 +312,7 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
     now_inputs, notes = _project_inputs(ids, end)
     prev_inputs, _prev_notes = _project_inputs(ids, prev_end)
     sums, missing = _costs(ids, start, end)
+    cash = _cash(ids, end)
     by_project: dict[int, dict] = {pid: {"cum": Decimal(0), "per": Decimal(0), "cat": {}} for pid in ids}
     for row in sums:
         p = by_project[row["project_id"]]
@@ -282,6 +345,10 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
         says = notes.get(pid, [])
         if not now.weights:
             says.append(_("No milestones to earn value on."))
+        money = cash.get(pid, {})
+        if money.get("unrated"):
+            incomplete.add(pid)
+            says.append(_("%(n)s invoices or receipts lack an exchange rate: left out.") % {"n": money["unrated"]})
         accounts.append(
             MonthlyAccount(
                 project_id=pid,
@@ -301,6 +368,9 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
                 margin_percent=_q(_div(margin * 100, revenue)) if margin is not None else None,
                 budget_execution_percent=_q(_div(ac * 100, now.bac)),
                 cost_variance_percent=_q(_div((ac - ev) * 100, ev)) if ev is not None else None,
+                invoiced=money.get("invoiced", Decimal(0)),
+                collected=money.get("collected", Decimal(0)),
+                receivable=money.get("receivable", Decimal(0)),
                 complete=pid not in incomplete,
                 notes=says,
                 computed_at=computed_at,
@@ -309,11 +379,7 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
     return accounts
 
 
-ACCOUNT_FIGURES = [
-    f.name
-    for f in MonthlyAccount._meta.concrete_fields
-    if f.name not in ("id", "project", "period", "invoiced", "collected", "receivable")
-]
+ACCOUNT_FIGURES = [f.name for f in MonthlyAccount._meta.concrete_fields if f.name not in ("id", "project", "period")]
 
 
 def execute_run(run_id: int) -> AccountingRun:

@@ -3,7 +3,7 @@ DR1 approves a submitted version (with the delivery issue); the current budget i
 approved version."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django_fsm import FSMField, transition
 
 from delivery.models import Project
 from ltc_portal.core.fsm import check, may
-from ltc_portal.core.models import AuditedModel, LifecycleModel
+from ltc_portal.core.models import AppendOnlyModel, AuditedModel, LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, validate_currency
 from opportunities.models import CostCategory
 
@@ -383,3 +383,184 @@ class VarianceAlert(models.Model):
 
     def __str__(self):
         return f"{self.project} · {self.period}"
+
+
+# Invoices, receipts, receivables (DOMAIN.md §5.3) ----------------------------------------------------
+
+
+class InvoiceState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+#: invoices that count as issued (a void invoice keeps its number but counts for nothing)
+LIVE_INVOICE_STATES = (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID, InvoiceState.PAID)
+
+
+@check(_("Only an invoice with nothing paid on it is voided."))
+def nothing_paid(invoice):
+    return not invoice.allocations.exists()
+
+
+class Invoice(LifecycleModel):
+    """An invoice of a due payment milestone, in the contract's currency. Numbered when issued
+    (``INV-YYYY-NNNNNN``, one gap-free sequence per year of the issue date); a void invoice keeps its
+    number; never more, in total, than its payment milestone."""
+
+    States = InvoiceState
+    state_tones = {
+        InvoiceState.DRAFT: "secondary",
+        InvoiceState.ISSUED: "primary",
+        InvoiceState.PARTIALLY_PAID: "warning",
+        InvoiceState.PAID: "success",
+        InvoiceState.VOID: "dark",
+        InvoiceState.WRITTEN_OFF: "danger",
+    }
+
+    contract = models.ForeignKey(
+        "contracts.Contract", verbose_name=_("contract"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    payment_milestone = models.ForeignKey(
+        "contracts.PaymentMilestone",
+        verbose_name=_("payment milestone"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    amount = MoneyField(_("net amount"))
+    tax_rate_percent = models.DecimalField(
+        _("tax rate %"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    currency = models.CharField(_("currency"), max_length=3, editable=False)
+    tax_amount = MoneyField(_("tax"), default=0, editable=False)
+    total = MoneyField(_("total"), default=0, editable=False)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
+    number = models.CharField(_("number"), max_length=20, null=True, blank=True, unique=True, editable=False)
+    void_reason = models.TextField(_("void reason"), blank=True, editable=False)
+    write_off_reason = models.TextField(_("write-off reason"), blank=True, editable=False)
+    state = FSMField(
+        _("state"), default=InvoiceState.DRAFT, choices=InvoiceState.choices, protected=True, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive")]
+
+    def __str__(self):
+        return self.number or str(_("Draft invoice #%(id)s") % {"id": self.pk})
+
+    @transition(
+        state,
+        source=InvoiceState.DRAFT,
+        target=InvoiceState.ISSUED,
+        permission=may("finance.issue_invoice"),
+        custom={"label": _("Issue")},
+    )
+    def issue(self):
+        """Numbered and sent to the customer (finance.services gives the number and the dates)."""
+
+    @transition(
+        state,
+        source=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
+        target=InvoiceState.PARTIALLY_PAID,
+        custom={"label": _("Partly paid"), "internal": _("An invoice is paid by the receipts allocated to it.")},
+    )
+    def pay_partly(self):
+        """A receipt covered part of it."""
+
+    @transition(
+        state,
+        source=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
+        target=InvoiceState.PAID,
+        custom={"label": _("Paid"), "internal": _("An invoice is paid by the receipts allocated to it.")},
+    )
+    def pay(self):
+        """Receipts cover its total."""
+
+    @transition(
+        state,
+        source=[InvoiceState.DRAFT, InvoiceState.ISSUED],
+        target=InvoiceState.VOID,
+        conditions=[nothing_paid],
+        permission=may("finance.issue_invoice"),
+        custom={"label": _("Void"), "needs_reason": True},
+    )
+    def void(self, reason: str = ""):
+        self.void_reason = reason
+
+    @transition(
+        state,
+        source=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
+        target=InvoiceState.WRITTEN_OFF,
+        permission=may("finance.issue_invoice"),
+        custom={"label": _("Write off"), "needs_reason": True},
+    )
+    def write_off(self, reason: str = ""):
+        self.write_off_reason = reason
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number given in a year (locked while an invoice is issued: no gaps, no twins)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice counter")
+        verbose_name_plural = _("invoice counters")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class Receipt(AuditedModel):
+    """Money received from a customer, allocated to its issued invoices in the same currency; what is
+    not allocated is the customer's credit."""
+
+    customer = models.ForeignKey(
+        "leads.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="receipts"
+    )
+    amount = MoneyField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    date = models.DateField(_("date"))
+    payer = models.CharField(_("payer"), max_length=200)
+    reference = models.CharField(_("reference"), max_length=100)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["-date", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_positive")]
+
+    def __str__(self):
+        return f"{self.reference} · {self.amount} {self.currency}"
+
+
+class ReceiptAllocation(AppendOnlyModel):
+    """Part of a receipt applied to an invoice; never edited."""
+
+    receipt = models.ForeignKey(
+        Receipt, verbose_name=_("receipt"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    amount = MoneyField(_("amount"))
+    date = models.DateField(_("date"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("receipt allocation")
+        verbose_name_plural = _("receipt allocations")
+        ordering = ["date", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]

@@ -79,3 +79,9 @@ def decides_cost(user, entry):
 
 
 rules.add_perm("finance.decide_costentry", decides_cost)
+
+
+# Invoices and receipts: finance issues and collects; whoever reads the contract reads its invoices
+# (sales their own customers', HR none).
+rules.add_perm("finance.issue_invoice", is_superuser | is_finance)
+rules.add_perm("finance.add_receipt", is_superuser | is_finance)

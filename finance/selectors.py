@@ -1,14 +1,15 @@
-"""Reads of budgets: lists, the current budget, the budget against the estimate (概算), and the
-panels finance contributes to the project page."""
+"""Reads of finance: budgets (the current one, against the estimate 概算, the project-page panels), periods,
+cost entries and their base amounts, monthly accounts, invoices, receipts, receivables and ageing."""
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Round
+from django.db.models import Case, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Round
 
+from contracts.selectors import contract_visible
 from delivery.models import Project
 from delivery.rules import project_writable
 from delivery.selectors import project_visible
@@ -21,8 +22,12 @@ from .models import (
     BudgetState,
     CostEntry,
     ExchangeRate,
+    Invoice,
+    InvoiceState,
     MonthlyAccount,
     PeriodState,
+    Receipt,
+    ReceiptAllocation,
 )
 
 PERCENT = Decimal("0.01")
@@ -166,3 +171,125 @@ def cost_entries_in_base(qs=None):
     return qs.annotate(rate=rate_on("currency", OuterRef("date"))).annotate(
         amount_base=Round(F("amount") * F("rate"), 2, output_field=MONEY)
     )
+
+
+# Invoices, receipts, receivables ------------------------------------------------------------------
+
+AGEING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+
+def invoice_list(user) -> QuerySet:
+    """The invoices of the contracts the user reads (sales: their own customers'; HR none), with
+    ``paid_amount`` and ``outstanding``."""
+    paid = (
+        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(t=Sum("amount"))
+        .values("t")
+    )
+    return (
+        Invoice.objects.filter(contract__in=contract_visible(user))
+        .select_related("contract", "payment_milestone")
+        .annotate(paid_amount=Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
+        .annotate(outstanding=F("total") - F("paid_amount"))
+    )
+
+
+def receipt_list(user) -> QuerySet:
+    """Receipts of the customers whose contracts the user reads."""
+    customers = contract_visible(user).values("opportunity__customer")
+    return (
+        Receipt.objects.filter(customer__in=customers)
+        .select_related("customer")
+        .prefetch_related("allocations")
+        .annotate(allocated=Coalesce(Sum("allocations__amount"), Value(Decimal(0), output_field=MONEY)))
+        .annotate(unallocated=F("amount") - F("allocated"))
+        .order_by("-date", "-id")
+    )
+
+
+def bucket_of(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1_30"
+    if days_overdue <= 60:
+        return "31_60"
+    if days_overdue <= 90:
+        return "61_90"
+    return "over_90"
+
+
+def receivables(user, as_of: datetime.date) -> list[dict]:
+    """One row per invoice issued by ``as_of`` with something outstanding as of that date (allocations
+    dated after it do not count): days overdue, ageing bucket, outstanding in its currency and in base
+    currency (at the rate of ``as_of``; None without a rate). One query."""
+    paid_by = (
+        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"), date__lte=as_of)
+        .order_by()
+        .values("invoice")
+        .annotate(t=Sum("amount"))
+        .values("t")
+    )
+    rows = (
+        Invoice.objects.filter(contract__in=contract_visible(user), issue_date__lte=as_of)
+        .exclude(state__in=[InvoiceState.DRAFT, InvoiceState.VOID, InvoiceState.WRITTEN_OFF])
+        .annotate(paid_then=Coalesce(Subquery(paid_by, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
+        .annotate(outstanding_then=F("total") - F("paid_then"), rate=rate_on("currency", Value(as_of)))
+        .filter(outstanding_then__gt=0)
+        .select_related("contract__opportunity__customer")
+        .prefetch_related("contract__projects")
+        .order_by("due_date", "id")
+    )
+    out = []
+    for inv in rows:
+        days = (as_of - inv.due_date).days
+        projects = list(inv.contract.projects.all())
+        out.append(
+            {
+                "invoice": inv.pk,
+                "number": inv.number,
+                "customer": inv.contract.opportunity.customer_id,
+                "customer_name": inv.contract.opportunity.customer.name,
+                "project": projects[0].pk if projects else None,
+                "due_date": inv.due_date,
+                "days_overdue": days,
+                "bucket": bucket_of(days),
+                "outstanding": inv.outstanding_then,
+                "currency": inv.currency,
+                "outstanding_base": quantize(inv.outstanding_then * inv.rate) if inv.rate is not None else None,
+            }
+        )
+    return out
+
+
+def receivables_summary(user, as_of: datetime.date) -> dict:
+    """Ageing buckets and DSO in base currency as of ``as_of``: DSO = receivables / Σ invoice totals
+    issued in the 90 days up to ``as_of`` × 90 (None when nothing was invoiced then)."""
+    rows = receivables(user, as_of)
+    buckets = {b: Decimal("0.00") for b in AGEING_BUCKETS}
+    missing = sorted({r["currency"] for r in rows if r["outstanding_base"] is None})
+    for r in rows:
+        if r["outstanding_base"] is not None:
+            buckets[r["bucket"]] += r["outstanding_base"]
+    total = sum(buckets.values(), Decimal("0.00"))
+    issued = (
+        Invoice.objects.filter(
+            contract__in=contract_visible(user),
+            issue_date__gt=as_of - datetime.timedelta(days=90),
+            issue_date__lte=as_of,
+        )
+        .exclude(state__in=[InvoiceState.DRAFT, InvoiceState.VOID])
+        .annotate(rate=rate_on("currency", Value(as_of)))
+        .aggregate(t=Sum(F("total") * F("rate"), output_field=MONEY))["t"]
+    )
+    dso = (total / issued * 90).quantize(Decimal("0.1")) if issued else None
+    return {
+        "as_of": as_of,
+        "currency": settings.BASE_CURRENCY,
+        "buckets": buckets,
+        "total": total,
+        "dso_days": dso,
+        "missing_rates": missing,
+    }

@@ -48,6 +48,7 @@ class ContractSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
             "opportunity",
             "number",
             "signed_date",
+            "payment_term_days",
             "value",
             "current_value",
             "amendments",

@@ -2,7 +2,16 @@
 
 import django_filters
 
-from finance.models import AccountingPeriod, AccountingRun, Budget, CostEntry, ExchangeRate, MonthlyAccount
+from finance.models import (
+    AccountingPeriod,
+    AccountingRun,
+    Budget,
+    CostEntry,
+    ExchangeRate,
+    Invoice,
+    MonthlyAccount,
+    Receipt,
+)
 
 
 class BudgetFilter(django_filters.FilterSet):
@@ -46,3 +55,17 @@ class MonthlyAccountFilter(django_filters.FilterSet):
     class Meta:
         model = MonthlyAccount
         fields = ["project", "period", "complete"]
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="contract__opportunity__customer")
+
+    class Meta:
+        model = Invoice
+        fields = ["contract", "payment_milestone", "state", "customer"]
+
+
+class ReceiptFilter(django_filters.FilterSet):
+    class Meta:
+        model = Receipt
+        fields = ["customer", "currency", "date"]

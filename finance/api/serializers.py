@@ -2,10 +2,25 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from contracts.models import PaymentMilestone
+from contracts.selectors import contract_visible
 from delivery.models import Project
 from delivery.selectors import project_visible
-from finance.models import AccountingPeriod, AccountingRun, Budget, BudgetLine, CostEntry, ExchangeRate, MonthlyAccount
+from finance.models import (
+    AccountingPeriod,
+    AccountingRun,
+    Budget,
+    BudgetLine,
+    CostEntry,
+    ExchangeRate,
+    Invoice,
+    MonthlyAccount,
+    Receipt,
+)
 from leads.api.serializers import CurrencyCodeField
+from leads.models import Customer
+from leads.selectors import customer_visible
+from ltc_portal.core.api.serializers import TransitionInputSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory
 
@@ -144,3 +159,125 @@ class MonthlyAccountSerializer(serializers.ModelSerializer):
             "computed_at",
         ]
         read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    payment_milestone = VisibleRelatedField(
+        selector=lambda user: PaymentMilestone.objects.filter(contract__in=contract_visible(user)),
+        queryset=PaymentMilestone.objects.all(),
+    )
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    tax_rate_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
+    )
+    paid_amount = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+    outstanding = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "contract",
+            "payment_milestone",
+            "amount",
+            "tax_rate_percent",
+            "currency",
+            "tax_amount",
+            "total",
+            "paid_amount",
+            "outstanding",
+            "issue_date",
+            "due_date",
+            "number",
+            "state",
+            "void_reason",
+            "write_off_reason",
+            "created_at",
+        ]
+        read_only_fields = [
+            "contract",
+            "currency",
+            "tax_amount",
+            "total",
+            "due_date",
+            "number",
+            "state",
+            "void_reason",
+            "write_off_reason",
+            "created_at",
+        ]
+
+
+class InvoiceIssueSerializer(TransitionInputSerializer):
+    issue_date = serializers.DateField(required=False, default=None)
+
+
+class AllocationSerializer(serializers.Serializer):
+    invoice = VisibleRelatedField(
+        selector=lambda user: Invoice.objects.filter(contract__in=contract_visible(user)),
+        queryset=Invoice.objects.all(),
+    )
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    customer = VisibleRelatedField(selector=customer_visible, queryset=Customer.objects.all())
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    currency = CurrencyCodeField()
+    allocations = AllocationSerializer(many=True, required=False, max_length=500)
+    unallocated = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Receipt
+        fields = [
+            "id",
+            "customer",
+            "amount",
+            "currency",
+            "date",
+            "payer",
+            "reference",
+            "allocations",
+            "unallocated",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["allocations"] = [
+            {"invoice": a.invoice_id, "amount": str(a.amount), "date": a.date.isoformat()}
+            for a in instance.allocations.all()
+        ]
+        return data
+
+
+class AllocateSerializer(serializers.Serializer):
+    allocations = AllocationSerializer(many=True, allow_empty=False, max_length=500)
+
+
+class ReceivableSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField()
+    number = serializers.CharField()
+    customer = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    project = serializers.IntegerField(allow_null=True)
+    due_date = serializers.DateField()
+    days_overdue = serializers.IntegerField()
+    bucket = serializers.ChoiceField(choices=["current", "1_30", "31_60", "61_90", "over_90"])
+    outstanding = serializers.DecimalField(max_digits=20, decimal_places=2)
+    currency = serializers.CharField()
+    outstanding_base = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+
+
+class ReceivablesSummarySerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    currency = serializers.CharField()
+    buckets = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=2))
+    total = serializers.DecimalField(max_digits=20, decimal_places=2)
+    dso_days = serializers.DecimalField(max_digits=10, decimal_places=1, allow_null=True)
+    missing_rates = serializers.ListField(child=serializers.CharField())
+
+
+class AsOfSerializer(serializers.Serializer):
+    as_of = serializers.DateField(required=False)

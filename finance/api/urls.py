@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .views import (
@@ -6,7 +7,11 @@ from .views import (
     BudgetViewSet,
     CostEntryViewSet,
     ExchangeRateViewSet,
+    InvoiceViewSet,
     MonthlyAccountViewSet,
+    ReceiptViewSet,
+    ReceivablesSummaryView,
+    ReceivablesView,
 )
 
 router = SimpleRouter()
@@ -16,5 +21,11 @@ router.register("cost-entries", CostEntryViewSet, basename="cost-entry")
 router.register("accounting-periods", AccountingPeriodViewSet, basename="accounting-period")
 router.register("accounting-runs", AccountingRunViewSet, basename="accounting-run")
 router.register("monthly-accounts", MonthlyAccountViewSet, basename="monthly-account")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("receipts", ReceiptViewSet, basename="receipt")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("receivables/", ReceivablesView.as_view(), name="receivables"),
+    path("receivables/summary/", ReceivablesSummaryView.as_view(), name="receivables-summary"),
+    *router.urls,
+]

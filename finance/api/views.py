@@ -3,17 +3,29 @@ accounting periods (close, reopen, run), accounting runs and monthly accounts. W
 ``finance.services``."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from delivery.models import Project
 from delivery.selectors import project_visible
 from finance import selectors, services
-from finance.models import AccountingPeriod, AccountingRun, Budget, CostEntry, ExchangeRate, MonthlyAccount
+from finance.models import (
+    AccountingPeriod,
+    AccountingRun,
+    Budget,
+    CostEntry,
+    ExchangeRate,
+    Invoice,
+    MonthlyAccount,
+    Receipt,
+)
 from ltc_portal.core.api.mixins import TransitionsMixin
+from ltc_portal.core.api.pagination import StandardPagination
 from ltc_portal.core.api.serializers import ReasonRequiredSerializer
 from ltc_portal.core.api.viewsets import RestrictedViewSet
 
@@ -23,17 +35,26 @@ from .filters import (
     BudgetFilter,
     CostEntryFilter,
     ExchangeRateFilter,
+    InvoiceFilter,
     MonthlyAccountFilter,
+    ReceiptFilter,
 )
 from .serializers import (
     AccountingPeriodSerializer,
     AccountingRunSerializer,
+    AllocateSerializer,
+    AsOfSerializer,
     BudgetSerializer,
     BulkResultSerializer,
     CostEntryBulkSerializer,
     CostEntrySerializer,
     ExchangeRateSerializer,
+    InvoiceIssueSerializer,
+    InvoiceSerializer,
     MonthlyAccountSerializer,
+    ReceiptSerializer,
+    ReceivableSerializer,
+    ReceivablesSummarySerializer,
 )
 
 
@@ -178,3 +199,83 @@ class MonthlyAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
     serializer_class = MonthlyAccountSerializer
     filterset_class = MonthlyAccountFilter
     ordering_fields = ["period__period", "project"]
+
+
+class InvoiceViewSet(
+    TransitionsMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet
+):
+    """Invoices of due payment milestones (finance drafts and issues them; sales read their own
+    customers'). Transitions `issue` (optional `issue_date`; numbered `INV-YYYY-NNNNNN`), `void`
+    (`reason`; nothing paid) and `write_off` (`reason`). Never edited: void and draft again."""
+
+    queryset = Invoice.objects.none()
+    selector = staticmethod(selectors.invoice_list)
+    serializer_class = InvoiceSerializer
+    filterset_class = InvoiceFilter
+    ordering_fields = ["issue_date", "due_date", "created_at", "number"]
+    transition_service = services.invoice_transition
+    transition_serializers = {
+        "issue": InvoiceIssueSerializer,
+        "void": ReasonRequiredSerializer,
+        "write_off": ReasonRequiredSerializer,
+    }
+
+    def perform_create(self, serializer):
+        invoice = services.invoice_create(user=self.request.user, data=dict(serializer.validated_data))
+        serializer.instance = self.get_queryset().get(pk=invoice.pk)
+
+
+class ReceiptViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Money received from a customer, allocated to its issued invoices (same currency); the rest is
+    its credit, allocated later with `POST …/{id}/allocate/`."""
+
+    queryset = Receipt.objects.none()
+    selector = staticmethod(selectors.receipt_list)
+    serializer_class = ReceiptSerializer
+    filterset_class = ReceiptFilter
+    ordering_fields = ["date", "created_at"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data["allocations"] = [dict(a) for a in data.get("allocations", [])]
+        receipt = services.receipt_create(user=self.request.user, data=data)
+        serializer.instance = self.get_queryset().get(pk=receipt.pk)
+
+    @extend_schema(request=AllocateSerializer, responses=ReceiptSerializer)
+    @action(detail=True, methods=["post"])
+    def allocate(self, request, pk=None):
+        body = AllocateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        receipt = services.receipt_allocate(
+            receipt=self.get_object(),
+            user=request.user,
+            allocations=[dict(a) for a in body.validated_data["allocations"]],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=receipt.pk)).data)
+
+
+class ReceivablesView(APIView):
+    """Receivables as of a date (`?as_of=YYYY-MM-DD`, default today): one row per invoice with
+    something outstanding then, with its ageing bucket; `summary/` gives the buckets and DSO in base
+    currency."""
+
+    @extend_schema(parameters=[AsOfSerializer], responses=ReceivableSerializer(many=True))
+    def get(self, request):
+        as_of = _as_of(request)
+        rows = selectors.receivables(request.user, as_of)
+        page = StandardPagination()
+        return page.get_paginated_response(
+            ReceivableSerializer(page.paginate_queryset(rows, request, view=self), many=True).data
+        )
+
+
+class ReceivablesSummaryView(APIView):
+    @extend_schema(parameters=[AsOfSerializer], responses=ReceivablesSummarySerializer)
+    def get(self, request):
+        return Response(ReceivablesSummarySerializer(selectors.receivables_summary(request.user, _as_of(request))).data)
+
+
+def _as_of(request):
+    body = AsOfSerializer(data=request.query_params)
+    body.is_valid(raise_exception=True)
+    return body.validated_data.get("as_of") or timezone.localdate()

@@ -20,4 +20,5 @@ from .costs import (  # noqa: F401
     period_transition,
     require_open_period,
 )
+from .invoices import invoice_create, invoice_transition, receipt_allocate, receipt_create  # noqa: F401
 from .runs import accounting_run_record, accounting_run_request  # noqa: F401

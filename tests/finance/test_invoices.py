@@ -1,0 +1,249 @@
+"""Invoices, receipts and receivables (DOMAIN.md §5.3) through the API, and what they put in the
+monthly accounts."""
+
+import datetime
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection
+
+from finance import accounting
+from finance import services as finance
+from finance.models import Invoice, MonthlyAccount, ReceiptAllocation
+from tests.finance.test_accounting import PERIOD, day, project_in_build
+from tests.opportunities.factories import Cast
+
+INVOICES, RECEIPTS = "/api/v1/invoices/", "/api/v1/receipts/"
+
+
+@pytest.fixture
+def cast(make_user):
+    return Cast(make_user)
+
+
+@pytest.fixture
+def project(cast):
+    return project_in_build(cast)
+
+
+def advance(project):
+    """The contract's on-signing payment milestone: due since the signature (half the value)."""
+    return project.contract.payment_milestones.get(trigger="on_signing")
+
+
+def draft(api, cast, project, **kw):
+    r = api.as_user(cast.finance).post(
+        INVOICES, {"payment_milestone": advance(project).pk, "tax_rate_percent": "6", **kw}, format="json"
+    )
+    assert r.status_code == 201, r.json()
+    return r.json()
+
+
+def issue(api, cast, invoice_id, when):
+    r = api.as_user(cast.finance).post(
+        f"{INVOICES}{invoice_id}/transitions/issue/", {"issue_date": when.isoformat()}, format="json"
+    )
+    assert r.status_code == 200, r.json()
+    return r.json()
+
+
+def test_an_invoice_of_a_due_milestone_is_numbered_at_issue_and_never_exceeds_it(api, cast, project):
+    pm = advance(project)
+    assert pm.state == "due" and pm.amount == Decimal("500000.00")
+    inv = draft(api, cast, project, amount="200000.00")
+    assert (inv["number"], inv["state"], inv["tax_amount"], inv["total"]) == (None, "draft", "12000.00", "212000.00")
+    r = api.as_user(cast.finance).post(INVOICES, {"payment_milestone": pm.pk, "amount": "300000.01"}, format="json")
+    assert r.status_code == 400 and "amount" in r.json()
+    planned = project.contract.payment_milestones.get(trigger="on_acceptance")
+    r = api.as_user(cast.finance).post(INVOICES, {"payment_milestone": planned.pk}, format="json")
+    assert r.status_code == 409 and "due" in r.json()["detail"]
+    assert api.as_user(cast.pm).post(INVOICES, {"payment_milestone": pm.pk}, format="json").status_code == 403
+    issued = issue(api, cast, inv["id"], day(3))
+    year = day(3).year
+    assert issued["number"] == f"INV-{year}-000001"
+    assert issued["due_date"] == (day(3) + datetime.timedelta(days=30)).isoformat()
+    second = issue(api, cast, draft(api, cast, project)["id"], day(4))  # the remaining 300,000.00
+    assert (second["number"], second["amount"]) == (f"INV-{year}-000002", "300000.00")
+    r = api.as_user(cast.finance).post(INVOICES, {"payment_milestone": pm.pk}, format="json")
+    assert r.status_code == 400  # nothing left to invoice
+    r = api.as_user(cast.finance).post(f"{INVOICES}{second['id']}/transitions/void/", {}, format="json")
+    assert r.status_code == 400 and "reason" in r.json()
+    r = api.as_user(cast.finance).post(
+        f"{INVOICES}{second['id']}/transitions/void/", {"reason": "Wrong PO"}, format="json"
+    )
+    assert (r.json()["state"], r.json()["number"]) == ("void", f"INV-{year}-000002")  # the number is kept
+    third = issue(api, cast, draft(api, cast, project)["id"], day(5))  # a voided amount can be invoiced again
+    assert third["number"] == f"INV-{year}-000003"
+
+
+def test_receipts_pay_invoices_and_are_never_over_allocated(api, cast, project, make_user):
+    inv = issue(api, cast, draft(api, cast, project, amount="100000.00")["id"], day(2))  # total 106,000.00
+    customer = project.opportunity.customer_id
+    body = {
+        "customer": customer,
+        "amount": "150000.00",
+        "currency": "CNY",
+        "date": day(6).isoformat(),
+        "payer": "SH Big Data Center",
+        "reference": "BANK-1",
+    }
+    r = api.as_user(cast.finance).post(
+        RECEIPTS, {**body, "allocations": [{"invoice": inv["id"], "amount": "106000.01"}]}, format="json"
+    )
+    assert r.status_code == 400 and "allocations" in r.json(), r.json()
+    assert not ReceiptAllocation.objects.exists()
+    r = api.as_user(cast.finance).post(
+        RECEIPTS, {**body, "allocations": [{"invoice": inv["id"], "amount": "60000.00"}]}, format="json"
+    )
+    assert r.status_code == 201, r.json()
+    receipt = r.json()
+    assert receipt["unallocated"] == "90000.00"
+    assert api.as_user(cast.finance).get(f"{INVOICES}{inv['id']}/").json()["state"] == "partially_paid"
+    r = api.as_user(cast.finance).post(
+        f"{RECEIPTS}{receipt['id']}/allocate/",
+        {"allocations": [{"invoice": inv["id"], "amount": "46000.01"}]},
+        format="json",
+    )
+    assert r.status_code == 400  # more than the invoice's outstanding 46,000.00
+    r = api.as_user(cast.finance).post(
+        f"{RECEIPTS}{receipt['id']}/allocate/",
+        {"allocations": [{"invoice": inv["id"], "amount": "46000.00"}]},
+        format="json",
+    )
+    assert r.status_code == 200 and r.json()["unallocated"] == "44000.00"
+    paid = api.as_user(cast.finance).get(f"{INVOICES}{inv['id']}/").json()
+    assert (paid["state"], paid["paid_amount"], paid["outstanding"]) == ("paid", "106000.00", "0.00")
+    r = api.as_user(cast.finance).post(f"{INVOICES}{inv['id']}/transitions/void/", {"reason": "x"}, format="json")
+    assert r.status_code == 409  # something is paid on it
+    history = [h["transition"] for h in api.as_user(cast.finance).get(f"{INVOICES}{inv['id']}/history/").json()]
+    assert history == ["open", "issue", "pay_partly", "pay"]
+
+
+def test_ageing_at_two_dates_and_dso(api, cast, project, django_capture_on_commit_callbacks):
+    inv = issue(api, cast, draft(api, cast, project, amount="100000.00", tax_rate_percent="0")["id"], day(1))
+    due = datetime.date.fromisoformat(inv["due_date"])
+    finance.receipt_create(
+        user=cast.finance,
+        data={
+            "customer": project.opportunity.customer,
+            "amount": Decimal("30000.00"),
+            "currency": "CNY",
+            "date": due + datetime.timedelta(days=5),
+            "payer": "Customer",
+            "reference": "BANK-2",
+            "allocations": [{"invoice": Invoice.objects.get(pk=inv["id"]), "amount": Decimal("30000.00")}],
+        },
+    )
+    before = api.as_user(cast.finance).get("/api/v1/receivables/", {"as_of": (due - datetime.timedelta(days=1))})
+    assert [(r["bucket"], r["outstanding"], r["days_overdue"]) for r in before.json()["results"]] == [
+        ("current", "100000.00", -1)
+    ]
+    later = due + datetime.timedelta(days=40)
+    rows = api.as_user(cast.finance).get("/api/v1/receivables/", {"as_of": later.isoformat()}).json()["results"]
+    assert [(r["bucket"], r["outstanding"], r["outstanding_base"]) for r in rows] == [("31_60", "70000.00", "70000.00")]
+    summary = api.as_user(cast.finance).get("/api/v1/receivables/summary/", {"as_of": later.isoformat()}).json()
+    assert summary["buckets"]["31_60"] == "70000.00" and summary["total"] == "70000.00"
+    # 70,000 outstanding / 100,000 issued in the 90 days up to the date × 90
+    assert summary["dso_days"] == "63.0"
+    assert api.as_user(cast.finance).get("/api/v1/receivables/", {"as_of": "soon"}).status_code == 400
+
+
+def test_the_accounts_show_invoiced_collected_and_receivable(api, cast, project):
+    inv = issue(api, cast, draft(api, cast, project, amount="100000.00")["id"], day(2))  # total 106,000.00
+    finance.receipt_create(
+        user=cast.finance,
+        data={
+            "customer": project.opportunity.customer,
+            "amount": Decimal("50000.00"),
+            "currency": "CNY",
+            "date": day(7),
+            "payer": "Customer",
+            "reference": "BANK-3",
+            "allocations": [{"invoice": Invoice.objects.get(pk=inv["id"]), "amount": Decimal("50000.00")}],
+        },
+    )
+    accounting.execute_run(finance.accounting_run_record(period=PERIOD, user=None).pk)
+    account = MonthlyAccount.objects.get(project=project, period__period=PERIOD)
+    assert (account.invoiced, account.collected, account.receivable) == (
+        Decimal("100000.00"),
+        Decimal("50000.00"),
+        Decimal("56000.00"),
+    )
+
+
+def test_invoices_are_read_by_their_customers_sales_and_not_by_others(api, cast, project, make_user):
+    inv = draft(api, cast, project)
+    assert api.as_user(cast.owner).get(f"{INVOICES}{inv['id']}/").status_code == 200
+    other = make_user("inv-other-sales", roles=["sales"])
+    hr = make_user("inv-hr", roles=["hr"])
+    for user in (other, hr):
+        assert api.as_user(user).get(f"{INVOICES}{inv['id']}/").status_code == 404
+        assert api.as_user(user).get(INVOICES).json()["results"] == []
+        assert api.as_user(user).get("/api/v1/receivables/").json()["results"] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_issues_get_consecutive_numbers(make_user):
+    cast = Cast(make_user, prefix="race")
+    project = project_in_build(cast)
+    milestone = project.contract.payment_milestones.get(trigger="on_signing")
+    drafts = [
+        finance.invoice_create(user=cast.finance, data={"payment_milestone": milestone, "amount": Decimal("1000.00")})
+        for _ in range(6)
+    ]
+    barrier, results, lock = threading.Barrier(len(drafts)), [], threading.Lock()
+
+    def go(invoice):
+        try:
+            barrier.wait(timeout=10)
+            number = finance.invoice_transition(
+                invoice=invoice, name="issue", user=cast.finance, issue_date=day(2)
+            ).number
+        except Exception as exc:  # noqa: BLE001 - report anything else as a failure
+            number = f"error: {exc!r}"
+        finally:
+            close_old_connections()
+            connection.close()
+        with lock:
+            results.append(number)
+
+    threads = [threading.Thread(target=go, args=(d,)) for d in drafts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    year = day(2).year
+    assert sorted(results) == [f"INV-{year}-{n:06d}" for n in range(1, 7)], results
+
+
+def test_invoice_receipt_and_receivable_lists_cost_the_same_whatever_the_rows(api, cast, project):
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.as_user(cast.finance).get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def one_more(n):
+        inv = issue(api, cast, draft(api, cast, project, amount="1000.00")["id"], day(2))
+        finance.receipt_create(
+            user=cast.finance,
+            data={
+                "customer": project.opportunity.customer,
+                "amount": Decimal("500.00"),
+                "currency": "CNY",
+                "date": day(3),
+                "payer": "C",
+                "reference": f"B-{n}",
+                "allocations": [{"invoice": Invoice.objects.get(pk=inv["id"]), "amount": Decimal("500.00")}],
+            },
+        )
+
+    one_more(0)
+    urls = (INVOICES, RECEIPTS, "/api/v1/receivables/", "/api/v1/receivables/summary/")
+    few = {u: count(u) for u in urls}
+    for n in range(1, 6):
+        one_more(n)
+    assert {u: count(u) for u in urls} == few
