@@ -8,7 +8,17 @@ from ltc_portal.core.fsm import TransitionRefused
 from ltc_portal.core.pages import refusal_text
 
 from . import services
-from .models import AccountingPeriod, AccountingRun, Budget, BudgetLine, CostEntry, ExchangeRate, MonthlyAccount
+from .models import (
+    AccountingPeriod,
+    AccountingRun,
+    Budget,
+    BudgetLine,
+    CostEntry,
+    ExchangeRate,
+    Invoice,
+    MonthlyAccount,
+    Receipt,
+)
 from .selectors import budget_list
 
 
@@ -109,3 +119,31 @@ class MonthlyAccountAdmin(FinanceStaffAdmin):
     list_display = ("period", "project", "cost_cumulative", "budget", "earned_value", "cpi", "spi", "complete")
     list_filter = ("period", "complete")
     list_select_related = ("period", "project")
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(FinanceStaffAdmin):
+    list_display = ("number", "contract", "state", "amount", "total", "currency", "issue_date", "due_date")
+    list_filter = ("state", "currency")
+    search_fields = ("number", "contract__number")
+    list_select_related = ("contract",)
+    actions = ["issue_invoices"]
+
+    @admin.action(description=gettext_lazy("Issue the invoices (today)"))
+    def issue_invoices(self, request, queryset):
+        done, refusals = 0, []
+        for invoice in queryset:
+            try:
+                services.invoice_transition(invoice=invoice, name="issue", user=request.user)
+                done += 1
+            except (TransitionRefused, PermissionDenied, ValidationError) as exc:
+                refusals.append(f"{invoice}: {refusal_text(exc)}")
+        _report(self, request, done, refusals)
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(FinanceStaffAdmin):
+    list_display = ("date", "customer", "amount", "currency", "payer", "reference")
+    list_filter = ("currency",)
+    search_fields = ("reference", "payer", "customer__name")
+    list_select_related = ("customer",)

@@ -304,6 +304,26 @@ def _costs_and_accounting(u, project):
             "description": "Site visit, district pilot (train and hotel)",
         },
     )
+    advance = project.contract.payment_milestones.filter(trigger="on_signing", state="due").first()
+    if advance is not None:  # the advance invoiced and half of it paid; the rest is receivable
+        invoice = finance.invoice_create(
+            user=u["finance"], data={"payment_milestone": advance, "tax_rate_percent": Decimal("6")}
+        )
+        invoice = finance.invoice_transition(
+            invoice=invoice, name="issue", user=u["finance"], issue_date=today - datetime.timedelta(days=10)
+        )
+        finance.receipt_create(
+            user=u["finance"],
+            data={
+                "customer": project.opportunity.customer,
+                "amount": q(invoice.total / 2),
+                "currency": invoice.currency,
+                "date": today - datetime.timedelta(days=3),
+                "payer": "上海市大数据中心",
+                "reference": "ICBC-20261128-001",
+                "allocations": [{"invoice": invoice, "amount": q(invoice.total / 2)}],
+            },
+        )
     accounting.execute_run(finance.accounting_run_record(period=today.strftime("%Y-%m"), user=u["finance"]).pk)
 
 
