@@ -204,6 +204,25 @@ def payments_due_on_acceptance(*, milestone, user: User) -> list[PaymentMileston
 
 
 @transaction.atomic
+def payments_due_on_date(*, day) -> list[PaymentMilestone]:
+    """The daily job: payment milestones triggered on a date on or before ``day``, of signed contracts,
+    become due (each logged as a step the portal took). Running it twice does nothing more."""
+    due = []
+    for pm in PaymentMilestone.objects.filter(
+        trigger=Trigger.ON_DATE,
+        state="planned",
+        planned_date__lte=day,
+        contract__state__in=[ContractState.SIGNED, ContractState.HANDED_OVER],
+    ).order_by("planned_date", "pk"):
+        due.append(
+            run_effect(
+                pm, "become_due", user=None, reason=_("Planned date %(date)s reached") % {"date": pm.planned_date}
+            )
+        )
+    return due
+
+
+@transaction.atomic
 def contract_amend(
     *, contract: Contract, value_change, reason: str, user: User | None, change_request_id=None
 ) -> ContractAmendment:

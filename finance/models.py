@@ -564,3 +564,20 @@ class ReceiptAllocation(AppendOnlyModel):
         verbose_name_plural = _("receipt allocations")
         ordering = ["date", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]
+
+
+class InvoiceReminder(models.Model):
+    """An overdue reminder sent for an invoice at one level (days overdue): each level once."""
+
+    invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="reminders")
+    level = models.PositiveSmallIntegerField(_("days overdue"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    recipients = models.JSONField(_("recipients"), default=list)
+
+    class Meta:
+        verbose_name = _("overdue reminder")
+        verbose_name_plural = _("overdue reminders")
+        constraints = [models.UniqueConstraint(fields=["invoice", "level"], name="invoicereminder_once_per_level")]
+
+    def __str__(self):
+        return f"{self.invoice} · {self.level}"

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .accounting import execute_run, previous_period
+from .reminders import send_overdue_reminders
 from .services.runs import accounting_run_request
 
 
@@ -20,3 +21,9 @@ def run_previous_month_accounting() -> str:
     period = previous_period(timezone.localdate().strftime("%Y-%m"))
     run = accounting_run_request(period=period, user=None)
     return f"{period}: run #{run.pk} queued"
+
+
+@shared_task(acks_late=True)
+def send_invoice_reminders() -> int:
+    """Beat, daily: overdue reminders at each level, once per invoice and level."""
+    return len(send_overdue_reminders(timezone.localdate()))

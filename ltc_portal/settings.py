@@ -236,7 +236,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "finance.tasks.run_previous_month_accounting",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
     },
+    "dated-payments-due": {"task": "contracts.tasks.make_dated_payments_due", "schedule": crontab(minute=0, hour=1)},
+    "overdue-reminders": {"task": "finance.tasks.send_invoice_reminders", "schedule": crontab(minute=30, hour=8)},
 }
+
+# Overdue reminders: the days overdue at which an invoice's reminder goes out (each level once).
+OVERDUE_REMINDER_DAYS = [int(d) for d in env.list("OVERDUE_REMINDER_DAYS", default=["1", "15", "30"])]
 
 # The monthly accounting raises a risk (once per project and period) and e-mails the PM and finance
 # when the cost variance exceeds this percentage or CPI drops below COST_ALERT_CPI.
