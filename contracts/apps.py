@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self):
+        from . import handlers  # noqa: F401  (contracts follow finance's invoices)

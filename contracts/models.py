@@ -1,9 +1,9 @@
 """Contracts and their payment milestones (DOMAIN.md §3).
 
 Lifecycle: ``draft`` → ``signed`` (only once ATC is approved; signing wins the opportunity) →
-``handed_over`` (合同交底 recorded); ``terminated`` (reason) from ``signed`` and ``handed_over``.
-``fulfilled`` and ``closed`` (DOMAIN.md) are added with their steps when invoices exist (finance):
-until then no state exists that nothing can reach.
+``handed_over`` (合同交底 recorded) → ``fulfilled`` (every payment milestone due and fully invoiced)
+→ ``closed`` (every invoice paid, void or written off); ``terminated`` (reason) from ``signed`` and
+``handed_over``. Fulfilling and closing follow finance's invoices (contracts/handlers.py).
 """
 
 from django.conf import settings
@@ -23,7 +23,34 @@ class ContractState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SIGNED = "signed", _("Signed")
     HANDED_OVER = "handed_over", _("Handed over")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CLOSED = "closed", _("Closed")
     TERMINATED = "terminated", _("Terminated")
+
+
+#: the states of finance's invoices this app reads through ``contract.invoices`` (finance.models
+#: InvoiceState; contracts imports nothing downstream)
+INVOICE_VOID, INVOICE_SETTLED = "void", ("paid", "void", "written_off")
+
+
+@check(_("Every payment milestone must be due and fully invoiced."))
+def fully_invoiced(contract):
+    milestones = list(contract.payment_milestones.all())
+    if not milestones or any(pm.state != "due" for pm in milestones):
+        return False
+    invoiced = {
+        row["payment_milestone"]: row["total"]
+        for row in contract.invoices.exclude(state=INVOICE_VOID)
+        .order_by()
+        .values("payment_milestone")
+        .annotate(total=Sum("amount"))
+    }
+    return all(invoiced.get(pm.pk, 0) >= pm.amount for pm in milestones)
+
+
+@check(_("Every invoice must be paid, void or written off."))
+def invoices_settled(contract):
+    return not contract.invoices.exclude(state__in=INVOICE_SETTLED).exists()
 
 
 @check(_("The opportunity must have passed ATC (be in contracting) before the contract is signed."))
@@ -55,6 +82,8 @@ class Contract(LifecycleModel):
         ContractState.DRAFT: "secondary",
         ContractState.SIGNED: "primary",
         ContractState.HANDED_OVER: "info",
+        ContractState.FULFILLED: "success",
+        ContractState.CLOSED: "dark",
         ContractState.TERMINATED: "danger",
     }
 
@@ -140,6 +169,26 @@ class Contract(LifecycleModel):
     )
     def terminate(self, reason: str = ""):
         self.termination_reason = reason
+
+    @transition(
+        state,
+        source=ContractState.HANDED_OVER,
+        target=ContractState.FULFILLED,
+        conditions=[fully_invoiced],
+        custom={"label": _("Fulfilled"), "internal": _("A contract is fulfilled when everything is invoiced.")},
+    )
+    def fulfil(self):
+        """Every payment milestone is due and fully invoiced."""
+
+    @transition(
+        state,
+        source=ContractState.FULFILLED,
+        target=ContractState.CLOSED,
+        conditions=[invoices_settled],
+        custom={"label": _("Closed"), "internal": _("A contract is closed when every invoice is settled.")},
+    )
+    def close(self):
+        """Every invoice is paid, void or written off."""
 
 
 class Trigger(models.TextChoices):

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, unmet_conditions
 from ltc_portal.core.money import quantize
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
@@ -220,6 +220,17 @@ def payments_due_on_date(*, day) -> list[PaymentMilestone]:
             )
         )
     return due
+
+
+def contract_follow_invoices(*, contract: Contract, user: User | None) -> Contract:
+    """Fulfil a handed-over contract once everything is invoiced, and close a fulfilled one once every
+    invoice is settled (both steps the portal takes; nothing happens while their conditions fail)."""
+    contract = Contract.objects.get(pk=contract.pk)
+    if contract.state == ContractState.HANDED_OVER and not unmet_conditions(contract, "fulfil"):
+        contract = run_effect(contract, "fulfil", user=user, reason=_("Every payment milestone is invoiced."))
+    if contract.state == ContractState.FULFILLED and not unmet_conditions(contract, "close"):
+        contract = run_effect(contract, "close", user=user, reason=_("Every invoice is settled."))
+    return contract
 
 
 @transaction.atomic

@@ -117,7 +117,11 @@ def drb_dtrc_approved(opp):
 @check(_("The contract must be signed and handed over (合同交底)."))
 def contract_handed_over(project):
     """Contract signed and handed over."""
-    return project.contract is not None and project.contract.state == ContractState.HANDED_OVER
+    return project.contract is not None and project.contract.state in (
+        ContractState.HANDED_OVER,
+        ContractState.FULFILLED,
+        ContractState.CLOSED,
+    )
 
 
 @check(

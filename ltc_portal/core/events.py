@@ -6,7 +6,9 @@ A step is published by the transition path (``fsm.run_transition`` / ``fsm.run_e
     Event(subject, transition, user, reason, data)
 
 Downstream apps subscribe in one visible module, ``<app>/handlers.py``, with ``@on(Model, "step")``;
-the module is imported by the app's ``apps.ready``. Handlers run synchronously, in the transaction of
+the module is imported by the app's ``apps.ready``. An upstream app that must follow a downstream
+record's step (contracts closing when finance's invoices are paid) names the model by its label,
+``@on("finance.Invoice", "pay")``, so it imports nothing downstream. Handlers run synchronously, in the transaction of
 the step, in the order the apps are installed (upstream first), so a handler's own steps are locked,
 checked and logged like any other, and a failure in a handler undoes the step that caused it.
 
@@ -39,16 +41,21 @@ class Event:
 
 Handler = Callable[[Event], None]
 
-_HANDLERS: dict[tuple[type, str], list[Handler]] = defaultdict(list)
+_HANDLERS: dict[tuple[str, str], list[Handler]] = defaultdict(list)
 
 
-def on(model: type, *transitions: str) -> Callable[[Handler], Handler]:
-    """Subscribe the decorated ``handler(event)`` to these steps of ``model`` (or of its subclasses)."""
+def _label(model: type | str) -> str:
+    return model if isinstance(model, str) else model._meta.label
+
+
+def on(model: type | str, *transitions: str) -> Callable[[Handler], Handler]:
+    """Subscribe the decorated ``handler(event)`` to these steps of ``model`` (a model class, or its
+    label ``"app_label.ModelName"``)."""
 
     def decorate(handler: Handler) -> Handler:
         for name in transitions:
-            if handler not in _HANDLERS[(model, name)]:
-                _HANDLERS[(model, name)].append(handler)
+            if handler not in _HANDLERS[(_label(model), name)]:
+                _HANDLERS[(_label(model), name)].append(handler)
         return handler
 
     return decorate
@@ -57,7 +64,9 @@ def on(model: type, *transitions: str) -> Callable[[Handler], Handler]:
 def handlers_for(model: type, transition: str) -> list[Handler]:
     found = []
     for klass in model.__mro__:
-        found.extend(_HANDLERS.get((klass, transition), ()))
+        meta = getattr(klass, "_meta", None)
+        if meta is not None and not meta.abstract:
+            found.extend(_HANDLERS.get((meta.label, transition), ()))
     return found
 
 

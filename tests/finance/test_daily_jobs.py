@@ -89,3 +89,56 @@ def test_the_daily_jobs_are_scheduled():
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["dated-payments-due"]["task"] == "contracts.tasks.make_dated_payments_due"
     assert schedule["overdue-reminders"]["task"] == "finance.tasks.send_invoice_reminders"
+
+
+def test_a_contract_is_fulfilled_when_fully_invoiced_and_closed_when_paid(cast):
+    from tests.opportunities.factories import HANDOVER
+
+    opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
+    value = opp.quotes.get(state="accepted").revenue
+    contract = contracts.contract_create(
+        opportunity=opp,
+        user=cast.owner,
+        data={
+            "number": "C-FULL-1",
+            "signed_date": TODAY,
+            "payment_milestones": [
+                {"name": "Advance", "amount": value / 2, "trigger": "on_signing"},
+                {"name": "Balance", "amount": value / 2, "trigger": "on_date", "planned_date": TODAY},
+            ],
+        },
+    )
+    contract = contracts.contract_transition(contract=contract, name="sign", user=cast.owner)
+    contracts.payments_due_on_date(day=TODAY)
+    invoices = []
+    for pm in contract.payment_milestones.all():
+        draft = finance.invoice_create(user=cast.finance, data={"payment_milestone": pm})
+        invoices.append(finance.invoice_transition(invoice=draft, name="issue", user=cast.finance))
+    contract.refresh_from_db()
+    assert contract.state == "signed"  # fully invoiced, but not handed over yet
+    contract = contracts.contract_transition(
+        contract=contract, name="hand_over", user=cast.owner, date=TODAY, **HANDOVER
+    )
+    contract.refresh_from_db()
+    assert contract.state == "fulfilled"
+    for inv in invoices[:1]:
+        finance.receipt_create(
+            user=cast.finance,
+            data={
+                "customer": opp.customer,
+                "amount": inv.total,
+                "currency": inv.currency,
+                "date": TODAY,
+                "payer": "Customer",
+                "reference": f"R-{inv.pk}",
+                "allocations": [{"invoice": inv, "amount": inv.total}],
+            },
+        )
+    contract.refresh_from_db()
+    assert contract.state == "fulfilled"  # one invoice still open
+    finance.invoice_transition(invoice=invoices[1], name="write_off", user=cast.finance, reason="Customer insolvent")
+    contract.refresh_from_db()
+    assert contract.state == "closed"
+    from ltc_portal.core.fsm import history
+
+    assert [e.transition for e in history(contract)][-2:] == ["fulfil", "close"]
