@@ -8,12 +8,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Case, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Round
+from django.utils import timezone
 
+from contracts.models import ContractState, PaymentMilestone
 from contracts.selectors import contract_visible
-from delivery.models import Project
+from delivery.models import Milestone, Project
 from delivery.rules import project_writable
 from delivery.selectors import project_visible
 from ltc_portal.core.money import quantize
+from opportunities.models import OPEN_OPPORTUNITY_STATES
+from opportunities.selectors import opportunity_visible
 
 from .models import (
     AccountingPeriod,
@@ -293,3 +297,113 @@ def receivables_summary(user, as_of: datetime.date) -> dict:
         "dso_days": dso,
         "missing_rates": missing,
     }
+
+
+# Cash forecast ------------------------------------------------------------------------------------
+
+
+def _month(day: datetime.date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def _months_from(start: datetime.date, n: int) -> list[str]:
+    months, year, month = [], start.year, start.month
+    for _i in range(n):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def cash_forecast(user, months: int = 12, today: datetime.date | None = None) -> list[dict]:
+    """Expected cash for the next ``months`` months, in base currency (at the latest rate): open
+    invoices by due date; payment milestones not yet invoiced — due ones after the contract's payment
+    term, dated ones at their date plus the term, on-acceptance ones at their delivery milestone's
+    planned end plus the term; and open opportunities weighted by probability at their expected close
+    date plus 30 days. Anything expected before this month counts in this month. Against it, the cash
+    collected in each month so far. Four queries, whatever the number of rows."""
+    today = today or timezone.localdate()
+    labels = _months_from(today.replace(day=1), months)
+    rows = {
+        m: {
+            "month": m,
+            "expected_from_invoices": Decimal("0.00"),
+            "expected_from_milestones": Decimal("0.00"),
+            "expected_from_pipeline": Decimal("0.00"),
+            "collected": Decimal("0.00"),
+        }
+        for m in labels
+    }
+    first, last = labels[0], labels[-1]
+
+    def add(day, key, amount, rate):
+        if amount is None or rate is None or day is None:
+            return
+        month = max(_month(day), first)
+        if month <= last:
+            rows[month][key] += quantize(Decimal(amount) * rate)
+
+    for inv in (
+        invoice_list(user)
+        .filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID])
+        .annotate(rate=rate_on("currency", Value(today)))
+        .values("due_date", "outstanding", "rate")
+    ):
+        add(inv["due_date"], "expected_from_invoices", inv["outstanding"], inv["rate"])
+
+    invoiced = (
+        Invoice.objects.filter(payment_milestone=OuterRef("pk"))
+        .exclude(state=InvoiceState.VOID)
+        .order_by()
+        .values("payment_milestone")
+        .annotate(t=Sum("amount"))
+        .values("t")
+    )
+    planned_end = Milestone.objects.filter(pk=OuterRef("milestone")).values("planned_end")[:1]
+    for pm in (
+        PaymentMilestone.objects.filter(contract__in=contract_visible(user))
+        .exclude(contract__state=ContractState.TERMINATED)
+        .exclude(contract__state=ContractState.DRAFT)
+        .annotate(
+            invoiced=Coalesce(Subquery(invoiced, output_field=MONEY), Value(Decimal(0), output_field=MONEY)),
+            delivery_end=Subquery(planned_end),
+            rate=rate_on("contract__currency", Value(today)),
+        )
+        .values(
+            "state",
+            "trigger",
+            "amount",
+            "invoiced",
+            "planned_date",
+            "delivery_end",
+            "rate",
+            "contract__payment_term_days",
+        )
+    ):
+        left = pm["amount"] - pm["invoiced"]
+        if left <= 0:
+            continue
+        term = datetime.timedelta(days=pm["contract__payment_term_days"])
+        if pm["state"] == "due":
+            when = today + term
+        elif pm["trigger"] == "on_date":
+            when = pm["planned_date"] + term if pm["planned_date"] else None
+        else:
+            when = pm["delivery_end"] + term if pm["delivery_end"] else None
+        add(when, "expected_from_milestones", left, pm["rate"])
+
+    for opp in (
+        opportunity_visible(user)
+        .filter(state__in=OPEN_OPPORTUNITY_STATES, expected_close_date__isnull=False)
+        .annotate(rate=rate_on("currency", Value(today)))
+        .values("expected_close_date", "expected_value", "probability", "rate")
+    ):
+        weighted = Decimal(opp["expected_value"]) * opp["probability"] / 100
+        add(opp["expected_close_date"] + datetime.timedelta(days=30), "expected_from_pipeline", weighted, opp["rate"])
+
+    for alloc in (
+        ReceiptAllocation.objects.filter(invoice__contract__in=contract_visible(user), date__gte=today.replace(day=1))
+        .annotate(rate=rate_on("invoice__currency", OuterRef("date")))
+        .values("date", "amount", "rate")
+    ):
+        add(alloc["date"], "collected", alloc["amount"], alloc["rate"])
+    return [rows[m] for m in labels]

@@ -281,3 +281,15 @@ class ReceivablesSummarySerializer(serializers.Serializer):
 
 class AsOfSerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False)
+
+
+class CashForecastRowSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    expected_from_invoices = serializers.DecimalField(max_digits=20, decimal_places=2)
+    expected_from_milestones = serializers.DecimalField(max_digits=20, decimal_places=2)
+    expected_from_pipeline = serializers.DecimalField(max_digits=20, decimal_places=2)
+    collected = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
+class MonthsSerializer(serializers.Serializer):
+    months = serializers.IntegerField(required=False, default=12, min_value=1, max_value=36)

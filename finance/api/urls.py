@@ -5,6 +5,7 @@ from .views import (
     AccountingPeriodViewSet,
     AccountingRunViewSet,
     BudgetViewSet,
+    CashForecastView,
     CostEntryViewSet,
     ExchangeRateViewSet,
     InvoiceViewSet,
@@ -26,6 +27,7 @@ router.register("receipts", ReceiptViewSet, basename="receipt")
 
 urlpatterns = [
     path("receivables/", ReceivablesView.as_view(), name="receivables"),
+    path("cash-forecast/", CashForecastView.as_view(), name="cash-forecast"),
     path("receivables/summary/", ReceivablesSummaryView.as_view(), name="receivables-summary"),
     *router.urls,
 ]

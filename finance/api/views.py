@@ -46,12 +46,14 @@ from .serializers import (
     AsOfSerializer,
     BudgetSerializer,
     BulkResultSerializer,
+    CashForecastRowSerializer,
     CostEntryBulkSerializer,
     CostEntrySerializer,
     ExchangeRateSerializer,
     InvoiceIssueSerializer,
     InvoiceSerializer,
     MonthlyAccountSerializer,
+    MonthsSerializer,
     ReceiptSerializer,
     ReceivableSerializer,
     ReceivablesSummarySerializer,
@@ -279,3 +281,16 @@ def _as_of(request):
     body = AsOfSerializer(data=request.query_params)
     body.is_valid(raise_exception=True)
     return body.validated_data.get("as_of") or timezone.localdate()
+
+
+class CashForecastView(APIView):
+    """Cash expected in the next `months` months (default 12, at most 36), in base currency: from open
+    invoices, from payment milestones not yet invoiced and from the weighted pipeline; against the cash
+    collected in each month."""
+
+    @extend_schema(parameters=[MonthsSerializer], responses=CashForecastRowSerializer(many=True))
+    def get(self, request):
+        body = MonthsSerializer(data=request.query_params)
+        body.is_valid(raise_exception=True)
+        rows = selectors.cash_forecast(request.user, months=body.validated_data["months"])
+        return Response(CashForecastRowSerializer(rows, many=True).data)

@@ -242,8 +242,55 @@ def test_invoice_receipt_and_receivable_lists_cost_the_same_whatever_the_rows(ap
         )
 
     one_more(0)
-    urls = (INVOICES, RECEIPTS, "/api/v1/receivables/", "/api/v1/receivables/summary/")
+    urls = (INVOICES, RECEIPTS, "/api/v1/receivables/", "/api/v1/receivables/summary/", "/api/v1/cash-forecast/")
     few = {u: count(u) for u in urls}
     for n in range(1, 6):
         one_more(n)
     assert {u: count(u) for u in urls} == few
+
+
+def test_the_cash_forecast_adds_invoices_milestones_and_the_weighted_pipeline(api, cast, project):
+    """Advance 500,000 invoiced (100,000 + 6 % tax issued on day 1, due in 30 days), the rest of it
+    (400,000) not yet invoiced: due now, expected after the 30-day term; an open opportunity of
+    200,000 at 40 % closing in 10 days: 80,000 expected 30 days after; 6,000 collected this month."""
+    from tests.opportunities.factories import OpportunityFactory
+
+    inv = issue(api, cast, draft(api, cast, project, amount="100000.00")["id"], day(1))
+    finance.receipt_create(
+        user=cast.finance,
+        data={
+            "customer": project.opportunity.customer,
+            "amount": Decimal("6000.00"),
+            "currency": "CNY",
+            "date": day(2),
+            "payer": "C",
+            "reference": "F-1",
+            "allocations": [{"invoice": Invoice.objects.get(pk=inv["id"]), "amount": Decimal("6000.00")}],
+        },
+    )
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    OpportunityFactory(
+        owner=cast.owner,
+        expected_value=Decimal("200000"),
+        probability=40,
+        expected_close_date=today + datetime.timedelta(days=10),
+        currency="CNY",
+    )
+    rows = api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": 3}).json()
+    assert [r["month"] for r in rows] == [
+        (today.replace(day=1) + datetime.timedelta(days=31 * i)).strftime("%Y-%m") for i in range(3)
+    ]
+    by_month = {r["month"]: r for r in rows}
+    due = datetime.date.fromisoformat(inv["due_date"]).strftime("%Y-%m")
+    term = (today + datetime.timedelta(days=30)).strftime("%Y-%m")
+    pipeline = (today + datetime.timedelta(days=40)).strftime("%Y-%m")
+    assert sum(Decimal(r["expected_from_invoices"]) for r in rows) == Decimal("100000.00")  # 106,000 − 6,000
+    assert Decimal(by_month[due]["expected_from_invoices"]) == Decimal("100000.00")
+    assert Decimal(by_month[term]["expected_from_milestones"]) == Decimal("400000.00")
+    assert Decimal(by_month[pipeline]["expected_from_pipeline"]) == Decimal("80000.00")
+    assert sum(Decimal(r["expected_from_pipeline"]) for r in rows) == Decimal("80000.00")
+    assert Decimal(rows[0]["collected"]) == Decimal("6000.00")
+    assert api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": 0}).status_code == 400
+    assert api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": "x"}).status_code == 400
