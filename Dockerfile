@@ -7,7 +7,7 @@
 # needs node_modules, which whitenoise serves through STATICFILES_DIRS.
 FROM python:3.11-slim AS assets
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /assets
 COPY package.json package-lock.json ./

@@ -32,10 +32,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: $(STAMP) assets
 assets: node_modules/.package-lock.json
 
-# Debian packages the tests use: Chromium for the browser journeys, gettext for the catalogue check.
+# Debian packages the tests use: Chromium for the browser journeys, gettext for the catalogue check, a
+# CJK font embedded in invoice PDFs (without it they name a font the reader must have).
 system-deps:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	 command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	 test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || missing="$$missing fonts-wqy-microhei"; \
 	 if [ -n "$$missing" ]; then \
 	   if [ "$$(id -u)" = "0" ]; then echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	   else echo "please install:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi

@@ -252,3 +252,6 @@ COST_ALERT_CPI = Decimal(env.str("COST_ALERT_CPI", default="0.9"))
 # the default prints the messages on the console.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ltc-portal@localhost")
+
+# The CJK font embedded in invoice PDFs (a TrueType font or collection; Debian: fonts-wqy-microhei).
+PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

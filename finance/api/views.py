@@ -3,8 +3,10 @@ accounting periods (close, reopen, run), accounting runs and monthly accounts. W
 ``finance.services``."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -24,10 +26,12 @@ from finance.models import (
     MonthlyAccount,
     Receipt,
 )
+from finance.pdf import invoice_pdf
 from ltc_portal.core.api.mixins import TransitionsMixin
 from ltc_portal.core.api.pagination import StandardPagination
-from ltc_portal.core.api.serializers import ReasonRequiredSerializer
+from ltc_portal.core.api.serializers import ReasonRequiredSerializer, TransitionErrorSerializer
 from ltc_portal.core.api.viewsets import RestrictedViewSet
+from ltc_portal.core.fsm import TransitionRefused
 
 from .filters import (
     AccountingPeriodFilter,
@@ -225,6 +229,17 @@ class InvoiceViewSet(
     def perform_create(self, serializer):
         invoice = services.invoice_create(user=self.request.user, data=dict(serializer.validated_data))
         serializer.instance = self.get_queryset().get(pk=invoice.pk)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: TransitionErrorSerializer})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """The issued invoice as a PDF for the customer (409 for a draft: it has no number yet)."""
+        invoice = self.get_object()
+        if not invoice.number:
+            raise TransitionRefused(_("Issue the invoice first: a draft has no number."))
+        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
 
 
 class ReceiptViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):

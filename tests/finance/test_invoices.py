@@ -294,3 +294,22 @@ def test_the_cash_forecast_adds_invoices_milestones_and_the_weighted_pipeline(ap
     assert Decimal(rows[0]["collected"]) == Decimal("6000.00")
     assert api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": 0}).status_code == 400
     assert api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": "x"}).status_code == 400
+
+
+def test_the_issued_invoice_is_a_pdf_for_the_customer(api, cast, project):
+    inv = draft(api, cast, project, amount="1234.50")
+    r = api.as_user(cast.finance).get(f"{INVOICES}{inv['id']}/pdf/")
+    assert r.status_code == 409 and "draft" in r.json()["detail"]
+    inv = issue(api, cast, inv["id"], day(2))
+    r = api.as_user(cast.finance).get(f"{INVOICES}{inv['id']}/pdf/")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    body = r.content
+    assert body.startswith(b"%PDF") and inv["number"].encode() in body
+    assert b"1,308.57 CNY" in body  # 1,234.50 + 6 % tax, formatted for the reader
+    assert f'filename="{inv["number"]}.pdf"' in r["Content-Disposition"]
+
+
+def test_the_pdf_is_for_those_who_read_the_invoice(api, cast, project, make_user):
+    inv = issue(api, cast, draft(api, cast, project)["id"], day(2))
+    assert api.as_user(cast.owner).get(f"{INVOICES}{inv['id']}/pdf/").status_code == 200
+    assert api.as_user(make_user("pdf-hr", roles=["hr"])).get(f"{INVOICES}{inv['id']}/pdf/").status_code == 404
