@@ -407,3 +407,54 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None) ->
     ):
         add(alloc["date"], "collected", alloc["amount"], alloc["rate"])
     return [rows[m] for m in labels]
+
+
+# The finance workspace --------------------------------------------------------------------------
+
+
+def workspace(user, period: str) -> dict:
+    """What finance works on, in a constant number of queries: the recent periods with their last
+    run, the accounts of ``period``, cost entries waiting for finance, payment milestones to invoice,
+    draft invoices, overdue invoices, the receivables summary and the cash forecast."""
+    today = timezone.localdate()
+    periods = list(AccountingPeriod.objects.select_related("closed_by").order_by("-period")[:6])
+    last_runs = {}
+    for run in AccountingRun.objects.filter(period__in=periods).order_by("period_id", "-created_at", "-id"):
+        last_runs.setdefault(run.period_id, run)
+    for p in periods:
+        p.last_run = last_runs.get(p.pk)
+    uninvoiced = Invoice.objects.filter(payment_milestone=OuterRef("pk")).exclude(state=InvoiceState.VOID)
+    to_invoice = list(
+        PaymentMilestone.objects.filter(contract__in=contract_visible(user), state="due")
+        .annotate(
+            invoiced=Coalesce(
+                Subquery(
+                    uninvoiced.order_by().values("payment_milestone").annotate(t=Sum("amount")).values("t"),
+                    output_field=MONEY,
+                ),
+                Value(Decimal(0), output_field=MONEY),
+            )
+        )
+        .annotate(left=F("amount") - F("invoiced"))
+        .filter(left__gt=0)
+        .select_related("contract__opportunity__customer")
+        .order_by("contract__number", "position")[:50]
+    )
+    invoices = invoice_list(user).select_related("contract__opportunity__customer")
+    return {
+        "period": period,
+        "periods": periods,
+        "accounts": list(monthly_account_list(user).filter(period__period=period).order_by("project__name")[:200]),
+        "pending_entries": list(
+            cost_entry_list(user).filter(state="pending").select_related("project", "entered_by").order_by("date")[:50]
+        ),
+        "to_invoice": to_invoice,
+        "drafts": list(invoices.filter(state=InvoiceState.DRAFT).order_by("created_at")[:50]),
+        "overdue": list(
+            invoices.filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID], due_date__lt=today).order_by(
+                "due_date"
+            )[:50]
+        ),
+        "receivables": receivables_summary(user, today),
+        "forecast": cash_forecast(user, months=12, today=today),
+    }

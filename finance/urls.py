@@ -5,8 +5,14 @@ from . import views
 app_name = "finance"
 
 urlpatterns = [
-    path("new/", views.budget_create, name="budget-create"),
-    path("<int:pk>/", views.budget_detail, name="budget-detail"),
-    path("<int:pk>/edit/", views.budget_edit, name="budget-edit"),
-    path("<int:pk>/transitions/<slug:name>/", views.budget_transition, name="budget-transition"),
+    path("", views.workspace, name="workspace"),
+    path("periods/<int:pk>/run/", views.period_run, name="period-run"),
+    path("periods/<int:pk>/transitions/<slug:name>/", views.period_step, name="period-step"),
+    path("entries/<int:pk>/transitions/<slug:name>/", views.cost_entry_step, name="cost-entry-step"),
+    path("milestones/<int:pk>/invoice/", views.invoice_draft, name="invoice-draft"),
+    path("invoices/<int:pk>/transitions/<slug:name>/", views.invoice_step, name="invoice-step"),
+    path("budgets/new/", views.budget_create, name="budget-create"),
+    path("budgets/<int:pk>/", views.budget_detail, name="budget-detail"),
+    path("budgets/<int:pk>/edit/", views.budget_edit, name="budget-edit"),
+    path("budgets/<int:pk>/transitions/<slug:name>/", views.budget_transition, name="budget-transition"),
 ]

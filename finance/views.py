@@ -1,14 +1,24 @@
-"""Browser pages for budgets (预算): draft a version for a project, edit it while it is a draft, and
-its page with lines, total, submit and history. Thin: forms validate, services write."""
+"""Browser pages of finance: the workspace (periods and runs, accounts, approvals, invoicing, ageing and
+the cash forecast) and the budgets (预算): draft a version for a project, edit it while it is a draft,
+and its page with lines, total, submit and history. Thin: forms validate, services write."""
+
+import re
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from contracts.models import PaymentMilestone
+from contracts.selectors import contract_visible
+from delivery.rules import project_writable
 from delivery.selectors import project_list
 from ltc_portal.core.forms import TransitionForm
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
@@ -16,7 +26,8 @@ from ltc_portal.core.pages import form_errors_from, refusal_text
 
 from . import selectors, services
 from .forms import BudgetForm, BudgetLineFormSet, line_initial
-from .models import BudgetState
+from .models import AccountingPeriod, BudgetState
+from .rules import is_finance_user
 
 LINE_PREFIX = "lines"
 
@@ -130,7 +141,7 @@ def budget_detail(request, pk):
             "lines": list(budget.lines.all()),
             "transitions": describe_transitions(budget, request.user),
             "history": history(budget),
-            "can_edit": budget.state == BudgetState.DRAFT and request.user.has_perm("finance.change_budget", budget),
+            "can_edit": budget.state == BudgetState.DRAFT and project_writable.allows(budget.project, request.user),
         },
     )
 
@@ -151,3 +162,155 @@ def budget_transition(request, pk, name):
             _("Budget version %(v)s is now “%(state)s”.") % {"v": budget.version, "state": budget.get_state_display()},
         )
     return redirect("finance:budget-detail", pk=pk)
+
+
+# The finance workspace ----------------------------------------------------------------------------
+
+
+def _require_finance(request):
+    if not is_finance_user(request.user):
+        raise PermissionDenied(_("The finance workspace is for finance."))
+
+
+def _chart(labels, datasets, kind="bar") -> dict:
+    return {
+        "type": kind,
+        "data": {"labels": labels, "datasets": datasets},
+        "options": {"responsive": True, "plugins": {"legend": {"position": "bottom"}}},
+    }
+
+
+@login_required
+def workspace(request):
+    """Finance's page: periods and their runs, the accounts of a period, entries waiting for approval,
+    what to invoice, overdue invoices, the receivables by age and the cash forecast (base currency)."""
+    _require_finance(request)
+    today = timezone.localdate()
+    period = request.GET.get("period") or today.strftime("%Y-%m")
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period):
+        messages.error(request, _("A period is written YYYY-MM."))
+        return redirect("finance:workspace")
+    services.period_get_or_open(period=today.strftime("%Y-%m"), user=request.user)
+    context = selectors.workspace(request.user, period)
+    ageing = context["receivables"]
+    context["ageing_chart"] = _chart(
+        [str(BUCKET_LABELS[b]) for b in selectors.AGEING_BUCKETS],
+        [
+            {
+                "label": str(_("Receivables (%(cur)s)") % {"cur": ageing["currency"]}),
+                "data": [float(ageing["buckets"][b]) for b in selectors.AGEING_BUCKETS],
+            }
+        ],
+    )
+    forecast = context["forecast"]
+    context["forecast_chart"] = _chart(
+        [row["month"] for row in forecast],
+        [
+            {"label": str(_("Invoices")), "data": [float(r["expected_from_invoices"]) for r in forecast], "stack": "e"},
+            {
+                "label": str(_("Payment milestones")),
+                "data": [float(r["expected_from_milestones"]) for r in forecast],
+                "stack": "e",
+            },
+            {
+                "label": str(_("Pipeline (weighted)")),
+                "data": [float(r["expected_from_pipeline"]) for r in forecast],
+                "stack": "e",
+            },
+            {"label": str(_("Collected")), "data": [float(r["collected"]) for r in forecast], "stack": "c"},
+        ],
+    )
+    context["ageing_rows"] = [(b, BUCKET_LABELS[b], ageing["buckets"][b]) for b in selectors.AGEING_BUCKETS]
+    context["reason_form"] = TransitionForm()
+    return render(request, "finance/workspace.html", context)
+
+
+BUCKET_LABELS = {
+    "current": _lazy("Not yet due"),
+    "1_30": _lazy("1–30 days"),
+    "31_60": _lazy("31–60 days"),
+    "61_90": _lazy("61–90 days"),
+    "over_90": _lazy("Over 90 days"),
+}
+
+
+def _step(request, run, done):
+    """Run a finance service from the workspace; a refusal is a message in the service's words."""
+    _require_finance(request)
+    try:
+        run()
+    except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(request, done)
+    period = request.POST.get("period", "")
+    target = reverse("finance:workspace")
+    return redirect(f"{target}?period={period}" if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period) else target)
+
+
+def _reason(request) -> str:
+    form = TransitionForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
+
+
+@login_required
+@require_POST
+def period_run(request, pk):
+    period = get_object_or_404(AccountingPeriod, pk=pk)
+    return _step(
+        request,
+        lambda: services.accounting_run_request(period=period.period, user=request.user),
+        _("The accounting of %(period)s is queued.") % {"period": period.period},
+    )
+
+
+@login_required
+@require_POST
+def period_step(request, pk, name):
+    period = get_object_or_404(AccountingPeriod, pk=pk)
+    return _step(
+        request,
+        lambda: services.period_transition(period=period, name=name, user=request.user, reason=_reason(request)),
+        _("Period %(period)s updated.") % {"period": period.period},
+    )
+
+
+@login_required
+@require_POST
+def cost_entry_step(request, pk, name):
+    entry = get_object_or_404(selectors.cost_entry_list(request.user), pk=pk)
+    return _step(
+        request,
+        lambda: services.cost_entry_transition(entry=entry, name=name, user=request.user, reason=_reason(request)),
+        _("Cost entry updated."),
+    )
+
+
+@login_required
+@require_POST
+def invoice_draft(request, pk):
+    milestone = get_object_or_404(PaymentMilestone.objects.filter(contract__in=contract_visible(request.user)), pk=pk)
+    rate = request.POST.get("tax_rate_percent") or "0"
+    try:
+        tax = Decimal(rate)
+    except InvalidOperation:
+        messages.error(request, _("Give the tax rate as a number."))
+        return redirect("finance:workspace")
+    return _step(
+        request,
+        lambda: services.invoice_create(
+            user=request.user, data={"payment_milestone": milestone, "tax_rate_percent": tax}
+        ),
+        _("Invoice drafted."),
+    )
+
+
+@login_required
+@require_POST
+def invoice_step(request, pk, name):
+    invoice = get_object_or_404(selectors.invoice_list(request.user), pk=pk)
+    return _step(
+        request,
+        lambda: services.invoice_transition(invoice=invoice, name=name, user=request.user, reason=_reason(request)),
+        _("Invoice updated."),
+    )

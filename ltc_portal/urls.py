@@ -31,7 +31,7 @@ urlpatterns = [
     path("gates/", include("ltc_portal.controls.urls")),
     path("contracts/", include("contracts.urls")),
     path("projects/", include("delivery.urls")),
-    path("budgets/", include("finance.urls")),
+    path("finance/", include("finance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

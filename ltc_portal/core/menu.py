@@ -41,6 +41,7 @@ MENU: tuple[MenuItem, ...] = (
         "kanban",
         (Role.SALES, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR),
     ),
+    MenuItem(_("Finance"), "finance:workspace", "cash-coin", (Role.FINANCE,)),
     MenuItem(
         _("My decisions"),
         "controls:my-decisions",

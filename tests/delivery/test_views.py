@@ -128,7 +128,7 @@ def test_people_outside_the_project_get_404(web, cast, project, make_user):
         assert client.get(f"/projects/{project.pk}/").status_code == 404
         assert client.get(f"/projects/{project.pk}/edit/").status_code == 404
         assert client.post(f"/projects/{project.pk}/edit/", project_post(project, name="Hijacked")).status_code == 404
-        assert client.get(f"/budgets/new/?project={project.pk}").status_code == 404
+        assert client.get(f"/finance/budgets/new/?project={project.pk}").status_code == 404
         assert project.name not in client.get("/projects/").content.decode()
     project.refresh_from_db()
     assert project.name != "Hijacked"
@@ -145,9 +145,9 @@ def test_budget_create_submit_then_edit_refused(web, cast, project):
     pass_atb(project.opportunity, cast)
     client = web.as_user(cast.pm)
     assert 'id="new-budget"' in client.get(f"/projects/{project.pk}/").content.decode()
-    assert client.get(f"/budgets/new/?project={project.pk}").status_code == 200
+    assert client.get(f"/finance/budgets/new/?project={project.pk}").status_code == 200
     r = client.post(
-        f"/budgets/new/?project={project.pk}",
+        f"/finance/budgets/new/?project={project.pk}",
         lines_post(
             [
                 {"category": "equipment", "amount": "480000", "note": "Switches"},
@@ -158,24 +158,26 @@ def test_budget_create_submit_then_edit_refused(web, cast, project):
         ),
     )
     budget = Budget.objects.get(project=project)
-    assert r.status_code == 302 and r["Location"] == f"/budgets/{budget.pk}/"
+    assert r.status_code == 302 and r["Location"] == f"/finance/budgets/{budget.pk}/"
     assert (budget.version, budget.state, budget.total, budget.currency) == (1, "draft", Decimal("600000.00"), "CNY")
     page = client.get(r["Location"]).content.decode()
     assert "600,000.00 CNY" in page and 'data-transition="submit"' in page and 'id="edit-budget"' in page
 
     # a second draft is not made: the page sends the PM to the draft there is
-    r = client.get(f"/budgets/new/?project={project.pk}")
-    assert r.status_code == 302 and r["Location"] == f"/budgets/{budget.pk}/edit/"
+    r = client.get(f"/finance/budgets/new/?project={project.pk}")
+    assert r.status_code == 302 and r["Location"] == f"/finance/budgets/{budget.pk}/edit/"
 
-    r = client.post(f"/budgets/{budget.pk}/transitions/submit/")
+    r = client.post(f"/finance/budgets/{budget.pk}/transitions/submit/")
     assert r.status_code == 302
     budget.refresh_from_db()
     assert budget.state == "submitted"
 
-    r = client.get(f"/budgets/{budget.pk}/edit/", follow=True)
+    r = client.get(f"/finance/budgets/{budget.pk}/edit/", follow=True)
     assert "is never edited" in r.content.decode()
     r = client.post(
-        f"/budgets/{budget.pk}/edit/", lines_post([{"category": "travel", "amount": "1", "note": ""}]), follow=True
+        f"/finance/budgets/{budget.pk}/edit/",
+        lines_post([{"category": "travel", "amount": "1", "note": ""}]),
+        follow=True,
     )
     assert "is never edited" in r.content.decode()
     budget.refresh_from_db()
@@ -183,7 +185,7 @@ def test_budget_create_submit_then_edit_refused(web, cast, project):
     page = client.get(f"/projects/{project.pk}/").content.decode()
     assert (
         'data-budget-state="submitted"' in page
-        and 'id="edit-budget"' not in client.get(f"/budgets/{budget.pk}/").content.decode()
+        and 'id="edit-budget"' not in client.get(f"/finance/budgets/{budget.pk}/").content.decode()
     )
 
 
@@ -191,10 +193,10 @@ def test_budget_edit_changes_the_draft_lines(web, cast):
     opp = pass_atc(pass_atb(pass_ati(OpportunityFactory(owner=cast.owner), cast), cast), cast)
     budget = opp.project.budgets.get()
     client = web.as_user(cast.pm)
-    r = client.get(f"/budgets/{budget.pk}/edit/")
+    r = client.get(f"/finance/budgets/{budget.pk}/edit/")
     assert r.status_code == 200 and len(r.context["formset"].initial) == 2
     r = client.post(
-        f"/budgets/{budget.pk}/edit/",
+        f"/finance/budgets/{budget.pk}/edit/",
         lines_post(
             [
                 {"category": "equipment", "amount": "480000", "note": ""},
@@ -212,7 +214,7 @@ def test_budget_edit_changes_the_draft_lines(web, cast):
 
 def test_submitting_an_empty_budget_is_refused_with_the_reason(web, cast, project):
     budget = finance_services.budget_create(project=project, user=cast.pm, data={"lines": []})
-    r = web.as_user(cast.pm).post(f"/budgets/{budget.pk}/transitions/submit/", follow=True)
+    r = web.as_user(cast.pm).post(f"/finance/budgets/{budget.pk}/transitions/submit/", follow=True)
     assert "Add at least one budget line." in r.content.decode()
     budget.refresh_from_db()
     assert budget.state == "draft"
@@ -223,9 +225,9 @@ def test_budget_pages_are_404_for_outsiders(web, cast, project, make_user):
         project=project, user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("10")}]}
     )
     client = web.as_user(make_user("stranger-pm", roles=["delivery"]))
-    assert client.get(f"/budgets/{budget.pk}/").status_code == 404
-    assert client.get(f"/budgets/{budget.pk}/edit/").status_code == 404
-    assert client.post(f"/budgets/{budget.pk}/transitions/submit/").status_code == 404
+    assert client.get(f"/finance/budgets/{budget.pk}/").status_code == 404
+    assert client.get(f"/finance/budgets/{budget.pk}/edit/").status_code == 404
+    assert client.post(f"/finance/budgets/{budget.pk}/transitions/submit/").status_code == 404
     budget.refresh_from_db()
     assert budget.state == "draft"
 

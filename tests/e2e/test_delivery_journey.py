@@ -30,7 +30,7 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
     pm, finance, pmo = (Person(browser, live_server, u) for u in (cast.pm, cast.finance, cast.pmo))
     try:
         # DR1: the PM submits the budget and requests DR1.
-        page = pm.open(f"/budgets/{budget.pk}/")
+        page = pm.open(f"/finance/budgets/{budget.pk}/")
         pm.submit(page.locator("[data-transition='submit'] button"))
         pm.open(path)
         pm.request_gate("DR1", "Handover done, budget submitted")

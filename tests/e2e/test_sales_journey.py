@@ -151,7 +151,7 @@ def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_se
         page.fill("textarea[name=final_scope]", "24 stations, 3 depots")
         page.fill("textarea[name=delivery_plan]", "Build Q1, implement Q2–Q3")
         pete.submit(page.locator("#save-project"))
-        page = pete.open(f"/budgets/new/?project={Opportunity.objects.get(pk=opp.pk).project.pk}")
+        page = pete.open(f"/finance/budgets/new/?project={Opportunity.objects.get(pk=opp.pk).project.pk}")
         page.select_option("select[name=lines-0-category]", "equipment")
         page.fill("input[name=lines-0-amount]", "1150000")
         pete.submit(page.locator("#save-budget"))
