@@ -268,6 +268,10 @@ def receivables(user, as_of: datetime.date) -> list[dict]:
     return out
 
 
+def _days_before(day: datetime.date, days: int) -> datetime.date:
+    return day - datetime.timedelta(days=days) if day > datetime.date.min + datetime.timedelta(days=days) else day.min
+
+
 def receivables_summary(user, as_of: datetime.date) -> dict:
     """Ageing buckets and DSO in base currency as of ``as_of``: DSO = receivables / Σ invoice totals
     issued in the 90 days up to ``as_of`` × 90 (None when nothing was invoiced then)."""

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from contracts.models import PaymentMilestone
@@ -281,6 +282,11 @@ class ReceivablesSummarySerializer(serializers.Serializer):
 
 class AsOfSerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False)
+
+    def validate_as_of(self, value):
+        if not (1900 <= value.year <= 2999):
+            raise serializers.ValidationError(_("Give a date between 1900 and 2999."))
+        return value
 
 
 class CashForecastRowSerializer(serializers.Serializer):

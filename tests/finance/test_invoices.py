@@ -313,3 +313,26 @@ def test_the_pdf_is_for_those_who_read_the_invoice(api, cast, project, make_user
     inv = issue(api, cast, draft(api, cast, project)["id"], day(2))
     assert api.as_user(cast.owner).get(f"{INVOICES}{inv['id']}/pdf/").status_code == 200
     assert api.as_user(make_user("pdf-hr", roles=["hr"])).get(f"{INVOICES}{inv['id']}/pdf/").status_code == 404
+
+
+def test_hostile_input_gets_a_400_and_changes_nothing(api, cast, project):
+    client = api.as_user(cast.finance)
+    pm = advance(project)
+    for body in (
+        {"payment_milestone": pm.pk, "amount": "9999999999999999.99", "tax_rate_percent": "100"},
+        {"payment_milestone": pm.pk, "amount": "1e400"},
+        {"payment_milestone": pm.pk, "tax_rate_percent": "NaN"},
+        {"payment_milestone": "abc"},
+        {"payment_milestone": [1, 2]},
+    ):
+        assert client.post(INVOICES, body, format="json").status_code == 400, body
+    assert not Invoice.objects.exists()
+    for params in ({"as_of": "0001-01-01"}, {"as_of": "9999-12-31"}, {"as_of": "2026-02-30"}):
+        assert client.get("/api/v1/receivables/summary/", params).status_code == 400, params
+        assert client.get("/api/v1/receivables/", params).status_code == 400, params
+    r = client.post(
+        "/api/v1/exchange-rates/",
+        {"currency": "USD", "date": day(1).isoformat(), "rate": "99999999999.12345678"},
+        format="json",
+    )
+    assert r.status_code == 400
