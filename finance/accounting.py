@@ -19,7 +19,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.db.models import (
     Count,
@@ -37,7 +36,7 @@ from django.utils.translation import gettext as _
 from contracts.models import ContractAmendment
 from delivery.models import Milestone, MilestoneState, Project, ProjectState, RiskResponse
 from delivery.services import risks_raise_by_portal
-from ltc_portal.core.events import after_commit
+from ltc_portal.core.events import mail_after_commit
 from ltc_portal.core.roles import Role
 from opportunities.models import CostCategory
 
@@ -488,6 +487,5 @@ def raise_variance_alerts(period: AccountingPeriod, accounts: list[MonthlyAccoun
         if recipients:
             subject = _("Cost alert: %(project)s (%(period)s)") % {"project": project.name, "period": period.period}
             messages.append((str(subject), str(descriptions[pid]), settings.DEFAULT_FROM_EMAIL, recipients))
-    if messages:
-        after_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    mail_after_commit(messages)
     return alerts

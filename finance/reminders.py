@@ -6,11 +6,10 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.events import after_commit
+from ltc_portal.core.events import mail_after_commit
 from ltc_portal.core.roles import Role
 
 from .models import Invoice, InvoiceReminder, InvoiceState
@@ -61,6 +60,5 @@ def send_overdue_reminders(day: datetime.date) -> list[InvoiceReminder]:
                     )
                 )
         made.extend(InvoiceReminder.objects.bulk_create(batch, ignore_conflicts=True))
-    if messages:
-        after_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    mail_after_commit(messages)
     return made

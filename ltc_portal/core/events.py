@@ -16,12 +16,16 @@ Work that leaves the database (a Celery job, an e-mail, a webhook) is never done
 directly: queue it with ``after_commit`` so it runs only once the step is committed.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.mail import send_mass_mail
 from django.db import models, transaction
+
+logger = logging.getLogger("ltc_portal.mail")
 
 #: the step name published when a record is created in its first state (logged as "open")
 CREATED = "open"
@@ -83,3 +87,18 @@ def after_commit(func: Callable[[], Any]) -> None:
     """Queue work that leaves the database (Celery, e-mail, webhooks) to run once the current
     transaction commits; never if it rolls back."""
     transaction.on_commit(func)
+
+
+def mail_after_commit(messages: list[tuple]) -> None:
+    """Send ``(subject, body, from, recipients)`` messages once the transaction commits. A mail server
+    that fails is logged, never turned into an error of the step that is already committed."""
+    if not messages:
+        return
+
+    def send():
+        try:
+            send_mass_mail(messages, fail_silently=False)
+        except Exception:  # noqa: BLE001 - the step is committed; the failure is for the log
+            logger.exception("Could not send %s e-mail(s)", len(messages))
+
+    transaction.on_commit(send)

@@ -295,3 +295,28 @@ def test_within_the_thresholds_nothing_is_raised(worked_example, mailoutbox, dja
     with django_capture_on_commit_callbacks(execute=True):
         run()  # cost variance −21.44 %, CPI 1.2729: under budget
     assert not Risk.objects.filter(category="Cost variance").exists() and mailoutbox == []
+
+
+class FailingMailServer:
+    """An e-mail backend whose server is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("Connection refused")
+
+
+def test_a_mail_server_that_is_down_does_not_undo_the_alert(cast, settings, django_capture_on_commit_callbacks):
+    from delivery.models import Risk
+
+    settings.EMAIL_BACKEND = "tests.finance.test_accounting.FailingMailServer"
+    project = project_in_build(cast, budget_total=Decimal("100000.00"))
+    cast.pm.email = "pm@example.com"
+    cast.pm.save()
+    delivery.milestone_create(project=project, user=cast.pm, data={"name": "Later", "planned_end": day(9)})
+    entry(project, cast.finance, day(6), "labour", "60000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run()
+    assert result.state == "succeeded"
+    assert Risk.objects.filter(project=project, category="Cost variance").count() == 1
