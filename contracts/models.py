@@ -30,7 +30,8 @@ class ContractState(models.TextChoices):
 
 #: the states of finance's invoices this app reads through ``contract.invoices`` (finance.models
 #: InvoiceState; contracts imports nothing downstream)
-INVOICE_VOID, INVOICE_SETTLED = "void", ("paid", "void", "written_off")
+INVOICE_ISSUED = ("issued", "partially_paid", "paid", "written_off")
+INVOICE_SETTLED = ("paid", "void", "written_off")
 
 
 @check(_("Every payment milestone must be due and fully invoiced."))
@@ -40,7 +41,7 @@ def fully_invoiced(contract):
         return False
     invoiced = {
         row["payment_milestone"]: row["total"]
-        for row in contract.invoices.exclude(state=INVOICE_VOID)
+        for row in contract.invoices.filter(state__in=INVOICE_ISSUED)
         .order_by()
         .values("payment_milestone")
         .annotate(total=Sum("amount"))
@@ -184,7 +185,7 @@ class Contract(LifecycleModel):
         state,
         source=ContractState.FULFILLED,
         target=ContractState.CLOSED,
-        conditions=[invoices_settled],
+        conditions=[fully_invoiced, invoices_settled],
         custom={"label": _("Closed"), "internal": _("A contract is closed when every invoice is settled.")},
     )
     def close(self):

@@ -50,9 +50,24 @@ class BudgetSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
 # Cost actuals, rates, periods and accounts (API.md "Finance (DTC)") ---------------------------------
 
 
+def bounded_date(value):
+    """Dates of the books: between 1900 and 2999 (a far-future date is a typing error, not a period)."""
+    if value is not None and not (1900 <= value.year <= 2999):
+        raise serializers.ValidationError(_("Give a date between 1900 and 2999."))
+    return value
+
+
+#: the largest amount one record takes (14 integer digits): totals, taxes and base amounts stay within
+#: their columns however they add up
+MAX_AMOUNT = Decimal("99999999999999.99")
+
+
 class ExchangeRateSerializer(serializers.ModelSerializer):
     currency = CurrencyCodeField()
-    rate = serializers.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"))
+    rate = serializers.DecimalField(
+        max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"), max_value=Decimal("1000000")
+    )
+    date = serializers.DateField(validators=[bounded_date])
 
     class Meta:
         model = ExchangeRate
@@ -64,8 +79,9 @@ class ExchangeRateSerializer(serializers.ModelSerializer):
 class CostEntrySerializer(serializers.ModelSerializer):
     project = VisibleRelatedField(selector=project_visible, queryset=Project.objects.all())
     category = serializers.ChoiceField(choices=CostCategory.choices)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=-MAX_AMOUNT, max_value=MAX_AMOUNT)
     currency = CurrencyCodeField()
+    date = serializers.DateField(validators=[bounded_date])
     reverses = VisibleRelatedField(
         selector=lambda user: CostEntry.objects.filter(project__in=project_visible(user)),
         queryset=CostEntry.objects.all(),
@@ -74,7 +90,7 @@ class CostEntrySerializer(serializers.ModelSerializer):
     )
     source_system = serializers.CharField(max_length=40, required=False, default="portal")
     source_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    amount_base = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True, allow_null=True)
+    amount_base = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, allow_null=True)
     entered_by = serializers.CharField(source="entered_by.username", read_only=True)
 
     class Meta:
@@ -167,7 +183,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
         selector=lambda user: PaymentMilestone.objects.filter(contract__in=contract_visible(user)),
         queryset=PaymentMilestone.objects.all(),
     )
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"), required=False)
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT, required=False
+    )
+    issue_date = serializers.DateField(required=False, allow_null=True, validators=[bounded_date])
     tax_rate_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
     )
@@ -210,7 +229,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
 
 class InvoiceIssueSerializer(TransitionInputSerializer):
-    issue_date = serializers.DateField(required=False, default=None)
+    issue_date = serializers.DateField(required=False, default=None, validators=[bounded_date])
 
 
 class AllocationSerializer(serializers.Serializer):
@@ -223,8 +242,9 @@ class AllocationSerializer(serializers.Serializer):
 
 class ReceiptSerializer(serializers.ModelSerializer):
     customer = VisibleRelatedField(selector=customer_visible, queryset=Customer.objects.all())
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_AMOUNT)
     currency = CurrencyCodeField()
+    date = serializers.DateField(validators=[bounded_date])
     allocations = AllocationSerializer(many=True, required=False, max_length=500)
     unallocated = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
 
