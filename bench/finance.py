@@ -185,9 +185,9 @@ def main():
 
     with CaptureQueriesContext(connection) as ctx:
         job()
-    ids = list(Project.objects.filter(state__in=accounting.ACCOUNTED_STATES).values_list("pk", flat=True))
+    scope = Project.objects.filter(state__in=accounting.ACCOUNTED_STATES)
     job_ms, raw_ms = timed(job), timed(lambda: raw_aggregate(end))
-    costs_ms = timed(lambda: accounting._costs(ids, accounting.month_start(period), end))
+    costs_ms = timed(lambda: accounting._costs(scope, accounting.month_start(period), end))
     figures = {
         "database": connection.vendor,
         "when": datetime.datetime.now(UTC).isoformat(timespec="seconds"),

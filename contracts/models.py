@@ -69,6 +69,11 @@ def milestones_add_up(contract):
     return contract.payment_milestones.exists() and contract.milestones_total() == contract.value
 
 
+@check(_("Only a payment of a signed contract in force becomes due (not of a draft or terminated one)."))
+def contract_in_force(payment):
+    return payment.contract.state in (ContractState.SIGNED, ContractState.HANDED_OVER)
+
+
 @check(_("Record the signing date."))
 def signed_date_recorded(contract):
     return contract.signed_date is not None
@@ -241,6 +246,7 @@ class PaymentMilestone(LifecycleModel):
         state,
         source=PaymentMilestoneState.PLANNED,
         target=PaymentMilestoneState.DUE,
+        conditions=[contract_in_force],
         custom={"label": _("Due"), "internal": _("A payment becomes due on its trigger.")},
     )
     def become_due(self):

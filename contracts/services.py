@@ -194,7 +194,12 @@ def contract_hand_over(
 def payments_due_on_acceptance(*, milestone, user: User) -> list[PaymentMilestone]:
     """A delivery milestone was accepted: the payment milestones it triggers become due (invoiceable)."""
     due = []
-    for pm in PaymentMilestone.objects.filter(trigger=Trigger.ON_ACCEPTANCE, milestone=milestone.pk, state="planned"):
+    for pm in PaymentMilestone.objects.filter(
+        trigger=Trigger.ON_ACCEPTANCE,
+        milestone=milestone.pk,
+        state="planned",
+        contract__state__in=[ContractState.SIGNED, ContractState.HANDED_OVER],
+    ):
         due.append(
             run_effect(
                 pm, "become_due", user=user, reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}

@@ -37,6 +37,7 @@ from contracts.models import ContractAmendment
 from delivery.models import Milestone, MilestoneState, Project, ProjectState, RiskResponse
 from delivery.services import risks_raise_by_portal
 from ltc_portal.core.events import mail_after_commit
+from ltc_portal.core.fsm import run_effect
 from ltc_portal.core.roles import Role
 from opportunities.models import CostCategory
 
@@ -104,9 +105,11 @@ class _At:
     planned: Decimal
 
 
-def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], dict[int, list[str]]]:
+def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], dict[int, list[str]], set[int]]:
     """Budget (current approved version at ``at``), contract current value (signed value plus
-    amendments recorded by ``at``) and milestone weights, in base currency: two queries."""
+    amendments recorded by ``at``) and milestone weights, in base currency: two queries. Also the
+    notes of each project and the projects whose budget or contract value lacks a rate (their
+    account is incomplete: the figure is left empty, never converted at 1.0)."""
     until = _end_of_day(at)
     budget = Budget.objects.filter(project=OuterRef("pk"), state=BudgetState.APPROVED, approved_at__lt=until).order_by(
         "-version"
@@ -146,7 +149,7 @@ def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], 
             planned=Coalesce(Sum("weight", filter=Q(planned_end__lte=at)), Value(Decimal(0))),
         )
     }
-    inputs, notes = {}, {}
+    inputs, notes, unrated = {}, {}, set()
     for r in rows:
         pid = r["pk"]
         says = notes.setdefault(pid, [])
@@ -154,6 +157,7 @@ def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], 
         if r["bac_total"] is None:
             says.append(_("No approved budget on %(date)s.") % {"date": at})
         elif r["project_rate"] is None:
+            unrated.add(pid)
             says.append(_("No %(cur)s rate on or before %(date)s for the budget.") % {"cur": r["currency"], "date": at})
         else:
             bac = _q(r["bac_total"] * r["project_rate"])
@@ -161,6 +165,7 @@ def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], 
         if r["value_total"] is None:
             says.append(_("No signed contract."))
         elif r["contract_rate"] is None:
+            unrated.add(pid)
             says.append(
                 _("No %(cur)s rate on or before %(date)s for the contract value.")
                 % {"cur": r["value_currency"], "date": at}
@@ -171,22 +176,22 @@ def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], 
         inputs[pid] = _At(
             bac, value, w.get("w") or Decimal(0), w.get("accepted") or Decimal(0), w.get("planned") or Decimal(0)
         )
-    return inputs, notes
+    return inputs, notes, unrated
 
 
 COSTS_SQL = """
 WITH base AS MATERIALIZED (
     SELECT e.project_id, e.category, e.currency, e.date, e.amount,
-           ROUND(e.amount * CASE WHEN e.currency = %(base)s THEN 1 ELSE (
+           ROUND(e.amount * CASE WHEN e.currency = %s THEN 1 ELSE (
                SELECT r.rate FROM finance_exchangerate r
                WHERE r.currency = e.currency AND r.date <= e.date ORDER BY r.date DESC LIMIT 1
            ) END, 2) AS amount_base
     FROM finance_costentry e
-    WHERE e.state = 'approved' AND e.date <= %(end)s AND e.project_id IN ({ids})
+    WHERE e.state = 'approved' AND e.date <= %s AND e.project_id IN ({projects})
 )
 SELECT project_id, category, currency,
        SUM(amount_base) AS cumulative,
-       SUM(CASE WHEN date >= %(start)s THEN amount_base ELSE 0 END) AS period,
+       SUM(CASE WHEN date >= %s THEN amount_base ELSE 0 END) AS period,
        COUNT(CASE WHEN amount_base IS NULL THEN 1 END) AS missing,
        MIN(CASE WHEN amount_base IS NULL THEN date END) AS first_missing,
        SUM(CASE WHEN amount_base IS NULL THEN amount END) AS missing_total
@@ -195,14 +200,15 @@ GROUP BY project_id, category, currency
 """
 
 
-def _costs(ids: list[int], start: datetime.date, end: datetime.date):
+def _costs(projects, start: datetime.date, end: datetime.date):
     """AC to ``end`` and cost in [start, end] by project and category, in base currency, and the
-    entries left out for want of a rate, in one GROUP BY over the entries. Each entry's base amount
-    (the same definition as ``selectors.cost_entries_in_base``) is computed once, in a materialised
-    CTE: the rate is looked up once per entry in a foreign currency."""
-    params = {"base": settings.BASE_CURRENCY, "start": start, "end": end}
-    params.update({f"p{i}": pid for i, pid in enumerate(ids)})
-    sql = COSTS_SQL.format(ids=", ".join(f"%(p{i})s" for i in range(len(ids))))
+    entries left out for want of a rate, in one GROUP BY over the entries of ``projects`` (a
+    queryset, inlined as a subquery: the statement's size does not grow with the projects). Each
+    entry's base amount (the same definition as ``selectors.cost_entries_in_base``) is computed
+    once, in a materialised CTE: the rate is looked up once per entry in a foreign currency."""
+    scope_sql, scope_params = projects.order_by().values("pk").query.sql_with_params()
+    sql = COSTS_SQL.format(projects=scope_sql)
+    params = [settings.BASE_CURRENCY, end, *scope_params, start]
     sums, missing = [], []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -308,9 +314,9 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
     ids = list(in_scope.values_list("pk", flat=True))
     if not ids:
         return []
-    now_inputs, notes = _project_inputs(ids, end)
-    prev_inputs, _prev_notes = _project_inputs(ids, prev_end)
-    sums, missing = _costs(ids, start, end)
+    now_inputs, notes, unrated = _project_inputs(ids, end)
+    prev_inputs, _prev_notes, _prev_unrated = _project_inputs(ids, prev_end)
+    sums, missing = _costs(in_scope, start, end)
     cash = _cash(ids, end)
     by_project: dict[int, dict] = {pid: {"cum": Decimal(0), "per": Decimal(0), "cat": {}} for pid in ids}
     for row in sums:
@@ -326,7 +332,7 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
         gap["n"] += row["n"]
         gap["total"] += row["total"]
         gap["first"] = min(gap["first"], row["first"])
-    incomplete = {pid for pid, _cur in gaps}
+    incomplete = {pid for pid, _cur in gaps} | unrated
     for (pid, currency), gap in sorted(gaps.items()):
         notes.setdefault(pid, []).append(
             _("%(n)s cost entries in %(cur)s (%(total)s) are left out: no %(cur)s rate on or before %(date)s.")
@@ -383,11 +389,12 @@ ACCOUNT_FIGURES = [f.name for f in MonthlyAccount._meta.concrete_fields if f.nam
 
 def execute_run(run_id: int) -> AccountingRun:
     """The task's body: run one queued (or interrupted) run. Safe to deliver twice: a finished run is
-    left as it is; a run interrupted while running is run again from the start."""
+    left as it is; a run interrupted while running is run again from the start. Each step of the run
+    (start, succeed, fail) goes through the transition path and is logged."""
     run = AccountingRun.objects.select_related("period").get(pk=run_id)
     if run.state in (RunState.SUCCEEDED, RunState.FAILED):
         return run
-    AccountingRun.objects.filter(pk=run.pk).update(state=RunState.RUNNING, started_at=timezone.now(), error="")
+    run = run_effect(run, "start", user=None, reason=_("Picked up by the accounting job"))
     try:
         with transaction.atomic():
             period = AccountingPeriod.objects.select_for_update().get(pk=run.period_id)
@@ -406,15 +413,18 @@ def execute_run(run_id: int) -> AccountingRun:
                 batch_size=1000,
             )
             raise_variance_alerts(period, accounts)
+            run = run_effect(
+                run,
+                "succeed",
+                user=None,
+                reason=_("%(n)s accounts written") % {"n": len(accounts)},
+                data={"projects": len(accounts)},
+                projects=len(accounts),
+            )
     except Exception as exc:  # the run records why; the previous accounts stay as they were
-        AccountingRun.objects.filter(pk=run.pk).update(
-            state=RunState.FAILED, finished_at=timezone.now(), error=str(exc)[:4000] or type(exc).__name__
-        )
+        error = str(exc)[:4000] or type(exc).__name__
+        run_effect(run, "fail", user=None, reason=error[:500], error=error)
         raise
-    AccountingRun.objects.filter(pk=run.pk).update(
-        state=RunState.SUCCEEDED, finished_at=timezone.now(), projects=len(accounts)
-    )
-    run.refresh_from_db()
     return run
 
 

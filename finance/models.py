@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from delivery.models import Project
 from ltc_portal.core.fsm import check, may
@@ -288,13 +288,22 @@ class RunState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class AccountingRun(models.Model):
-    """One run of the monthly accounting for a period: queued, running, and how it ended."""
+class AccountingRun(ConcurrentTransitionMixin, models.Model):
+    """One run of the monthly accounting for a period: queued, running, and how it ended. Its steps
+    are the portal's own (run by the job through the one transition path, each logged)."""
+
+    States = RunState
+    state_tones = {
+        RunState.QUEUED: "secondary",
+        RunState.RUNNING: "info",
+        RunState.SUCCEEDED: "success",
+        RunState.FAILED: "danger",
+    }
 
     period = models.ForeignKey(
         AccountingPeriod, verbose_name=_("period"), on_delete=models.PROTECT, related_name="runs"
     )
-    state = models.CharField(_("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED)
+    state = FSMField(_("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED, protected=True)
     projects = models.PositiveIntegerField(_("projects"), default=0)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -317,10 +326,44 @@ class AccountingRun(models.Model):
     def __str__(self):
         return f"{self.period} · {self.get_state_display()}"
 
+    _internal = _("The monthly accounting job runs it.")
+
+    @transition(
+        state,
+        source=[RunState.QUEUED, RunState.RUNNING],
+        target=RunState.RUNNING,
+        custom={"label": _("Start"), "internal": _internal},
+    )
+    def start(self):
+        """Picked up by a worker (again, when a worker was lost mid-run and the task redelivered)."""
+        self.started_at = timezone.now()
+        self.error = ""
+
+    @transition(
+        state, source=RunState.RUNNING, target=RunState.SUCCEEDED, custom={"label": _("Succeed"), "internal": _internal}
+    )
+    def succeed(self, projects: int = 0):
+        """Every account of the period written."""
+        self.projects = projects
+        self.finished_at = timezone.now()
+
+    @transition(
+        state,
+        source=[RunState.QUEUED, RunState.RUNNING],
+        target=RunState.FAILED,
+        custom={"label": _("Fail"), "internal": _internal},
+    )
+    def fail(self, error: str = ""):
+        """Stopped by an error: the previous accounts stay as they were."""
+        self.error = error
+        self.finished_at = timezone.now()
+
 
 class MonthlyAccount(models.Model):
     """A project's figures for one period, in the base currency, as DOMAIN.md §5.1 defines them.
-    Written by the monthly accounting only (one row per project and period, rewritten by a re-run)."""
+    Written by the monthly accounting only (one row per project and period, rewritten by a re-run).
+    Its columns are wider than an entry's (sums of many entries; ratios over tiny divisors), so no
+    figure of real or odd data overflows them."""
 
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="accounts")
     period = models.ForeignKey(
@@ -328,27 +371,27 @@ class MonthlyAccount(models.Model):
     )
     run = models.ForeignKey(AccountingRun, verbose_name=_("run"), on_delete=models.PROTECT, related_name="accounts")
     currency = models.CharField(_("currency"), max_length=3)
-    cost_period = MoneyField(_("cost in the period"), default=0, validators=[])
-    cost_cumulative = MoneyField(_("actual cost (AC)"), default=0, validators=[])
+    cost_period = MoneyField(_("cost in the period"), default=0, max_digits=24, validators=[])
+    cost_cumulative = MoneyField(_("actual cost (AC)"), default=0, max_digits=24, validators=[])
     cost_by_category = models.JSONField(_("cost by category"), default=dict)
-    budget = MoneyField(_("budget (BAC)"), null=True, blank=True, validators=[])
-    planned_value = MoneyField(_("planned value (PV)"), null=True, blank=True, validators=[])
-    earned_value = MoneyField(_("earned value (EV)"), null=True, blank=True, validators=[])
-    cpi = models.DecimalField(_("CPI"), max_digits=12, decimal_places=4, null=True, blank=True)
-    spi = models.DecimalField(_("SPI"), max_digits=12, decimal_places=4, null=True, blank=True)
-    revenue_period = MoneyField(_("revenue in the period"), null=True, blank=True, validators=[])
-    revenue_cumulative = MoneyField(_("revenue"), null=True, blank=True, validators=[])
-    gross_margin = MoneyField(_("gross margin"), null=True, blank=True, validators=[])
-    margin_percent = models.DecimalField(_("margin %"), max_digits=12, decimal_places=2, null=True, blank=True)
+    budget = MoneyField(_("budget (BAC)"), null=True, blank=True, max_digits=24, validators=[])
+    planned_value = MoneyField(_("planned value (PV)"), null=True, blank=True, max_digits=24, validators=[])
+    earned_value = MoneyField(_("earned value (EV)"), null=True, blank=True, max_digits=24, validators=[])
+    cpi = models.DecimalField(_("CPI"), max_digits=28, decimal_places=4, null=True, blank=True)
+    spi = models.DecimalField(_("SPI"), max_digits=28, decimal_places=4, null=True, blank=True)
+    revenue_period = MoneyField(_("revenue in the period"), null=True, blank=True, max_digits=24, validators=[])
+    revenue_cumulative = MoneyField(_("revenue"), null=True, blank=True, max_digits=24, validators=[])
+    gross_margin = MoneyField(_("gross margin"), null=True, blank=True, max_digits=24, validators=[])
+    margin_percent = models.DecimalField(_("margin %"), max_digits=28, decimal_places=2, null=True, blank=True)
     budget_execution_percent = models.DecimalField(
-        _("budget execution %"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("budget execution %"), max_digits=28, decimal_places=2, null=True, blank=True
     )
     cost_variance_percent = models.DecimalField(
-        _("cost variance %"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("cost variance %"), max_digits=28, decimal_places=2, null=True, blank=True
     )
-    invoiced = MoneyField(_("invoiced"), default=0, validators=[])
-    collected = MoneyField(_("collected"), default=0, validators=[])
-    receivable = MoneyField(_("receivable"), default=0, validators=[])
+    invoiced = MoneyField(_("invoiced"), default=0, max_digits=24, validators=[])
+    collected = MoneyField(_("collected"), default=0, max_digits=24, validators=[])
+    receivable = MoneyField(_("receivable"), default=0, max_digits=24, validators=[])
     complete = models.BooleanField(_("complete"), default=True)
     notes = models.JSONField(_("notes"), default=list)
     computed_at = models.DateTimeField(_("computed at"))
@@ -371,9 +414,9 @@ class VarianceAlert(models.Model):
     period = models.ForeignKey(AccountingPeriod, verbose_name=_("period"), on_delete=models.PROTECT, related_name="+")
     risk_id = models.PositiveBigIntegerField(_("risk"), null=True, blank=True)
     cost_variance_percent = models.DecimalField(
-        _("cost variance %"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("cost variance %"), max_digits=28, decimal_places=2, null=True, blank=True
     )
-    cpi = models.DecimalField(_("CPI"), max_digits=12, decimal_places=4, null=True, blank=True)
+    cpi = models.DecimalField(_("CPI"), max_digits=28, decimal_places=4, null=True, blank=True)
     created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
 
     class Meta:

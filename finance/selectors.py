@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
@@ -33,10 +33,11 @@ from .models import (
     Receipt,
     ReceiptAllocation,
 )
+from .rules import is_finance_user
 
 PERCENT = Decimal("0.01")
 RATE = DecimalField(max_digits=18, decimal_places=8)
-MONEY = DecimalField(max_digits=20, decimal_places=2)
+MONEY = DecimalField(max_digits=24, decimal_places=2)
 
 
 def budget_list(user) -> QuerySet:
@@ -101,6 +102,11 @@ def budgets_panel(project: Project, user) -> dict:
 def period_of(day: datetime.date) -> str:
     """The accounting period ``YYYY-MM`` a date falls in."""
     return day.strftime("%Y-%m")
+
+
+def in_closed_period(day: datetime.date) -> bool:
+    """Whether ``day`` falls in a closed period."""
+    return AccountingPeriod.objects.filter(period=period_of(day), state=PeriodState.CLOSED).exists()
 
 
 def first_open_period_after(period: str) -> str:
@@ -201,12 +207,17 @@ def invoice_list(user) -> QuerySet:
 
 
 def receipt_list(user) -> QuerySet:
-    """Receipts of the customers whose contracts the user reads."""
-    customers = contract_visible(user).values("opportunity__customer")
+    """Finance reads every receipt with all its allocations; anyone else reads the receipts allocated
+    to invoices of contracts they read, and only those allocations (a customer's payment of another
+    salesperson's invoice is not theirs to see)."""
+    visible = ReceiptAllocation.objects.all()
+    receipts = Receipt.objects.all()
+    if not is_finance_user(user):
+        visible = visible.filter(invoice__contract__in=contract_visible(user))
+        receipts = receipts.filter(pk__in=visible.values("receipt"))
     return (
-        Receipt.objects.filter(customer__in=customers)
-        .select_related("customer")
-        .prefetch_related("allocations")
+        receipts.select_related("customer")
+        .prefetch_related(Prefetch("allocations", queryset=visible.order_by("date", "id")))
         .annotate(allocated=Coalesce(Sum("allocations__amount"), Value(Decimal(0), output_field=MONEY)))
         .annotate(unallocated=F("amount") - F("allocated"))
         .order_by("-date", "-id")

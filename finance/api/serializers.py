@@ -275,6 +275,12 @@ class ReceiptSerializer(serializers.ModelSerializer):
 
 class AllocateSerializer(serializers.Serializer):
     allocations = AllocationSerializer(many=True, allow_empty=False, max_length=500)
+    date = serializers.DateField(
+        required=False,
+        default=None,
+        validators=[bounded_date],
+        help_text="The allocations' date (default today; never before the receipt or the invoice's issue date).",
+    )
 
 
 class ReceivableSerializer(serializers.Serializer):

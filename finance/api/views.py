@@ -267,6 +267,7 @@ class ReceiptViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
             receipt=self.get_object(),
             user=request.user,
             allocations=[dict(a) for a in body.validated_data["allocations"]],
+            date=body.validated_data["date"],
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=receipt.pk)).data)
 

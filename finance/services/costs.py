@@ -28,7 +28,7 @@ from ltc_portal.core.services import assign_fields
 
 from ..models import AccountingPeriod, CostEntry, CostEntryState, ExchangeRate, PeriodState
 from ..rules import cost_decidable, is_finance_user
-from ..selectors import first_open_period_after, period_of
+from ..selectors import first_open_period_after, in_closed_period, period_of
 
 COST_ENTRY_FIELDS = ("date", "category", "amount", "currency", "description", "source_system", "source_ref", "reverses")
 #: the most rows one bulk call takes (an integration sends a month in a few calls)
@@ -57,7 +57,7 @@ def period_get_or_open(*, period: str, user: User | None = None) -> AccountingPe
 def require_open_period(*, day: datetime.date) -> None:
     """Refuse (409) anything dated in a closed period, naming the first open one."""
     period = period_of(day)
-    if AccountingPeriod.objects.filter(period=period, state=PeriodState.CLOSED).exists():
+    if in_closed_period(day):
         raise TransitionRefused(
             _("Period %(period)s is closed: nothing is dated into it.") % {"period": period},
             [_("The first open period is %(open)s.") % {"open": first_open_period_after(period)}],
@@ -151,6 +151,10 @@ def _build_entry(project: Project, user: User, data: dict) -> CostEntry:
     entry.full_clean(exclude=["state"], validate_unique=False, validate_constraints=False)
     if entry.amount == 0:
         raise ValidationError({"amount": [_("A cost entry has an amount (a correction is a reversing entry).")]})
+    if entry.amount < 0 and data.get("reverses") is None:
+        raise ValidationError(
+            {"amount": [_("A negative amount is a correction: say in “reverses” which entry it undoes.")]}
+        )
     _check_reversal(entry, data)
     return entry
 
@@ -194,6 +198,7 @@ def cost_entries_bulk_create(*, user: User, rows: list[dict], projects: dict[int
     built: list[tuple[int, CostEntry]] = []
     errors_of: dict[int, dict[str, list[str]]] = {}
     seen: set[tuple[str, str]] = set()
+    reversed_here: set[int] = set()
     closed = set(AccountingPeriod.objects.filter(state=PeriodState.CLOSED).values_list("period", flat=True))
     for i, row in enumerate(rows):
         row = dict(row)
@@ -212,11 +217,15 @@ def cost_entries_bulk_create(*, user: User, rows: list[dict], projects: dict[int
         key = (entry.source_system, entry.source_ref)
         if key in seen:
             errors_of[i] = {"source_ref": [_("This source reference appears twice in the import.")]}
+        elif entry.reverses_id is not None and entry.reverses_id in reversed_here:
+            errors_of[i] = {"reverses": [_("Another row of the import already reverses this entry.")]}
         elif period_of(entry.date) in closed:
             errors_of[i] = {"date": [_("Period %(period)s is closed.") % {"period": period_of(entry.date)}]}
         else:
             built.append((i, entry))
         seen.add(key)
+        if entry.reverses_id is not None:
+            reversed_here.add(entry.reverses_id)
     taken = set(
         CostEntry.objects.filter(source_ref__in=[e.source_ref for _i, e in built]).values_list(
             "source_system", "source_ref"

@@ -28,6 +28,7 @@ from ltc_portal.core.money import quantize
 
 from ..models import Invoice, InvoiceCounter, InvoiceState, Receipt, ReceiptAllocation
 from ..rules import is_finance_user
+from ..selectors import in_closed_period, period_of
 from .costs import require_open_period
 
 PAYABLE_STATES = (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID)
@@ -58,7 +59,11 @@ def invoice_create(*, user: User, data: dict) -> Invoice:
             [_("“%(name)s” is %(state)s.") % {"name": milestone.name, "state": milestone.get_state_display()}],
         )
     remaining = milestone.amount - _invoiced_total(milestone)
-    amount = data.pop("amount", None) or remaining
+    amount = data.pop("amount", None)
+    if amount is None:
+        amount = remaining
+    if amount <= 0:
+        raise ValidationError({"amount": [_("An invoice is for a positive amount.")]})
     if amount > remaining:
         raise ValidationError(
             {
@@ -116,21 +121,32 @@ def invoice_transition(
     return run_transition(invoice, "issue", user=user, reason=reason, prepare=number)
 
 
-def _outstanding(invoice: Invoice) -> Decimal:
-    return invoice.total - (invoice.allocations.aggregate(t=Sum("amount"))["t"] or Decimal(0))
-
-
-def _allocate(receipt: Receipt, items: list[dict], user: User) -> list[ReceiptAllocation]:
+def _allocate(receipt: Receipt, items: list[dict], user: User, on: datetime.date) -> list[ReceiptAllocation]:
     """Apply ``items`` ({invoice, amount}) of a locked receipt; refused as a whole (400) when one is
-    wrong."""
+    wrong. An allocation is dated ``on`` (the receipt's date when the receipt is recorded, the day of
+    the allocation when credit is applied later), and never before the invoice's issue date: the
+    money settles the invoice from that day, in that day's period (which must be open)."""
     already = receipt.allocations.aggregate(t=Sum("amount"))["t"] or Decimal(0)
     left = receipt.amount - already
-    errors, made, touched = [], [], []
+    # the invoices are locked in one order (by id), so two allocations at once cannot deadlock
+    wanted = {item["invoice"].pk for item in items}
+    locked = {inv.pk: inv for inv in Invoice.objects.select_for_update().filter(pk__in=wanted).order_by("pk")}
+    paid = dict(
+        ReceiptAllocation.objects.filter(invoice__in=wanted)
+        .order_by()
+        .values("invoice")
+        .annotate(t=Sum("amount"))
+        .values_list("invoice", "t")
+    )
+    customers = dict(Invoice.objects.filter(pk__in=wanted).values_list("pk", "contract__opportunity__customer_id"))
+    errors, made, touched = [], [], {}
     for i, item in enumerate(items):
-        invoice = lock(item["invoice"])
+        invoice = locked[item["invoice"].pk]
         amount = quantize(item["amount"])
+        outstanding = invoice.total - paid.get(invoice.pk, Decimal(0))
+        day = max(on, invoice.issue_date) if invoice.issue_date else on
         label = {"n": i + 1, "inv": invoice}
-        if invoice.contract.opportunity.customer_id != receipt.customer_id:
+        if customers[invoice.pk] != receipt.customer_id:
             errors.append(_("Allocation %(n)s: %(inv)s is not this customer's invoice.") % label)
         elif invoice.currency != receipt.currency:
             errors.append(_("Allocation %(n)s: %(inv)s is in %(cur)s.") % {**label, "cur": invoice.currency})
@@ -140,26 +156,31 @@ def _allocate(receipt: Receipt, items: list[dict], user: User) -> list[ReceiptAl
             )
         elif amount <= 0:
             errors.append(_("Allocation %(n)s: give a positive amount.") % label)
-        elif amount > _outstanding(invoice):
+        elif amount > outstanding:
             errors.append(
                 _("Allocation %(n)s: %(amount)s is more than %(inv)s's outstanding %(out)s.")
-                % {**label, "amount": amount, "out": _outstanding(invoice)}
+                % {**label, "amount": amount, "out": outstanding}
             )
         elif amount > left:
             errors.append(
                 _("Allocation %(n)s: %(amount)s is more than is left on the receipt (%(left)s).")
                 % {**label, "amount": amount, "left": left}
             )
+        elif in_closed_period(day):
+            errors.append(
+                _("Allocation %(n)s: it would be dated %(day)s, in closed period %(period)s.")
+                % {**label, "day": day, "period": period_of(day)}
+            )
         else:
             left -= amount
-            made.append(
-                ReceiptAllocation.objects.create(receipt=receipt, invoice=invoice, amount=amount, date=receipt.date)
-            )
-            touched.append(invoice)
+            paid[invoice.pk] = paid.get(invoice.pk, Decimal(0)) + amount
+            made.append(ReceiptAllocation(receipt=receipt, invoice=invoice, amount=amount, date=day))
+            touched[invoice.pk] = invoice
     if errors:
         raise ValidationError({"allocations": errors})
-    for invoice in {inv.pk: inv for inv in touched}.values():
-        step = "pay" if _outstanding(invoice) == 0 else "pay_partly"
+    made = ReceiptAllocation.objects.bulk_create(made)
+    for invoice in touched.values():
+        step = "pay" if invoice.total == paid[invoice.pk] else "pay_partly"
         run_effect(invoice, step, user=user, reason=_("Receipt %(ref)s") % {"ref": receipt.reference})
     return made
 
@@ -176,15 +197,19 @@ def receipt_create(*, user: User, data: dict) -> Receipt:
     receipt.full_clean()
     require_open_period(day=receipt.date)
     receipt.save()
-    _allocate(receipt, items, user)
+    _allocate(receipt, items, user, receipt.date)
     return receipt
 
 
 @transaction.atomic
-def receipt_allocate(*, receipt: Receipt, user: User, allocations: list[dict]) -> Receipt:
-    """Allocate more of a receipt's credit to the customer's invoices."""
+def receipt_allocate(
+    *, receipt: Receipt, user: User, allocations: list[dict], date: datetime.date | None = None
+) -> Receipt:
+    """Allocate more of a receipt's credit to the customer's invoices, dated ``date`` (today unless
+    given; never before the receipt). The receipt's own period may be closed by now: the credit is
+    applied in the allocation's period."""
     _require_finance(user, _("Only finance allocates receipts."))
     receipt = lock(receipt)
-    require_open_period(day=receipt.date)
-    _allocate(receipt, allocations, user)
+    on = max(date or timezone.localdate(), receipt.date)
+    _allocate(receipt, allocations, user, on)
     return receipt

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.events import after_commit
-from ltc_portal.core.fsm import TransitionRefused
+from ltc_portal.core.fsm import TransitionRefused, log_created
 
-from ..models import AccountingRun, PeriodState, RunState
+from ..models import AccountingRun, PeriodState
 from .costs import period_get_or_open
 
 #: the task that runs a queued run (finance/tasks.py), looked up by name: tasks call services, not back
@@ -29,7 +29,9 @@ def accounting_run_record(*, period: str, user: User | None) -> AccountingRun:
             _("Period %(period)s is closed: its accounts are not recomputed.") % {"period": period},
             [_("Reopen it first (with a reason).")],
         )
-    return AccountingRun.objects.create(period=period_row, state=RunState.QUEUED, requested_by=user)
+    run = AccountingRun.objects.create(period=period_row, requested_by=user)
+    log_created(run, user=user)
+    return run
 
 
 @transaction.atomic
