@@ -13,7 +13,7 @@ from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
 from opportunities.services import opportunity_win
 
-from .models import Contract, ContractAmendment, ContractState, PaymentMilestone, Trigger
+from .models import Contract, ContractAmendment, ContractState, PaymentMilestone, PaymentMilestoneState, Trigger
 
 MILESTONE_FIELDS = ("name", "amount", "percent", "trigger", "milestone", "planned_date")
 HANDOVER_FIELDS = ("date", "attendees", "key_terms", "risks", "open_questions")
@@ -206,6 +206,33 @@ def payments_due_on_acceptance(*, milestone, user: User) -> list[PaymentMileston
             )
         )
     return due
+
+
+@transaction.atomic
+def payment_milestone_link(*, payment: PaymentMilestone, milestone_id: int | None, user: User) -> PaymentMilestone:
+    """Name (or clear) the delivery milestone whose acceptance makes an on-acceptance payment due.
+    The delivery milestones exist only once the contract is signed, so the link is made from the
+    delivery side, which has checked the milestone is of the contract's project. Only while the
+    payment is planned and the contract in force."""
+    payment = lock(payment)
+    if payment.trigger != Trigger.ON_ACCEPTANCE:
+        raise ValidationError(
+            {"payment_milestone": [_("“%(name)s” is not paid on acceptance.") % {"name": payment.name}]}
+        )
+    if payment.state != PaymentMilestoneState.PLANNED:
+        raise TransitionRefused(
+            _("“%(name)s” is already due: its trigger is kept.") % {"name": payment.name},
+            [_("The payment is %(state)s.") % {"state": payment.get_state_display()}],
+        )
+    if payment.contract.state not in (ContractState.SIGNED, ContractState.HANDED_OVER):
+        raise TransitionRefused(
+            _("The contract is “%(state)s”: its payments are not re-linked.")
+            % {"state": payment.contract.get_state_display()}
+        )
+    payment.milestone = milestone_id
+    payment.updated_by = user
+    payment.save(update_fields=["milestone", "updated_by", "updated_at"])
+    return payment
 
 
 @transaction.atomic

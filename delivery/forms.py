@@ -2,8 +2,10 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import PaymentMilestone, PaymentMilestoneState, Trigger
 from ltc_portal.core.forms import BootstrapForm, bootstrap, date_input
 from ltc_portal.core.money import ISO_4217
 from ltc_portal.core.roles import Role
@@ -143,9 +145,45 @@ class DelegationForm(RecordForm):
 
 
 class MilestoneForm(RecordForm):
+    """A milestone of the plan, and the contract payment its acceptance makes due (one of the
+    contract's on-acceptance payments still planned)."""
+
+    payment_milestone = forms.ModelChoiceField(
+        label=_("Payment it makes due"),
+        queryset=PaymentMilestone.objects.none(),
+        required=False,
+        help_text=_("The contract's payment on acceptance that this milestone's acceptance makes due."),
+    )
+
     class Meta:
         model = Milestone
         fields = ["name", "deliverables", "planned_start", "planned_end", "actual_end", "weight"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        contract_id = self.project.contract_id if self.project is not None else None
+        field = self.fields["payment_milestone"]
+        linkable = Q(trigger=Trigger.ON_ACCEPTANCE, state=PaymentMilestoneState.PLANNED)
+        if self.instance.pk:
+            linkable |= Q(milestone=self.instance.pk)
+        field.queryset = (
+            PaymentMilestone.objects.filter(linkable, contract_id=contract_id)
+            .select_related("contract")
+            .order_by("position", "pk")
+        )
+        field.label_from_instance = lambda p: f"{p.name} · {p.amount} {p.contract.currency}"
+        if self.instance.pk:
+            self.initial["payment_milestone"] = (
+                PaymentMilestone.objects.filter(milestone=self.instance.pk).values_list("pk", flat=True).first()
+            )
+        if not field.queryset.exists() and not self.initial.get("payment_milestone"):
+            del self.fields["payment_milestone"]  # nothing to link: the field would only confuse
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        if "payment_milestone" in self.fields:
+            data["payment_milestone"] = self.cleaned_data.get("payment_milestone")
+        return data
 
 
 class AcceptanceForm(BootstrapForm):

@@ -2,10 +2,10 @@
 the PM cockpit (with the panels downstream apps contribute), and the latest DR2 review per change."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
-from contracts.models import ContractState
+from contracts.models import ContractState, PaymentMilestone
 from ltc_portal.controls.models import GateReview
 from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
@@ -20,6 +20,7 @@ from .models import (
     Delegation,
     DelegationScope,
     MeetingAction,
+    Milestone,
     Project,
     RiskState,
     TeamMember,
@@ -49,6 +50,13 @@ def project_records(user, model, qs: QuerySet | None = None) -> QuerySet:
     """The records of ``model`` (anything with a ``project``) on the projects the user may see."""
     qs = model.objects.all() if qs is None else qs
     return qs.filter(project__in=project_visible(user)).select_related("project")
+
+
+def milestone_records(user) -> QuerySet:
+    """The milestones the user reads, each with ``linked_payment``: the id of the contract payment its
+    acceptance makes due (or None)."""
+    linked = PaymentMilestone.objects.filter(milestone=OuterRef("pk")).order_by("pk").values("pk")[:1]
+    return project_records(user, Milestone).annotate(linked_payment=Subquery(linked))
 
 
 def project_contract(project: Project, user):

@@ -54,7 +54,7 @@ from .models import (
     RunState,
     VarianceAlert,
 )
-from .selectors import MONEY, rate_on
+from .selectors import MONEY, rate_of, rate_on
 
 #: the projects the accounting covers (DOMAIN.md §5)
 ACCOUNTED_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
@@ -293,6 +293,26 @@ def _cash(ids: list[int], end: datetime.date) -> dict[int, dict]:
     return cash
 
 
+def _gap_notes(missing: list[dict]) -> tuple[set[int], dict[int, list[str]]]:
+    """The projects with cost entries left out for want of a rate, and one sentence per project and
+    currency saying how many, how much and from which date."""
+    gaps: dict[tuple[int, str], dict] = {}
+    for row in missing:  # one sentence per project and currency, whatever the categories
+        gap = gaps.setdefault(
+            (row["project_id"], row["currency"]), {"n": 0, "total": Decimal(0), "first": row["first"]}
+        )
+        gap["n"] += row["n"]
+        gap["total"] += row["total"]
+        gap["first"] = min(gap["first"], row["first"])
+    notes: dict[int, list[str]] = {}
+    for (pid, currency), gap in sorted(gaps.items()):
+        notes.setdefault(pid, []).append(
+            _("%(n)s cost entries in %(cur)s (%(total)s) are left out: no %(cur)s rate on or before %(date)s.")
+            % {"n": gap["n"], "cur": currency, "total": gap["total"], "date": gap["first"]}
+        )
+    return {pid for pid, _cur in gaps}, notes
+
+
 def _revenue(at: _At, ac: Decimal) -> Decimal | None:
     if at.value is None:
         return None
@@ -323,21 +343,12 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
         p = by_project[row["project_id"]]
         p["cum"] += row["cumulative"]
         p["per"] += row["period"]
-        p["cat"][row["category"]] = row["period"]
-    gaps: dict[tuple[int, str], dict] = {}
-    for row in missing:  # one sentence per project and currency, whatever the categories
-        gap = gaps.setdefault(
-            (row["project_id"], row["currency"]), {"n": 0, "total": Decimal(0), "first": row["first"]}
-        )
-        gap["n"] += row["n"]
-        gap["total"] += row["total"]
-        gap["first"] = min(gap["first"], row["first"])
-    incomplete = {pid for pid, _cur in gaps} | unrated
-    for (pid, currency), gap in sorted(gaps.items()):
-        notes.setdefault(pid, []).append(
-            _("%(n)s cost entries in %(cur)s (%(total)s) are left out: no %(cur)s rate on or before %(date)s.")
-            % {"n": gap["n"], "cur": currency, "total": gap["total"], "date": gap["first"]}
-        )
+        # rows are per currency too: a category paid in two currencies adds up
+        p["cat"][row["category"]] = p["cat"].get(row["category"], Decimal(0)) + row["period"]
+    incomplete, gap_notes = _gap_notes(missing)
+    incomplete |= unrated
+    for pid, says in gap_notes.items():
+        notes.setdefault(pid, []).extend(says)
     computed_at = timezone.now()
     accounts = []
     for pid in ids:
@@ -382,6 +393,78 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
             )
         )
     return accounts
+
+
+def final_figures(project: Project, at: datetime.date) -> dict:
+    """The figures of a project's final accounts (决算) as of ``at``, in base currency, by the
+    definitions of the monthly accounting (DOMAIN.md §5.1) taken at a day rather than a month end:
+    actual cost by category, current budget, revenue, invoiced, collected, receivable, margin; plus
+    the estimate (概算, the contract quote's cost) and every budget version, each at the rate of
+    ``at``. A fixed number of queries."""
+    pid = project.pk
+    inputs, notes, unrated = _project_inputs([pid], at)
+    now = inputs[pid]
+    says = list(notes.get(pid, []))
+    incomplete = pid in unrated
+    sums, missing = _costs(Project.objects.filter(pk=pid), at, at)
+    by_category = dict.fromkeys(CostCategory.values, Decimal(0))
+    for row in sums:
+        by_category[row["category"]] += row["cumulative"]
+    ac = _q(sum(by_category.values(), Decimal(0)))
+    gaps, gap_notes = _gap_notes(missing)
+    incomplete = incomplete or pid in gaps
+    says += gap_notes.get(pid, [])
+    money = _cash([pid], at).get(pid, {})
+    if money.get("unrated"):
+        incomplete = True
+        says.append(_("%(n)s invoices or receipts lack an exchange rate: left out.") % {"n": money["unrated"]})
+    revenue = _revenue(now, ac)
+    margin = None if revenue is None else revenue - ac
+    estimate = None
+    contract = project.contract
+    if contract is not None and contract.quote_id:
+        rate = rate_of(contract.currency, at)
+        if rate is None:
+            incomplete = True
+            says.append(
+                _("No %(cur)s rate on or before %(date)s for the estimate.") % {"cur": contract.currency, "date": at}
+            )
+        else:
+            estimate = _q(contract.quote.cost * rate)
+    else:
+        says.append(_("No contract quote: no estimate."))
+    versions = []
+    for budget in project.budgets.order_by("version"):
+        rate = rate_of(budget.currency, at)
+        versions.append(
+            {
+                "version": budget.version,
+                "state": budget.state,
+                "total": str(budget.total),
+                "currency": budget.currency,
+                "total_base": None if rate is None else str(_q(budget.total * rate)),
+                "approved_at": budget.approved_at.isoformat() if budget.approved_at else None,
+            }
+        )
+    return {
+        "as_of": at,
+        "currency": settings.BASE_CURRENCY,
+        "estimate_total": estimate,
+        "budget_total": now.bac,
+        "budget_versions": versions,
+        "cost_by_category": {c: str(_q(v)) for c, v in by_category.items()},
+        "actual_cost": ac,
+        "revenue": revenue,
+        "invoiced": money.get("invoiced", Decimal(0)),
+        "collected": money.get("collected", Decimal(0)),
+        "receivable": money.get("receivable", Decimal(0)),
+        "gross_margin": margin,
+        "margin_percent": _q(_div(margin * 100, revenue)) if margin is not None else None,
+        "variance_vs_estimate": None if estimate is None else ac - estimate,
+        "variance_vs_budget": None if now.bac is None else ac - now.bac,
+        "complete": not incomplete,
+        "notes": says,
+    }
 
 
 ACCOUNT_FIGURES = [f.name for f in MonthlyAccount._meta.concrete_fields if f.name not in ("id", "project", "period")]

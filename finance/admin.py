@@ -15,6 +15,7 @@ from .models import (
     BudgetLine,
     CostEntry,
     ExchangeRate,
+    FinalAccount,
     Invoice,
     MonthlyAccount,
     Receipt,
@@ -147,3 +148,23 @@ class ReceiptAdmin(FinanceStaffAdmin):
     list_filter = ("currency",)
     search_fields = ("reference", "payer", "customer__name")
     list_select_related = ("customer",)
+
+
+@admin.register(FinalAccount)
+class FinalAccountAdmin(FinanceStaffAdmin):
+    list_display = ("project", "state", "as_of", "actual_cost", "revenue", "gross_margin", "complete", "prepared_by")
+    list_filter = ("state", "complete")
+    search_fields = ("project__name",)
+    list_select_related = ("project", "prepared_by")
+    actions = ["prepare_final_accounts"]
+
+    @admin.action(description=gettext_lazy("Prepare the final accounts (figures drawn up today)"))
+    def prepare_final_accounts(self, request, queryset):
+        done, refusals = 0, []
+        for final in queryset:
+            try:
+                services.final_account_transition(final=final, name="prepare", user=request.user)
+                done += 1
+            except (TransitionRefused, PermissionDenied, ValidationError) as exc:
+                refusals.append(f"{final}: {refusal_text(exc)}")
+        _report(self, request, done, refusals)

@@ -26,3 +26,10 @@ class FinanceConfig(AppConfig):
             context=selectors.budgets_panel,
             order=10,
         )
+        panels.register(
+            slot="project.side",
+            key="final-accounts",
+            template="finance/_panel_final_accounts.html",
+            context=selectors.final_account_panel,
+            order=20,
+        )

@@ -201,25 +201,19 @@ def _implement(u, project, contract):
             "valid_to": today + datetime.timedelta(days=180),
         },
     )
-    milestones = []
-    for i, name in enumerate(
-        [
-            "数据中台平台部署 / Platform deployed",
-            "区级试点上线 / District pilot live",
-            "全市推广验收 / City-wide acceptance",
-        ]
-    ):
-        start = today + datetime.timedelta(days=30 * i - 30)
-        milestones.append(
-            delivery.milestone_create(
-                project=project,
-                user=u["pm"],
-                data={"name": name, "planned_start": start, "planned_end": start + datetime.timedelta(days=28)},
-            )
-        )
     payment = contract.payment_milestones.filter(trigger="on_acceptance").first()
-    if payment:
-        type(payment).objects.filter(pk=payment.pk).update(milestone=milestones[-1].pk)
+    names = [
+        "数据中台平台部署 / Platform deployed",
+        "区级试点上线 / District pilot live",
+        "全市推广验收 / City-wide acceptance",
+    ]
+    milestones = []
+    for i, name in enumerate(names):
+        start = today + datetime.timedelta(days=30 * i - 30)
+        data = {"name": name, "planned_start": start, "planned_end": start + datetime.timedelta(days=28)}
+        if i == len(names) - 1 and payment is not None:
+            data["payment_milestone"] = payment  # the city-wide acceptance makes the 70% due
+        milestones.append(delivery.milestone_create(project=project, user=u["pm"], data=data))
     project = delivery.project_transition(project=project, name="start_implementation", user=u["pm"])
     delivery.milestone_accept(
         milestone=milestones[0],

@@ -38,3 +38,11 @@ BudgetLineFormSet = forms.formset_factory(
 
 def line_initial(lines) -> list[dict]:
     return [{"category": li.category, "amount": li.amount, "note": li.note} for li in lines]
+
+
+class FinalAccountForm(BootstrapForm):
+    """Finance's explanation of a project's final accounts (the figures are the portal's)."""
+
+    explanation = forms.CharField(
+        label=_("Explanation"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,14 +1,17 @@
 """Finance's checks on the delivery reviews: DRB needs a budget draft, DR1 a submitted budget (its
-review shows the variance against the estimate)."""
+review shows the variance against the estimate), DR4 prepared final accounts (决算) and every payment
+milestone invoiced."""
 
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import fully_invoiced
 from delivery.models import DR1
 from ltc_portal.controls import registry
 from ltc_portal.core.fsm import check
 
 from . import selectors
-from .models import BudgetState
+from .models import LIVE_INVOICE_STATES, BudgetState, FinalAccount, FinalAccountState, Invoice, InvoiceState
 
 
 @check(_("Draft the project's budget (a budget version with lines)."))
@@ -21,6 +24,40 @@ def budget_draft(project):
 def budget_submitted(project):
     """Budget (预算) submitted."""
     return project.budgets.filter(state=BudgetState.SUBMITTED).exists()
+
+
+@check(_("Finance prepares the project's final accounts (决算)."))
+def final_accounts_prepared(project):
+    """Final accounts prepared."""
+    return FinalAccount.objects.filter(project=project, state=FinalAccountState.PREPARED).exists()
+
+
+def _not_invoiced(project) -> list[str]:
+    contract = project.contract
+    if contract is None:
+        return [str(_("no signed contract"))]
+    if fully_invoiced(contract):
+        return []
+    invoiced = dict(
+        Invoice.objects.filter(contract=contract, state__in=LIVE_INVOICE_STATES + (InvoiceState.WRITTEN_OFF,))
+        .order_by()
+        .values("payment_milestone")
+        .annotate(t=Sum("amount"))
+        .values_list("payment_milestone", "t")
+    )
+    return [
+        f"{pm.name} ({invoiced.get(pm.pk, 0)} / {pm.amount} {contract.currency})"
+        for pm in contract.payment_milestones.all()
+        if pm.state != "due" or invoiced.get(pm.pk, 0) < pm.amount
+    ] or [str(_("no payment milestones"))]
+
+
+@check(
+    lambda p: _("Invoice every payment milestone in full first: %(left)s.") % {"left": ", ".join(_not_invoiced(p)[:10])}
+)
+def payments_invoiced(project):
+    """Every payment milestone invoiced."""
+    return not _not_invoiced(project)
 
 
 def dr1_context(definition, project) -> dict:
@@ -57,4 +94,6 @@ def dr1_context(definition, project) -> dict:
 def register():
     registry.register_check("finance.budget_draft", budget_draft)
     registry.register_check("finance.budget_submitted", budget_submitted)
+    registry.register_check("finance.final_accounts_prepared", final_accounts_prepared)
+    registry.register_check("finance.payments_invoiced", payments_invoiced)
     registry.register_request_context(dr1_context)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from delivery.models import Project
+from delivery.models import Project, ProjectState
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import AppendOnlyModel, AuditedModel, LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, validate_currency
@@ -624,3 +624,102 @@ class InvoiceReminder(models.Model):
 
     def __str__(self):
         return f"{self.invoice} · {self.level}"
+
+
+# Final accounts (决算, DOMAIN.md §5) -----------------------------------------------------------------
+
+
+class FinalAccountState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PREPARED = "prepared", _("Prepared")
+
+
+@check(_("Explain the result (the variances against the estimate and the budget)."))
+def explained(final):
+    return bool((final.explanation or "").strip())
+
+
+@check(_("Final accounts are prepared at handover (after DR3), before the project is closed."))
+def project_at_handover(final):
+    return final.project.state == ProjectState.HANDOVER
+
+
+class FinalAccount(LifecycleModel):
+    """A project's final accounts (决算) at handover, in the base currency: the estimate (概算), every
+    budget version (预算), the actual cost by category, revenue, invoiced, collected, margin and the
+    variances, with finance's explanation. Finance draws the figures up (redrawn until prepared) and
+    prepares them; DR4 needs them prepared. The figures are those of the day they were drawn up."""
+
+    States = FinalAccountState
+    state_tones = {FinalAccountState.DRAFT: "secondary", FinalAccountState.PREPARED: "success"}
+
+    project = models.OneToOneField(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="final_account"
+    )
+    as_of = models.DateField(_("figures as of"))
+    currency = models.CharField(_("currency"), max_length=3)
+    estimate_total = MoneyField(_("estimate (概算)"), max_digits=24, null=True, blank=True, validators=[])
+    budget_total = MoneyField(_("current budget (预算)"), max_digits=24, null=True, blank=True, validators=[])
+    budget_versions = models.JSONField(_("budget versions"), default=list, blank=True)
+    cost_by_category = models.JSONField(_("actual cost by category"), default=dict, blank=True)
+    actual_cost = MoneyField(_("actual cost"), max_digits=24, default=0, validators=[])
+    revenue = MoneyField(_("revenue"), max_digits=24, null=True, blank=True, validators=[])
+    invoiced = MoneyField(_("invoiced"), max_digits=24, default=0, validators=[])
+    collected = MoneyField(_("collected"), max_digits=24, default=0, validators=[])
+    receivable = MoneyField(_("receivable"), max_digits=24, default=0, validators=[])
+    gross_margin = MoneyField(_("gross margin"), max_digits=24, null=True, blank=True, validators=[])
+    margin_percent = models.DecimalField(_("margin %"), max_digits=28, decimal_places=2, null=True, blank=True)
+    variance_vs_estimate = MoneyField(
+        _("cost variance against the estimate"), max_digits=24, null=True, blank=True, validators=[]
+    )
+    variance_vs_budget = MoneyField(
+        _("cost variance against the budget"), max_digits=24, null=True, blank=True, validators=[]
+    )
+    explanation = models.TextField(_("explanation"), blank=True)
+    complete = models.BooleanField(_("complete"), default=True)
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prepared by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    prepared_at = models.DateTimeField(_("prepared at"), null=True, blank=True, editable=False)
+    state = FSMField(
+        _("state"), default=FinalAccountState.DRAFT, choices=FinalAccountState.choices, protected=True, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("final accounts")
+        verbose_name_plural = _("final accounts")
+        ordering = ["-as_of", "-id"]
+
+    def __str__(self):
+        return str(_("Final accounts of %(project)s") % {"project": self.project})
+
+    @transition(
+        state,
+        source=FinalAccountState.DRAFT,
+        target=FinalAccountState.PREPARED,
+        conditions=[explained, project_at_handover],
+        permission=may("finance.prepare_finalaccount"),
+        custom={"label": _("Prepare")},
+    )
+    def prepare(self):
+        """Finance signs the figures off (they are drawn up afresh as it does): DR4 may pass."""
+
+    @transition(
+        state,
+        source=FinalAccountState.PREPARED,
+        target=FinalAccountState.DRAFT,
+        conditions=[project_at_handover],
+        permission=may("finance.prepare_finalaccount"),
+        custom={"label": _("Revise"), "needs_reason": True},
+    )
+    def revise(self, reason: str = ""):
+        """Back to draft before DR4 (a late cost, a last invoice): the figures are drawn up again."""
+        self.prepared_by = None
+        self.prepared_at = None

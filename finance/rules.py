@@ -47,6 +47,9 @@ def reads_entry_project(user, record):
 rules.add_perm("finance.view_costentry", reads_entry_project)
 rules.add_perm("finance.view_monthlyaccount", reads_entry_project)
 rules.add_perm("finance.delete_costentry", rules.always_deny)
+rules.add_perm("finance.view_finalaccount", reads_entry_project)
+rules.add_perm("finance.prepare_finalaccount", is_superuser | is_finance)
+rules.add_perm("finance.delete_finalaccount", rules.always_deny)
 
 
 def is_finance_user(user) -> bool:

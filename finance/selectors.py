@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from contracts.models import ContractState, PaymentMilestone
 from contracts.selectors import contract_visible
-from delivery.models import Milestone, Project
+from delivery.models import Milestone, Project, ProjectState
 from delivery.rules import project_writable
 from delivery.selectors import project_visible
+from ltc_portal.core.fsm import describe_transitions
 from ltc_portal.core.money import quantize
-from opportunities.models import OPEN_OPPORTUNITY_STATES
+from opportunities.models import OPEN_OPPORTUNITY_STATES, CostCategory
 from opportunities.selectors import opportunity_visible
 
 from .models import (
@@ -26,6 +27,8 @@ from .models import (
     BudgetState,
     CostEntry,
     ExchangeRate,
+    FinalAccount,
+    FinalAccountState,
     Invoice,
     InvoiceState,
     MonthlyAccount,
@@ -137,6 +140,37 @@ def monthly_account_list(user) -> QuerySet:
     return MonthlyAccount.objects.filter(project__in=project_visible(user)).select_related("project", "period")
 
 
+def final_account_list(user) -> QuerySet:
+    """The final accounts of the projects the user reads."""
+    return FinalAccount.objects.filter(project__in=project_visible(user)).select_related("project", "prepared_by")
+
+
+def final_account_panel(project: Project, user) -> dict | None:
+    """The project page's final accounts (决算) panel: shown from handover on (or once drawn up), with
+    what finance may do now. Two queries."""
+    final = FinalAccount.objects.filter(project=project).select_related("prepared_by", "project").first()
+    if final is None and project.state != ProjectState.HANDOVER:
+        return None
+    finance = is_finance_user(user)
+    steps = {t.name: t for t in describe_transitions(final, user)} if final is not None and finance else {}
+    return {
+        "project": project,
+        "final": final,
+        "categories": [(label, Decimal(final.cost_by_category.get(code, "0"))) for code, label in CostCategory.choices]
+        if final is not None
+        else [],
+        "versions": [
+            {**v, "state_label": BudgetState(v["state"]).label if v["state"] in BudgetState.values else v["state"]}
+            for v in (final.budget_versions if final is not None else [])
+        ],
+        "can_draw_up": finance
+        and project.state == ProjectState.HANDOVER
+        and (final is None or final.state == FinalAccountState.DRAFT),
+        "prepare": steps.get("prepare"),
+        "revise": steps.get("revise"),
+    }
+
+
 def accounting_period_list(user) -> QuerySet:
     return (
         AccountingPeriod.objects.all().select_related("closed_by")
@@ -172,6 +206,15 @@ def rate_on(currency_ref: str, date_ref) -> Case:
         default=Subquery(latest, output_field=RATE),
         output_field=RATE,
     )
+
+
+def rate_of(currency: str, day: datetime.date) -> Decimal | None:
+    """The base-currency rate of ``currency`` on ``day`` (1 for the base currency; None without one)."""
+    if currency == settings.BASE_CURRENCY:
+        return Decimal(1)
+    return (
+        ExchangeRate.objects.filter(currency=currency, date__lte=day).order_by("-date").values_list("rate", flat=True)
+    ).first()
 
 
 def cost_entries_in_base(qs=None):

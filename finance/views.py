@@ -25,7 +25,7 @@ from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_t
 from ltc_portal.core.pages import form_errors_from, refusal_text
 
 from . import selectors, services
-from .forms import BudgetForm, BudgetLineFormSet, line_initial
+from .forms import BudgetForm, BudgetLineFormSet, FinalAccountForm, line_initial
 from .models import AccountingPeriod, BudgetState
 from .rules import is_finance_user
 
@@ -313,4 +313,57 @@ def invoice_step(request, pk, name):
         request,
         lambda: services.invoice_transition(invoice=invoice, name=name, user=request.user, reason=_reason(request)),
         _("Invoice updated."),
+    )
+
+
+# Final accounts (决算), from the project page ---------------------------------------------------------
+
+
+def _back_to_project(request, project, run, done):
+    """Run a final-accounts service; a refusal is a message in the service's words."""
+    try:
+        run()
+    except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(request, done)
+    return redirect(f"{project.get_absolute_url()}#final-accounts")
+
+
+@login_required
+@require_POST
+def final_account_save(request, pk):
+    """Draw up the final accounts of a project at handover, or save the explanation of a draft (the
+    figures are drawn up again as of today)."""
+    project = get_object_or_404(project_list(request.user), pk=pk)
+    form = FinalAccountForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(f"{project.get_absolute_url()}#final-accounts")
+    data = {"explanation": form.cleaned_data["explanation"]}
+    final = selectors.final_account_list(request.user).filter(project=project).first()
+    if final is None:
+        return _back_to_project(
+            request,
+            project,
+            lambda: services.final_account_create(project=project, user=request.user, data=data),
+            _("Final accounts drawn up."),
+        )
+    return _back_to_project(
+        request,
+        project,
+        lambda: services.final_account_update(final=final, user=request.user, data=data),
+        _("Final accounts saved and drawn up again."),
+    )
+
+
+@login_required
+@require_POST
+def final_account_step(request, pk, name):
+    final = get_object_or_404(selectors.final_account_list(request.user), pk=pk)
+    return _back_to_project(
+        request,
+        final.project,
+        lambda: services.final_account_transition(final=final, name=name, user=request.user, reason=_reason(request)),
+        _("Final accounts updated."),
     )

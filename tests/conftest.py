@@ -25,6 +25,7 @@ SEED_MIGRATIONS = [
     ("ltc_portal.core.migrations.0002_roles", "create_roles"),
     ("ltc_portal.controls.migrations.0002_seed_sales_and_presales_gates", "seed"),
     ("ltc_portal.controls.migrations.0003_seed_delivery_reviews", "seed"),
+    ("finance.migrations.0008_dr4_final_accounts_checks", "add"),
 ]
 
 

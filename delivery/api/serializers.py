@@ -4,6 +4,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from contracts.models import PaymentMilestone
 from delivery.models import (
     ChangeRequest,
     Defect,
@@ -113,6 +114,13 @@ class NarrowSerializer(serializers.Serializer):
 
 
 class MilestoneSerializer(ProjectRecordSerializer):
+    payment_milestone = serializers.PrimaryKeyRelatedField(
+        queryset=PaymentMilestone.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The contract's on-acceptance payment this milestone's acceptance makes due.",
+    )
+
     class Meta:
         model = Milestone
         fields = [
@@ -124,10 +132,21 @@ class MilestoneSerializer(ProjectRecordSerializer):
             "planned_end",
             "actual_end",
             "weight",
+            "payment_milestone",
             "state",
             "waive_reason",
         ]
         read_only_fields = ["state", "waive_reason"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if hasattr(instance, "linked_payment"):
+            data["payment_milestone"] = instance.linked_payment
+        else:  # a record just written: one query
+            data["payment_milestone"] = (
+                PaymentMilestone.objects.filter(milestone=instance.pk).values_list("pk", flat=True).first()
+            )
+        return data
 
 
 class AcceptInputSerializer(TransitionInputSerializer):

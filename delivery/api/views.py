@@ -143,7 +143,7 @@ class MilestoneViewSet(TransitionsMixin, ProjectRecordViewSet, mixins.UpdateMode
     `waive` (PMO) a reason."""
 
     queryset = Milestone.objects.none()
-    selector = _records(Milestone)
+    selector = staticmethod(selectors.milestone_records)
     serializer_class = MilestoneSerializer
     filterset_fields = ["project", "state"]
     create_service = services.milestone_create

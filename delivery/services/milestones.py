@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from contracts.services import payments_due_on_acceptance
+from contracts.models import PaymentMilestone
+from contracts.services import payment_milestone_link, payments_due_on_acceptance
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_transition
 from ltc_portal.core.services import assign_fields
 
@@ -18,14 +19,33 @@ from ..rules import project_open, project_writable
 MILESTONE_FIELDS = ("name", "deliverables", "planned_start", "planned_end", "actual_end", "weight")
 
 
+def _link_payment(milestone: Milestone, payment: PaymentMilestone | None, user: User) -> None:
+    """Make ``payment`` (an on-acceptance payment of the project's contract, or None) the one this
+    milestone's acceptance makes due; a payment linked to it before is let go."""
+    if payment is not None and payment.contract_id != milestone.project.contract_id:
+        raise ValidationError({"payment_milestone": [_("This is not a payment of the project's contract.")]})
+    for previous in PaymentMilestone.objects.filter(milestone=milestone.pk).exclude(
+        pk=payment.pk if payment is not None else None
+    ):
+        payment_milestone_link(payment=previous, milestone_id=None, user=user)
+    if payment is not None:
+        payment_milestone_link(payment=payment, milestone_id=milestone.pk, user=user)
+
+
 @transaction.atomic
 def milestone_create(*, project: Project, user: User, data: dict) -> Milestone:
+    """A milestone of the plan; ``payment_milestone`` (optional) is the contract's on-acceptance
+    payment its acceptance makes due."""
     project = lock(project)
     project_writable.require(project, user)
+    data = dict(data)
+    payment = data.pop("payment_milestone", None)
     milestone = Milestone(project=project, created_by=user, updated_by=user)
     assign_fields(milestone, data, MILESTONE_FIELDS)
     milestone.full_clean()
     milestone.save()
+    if payment is not None:
+        _link_payment(milestone, payment, user)
     log_created(milestone, user=user)
     return milestone
 
@@ -34,12 +54,19 @@ def milestone_create(*, project: Project, user: User, data: dict) -> Milestone:
 def milestone_update(*, milestone: Milestone, user: User, data: dict) -> Milestone:
     milestone = lock(milestone)
     project_writable.require(milestone.project, user)
-    if milestone.state != MilestoneState.PLANNED and set(data) - {"actual_end"}:
+    data = dict(data)
+    asked = "payment_milestone" in data
+    payment = data.pop("payment_milestone", None)
+    current = PaymentMilestone.objects.filter(milestone=milestone.pk).values_list("pk", flat=True).first()
+    relink = asked and (payment.pk if payment is not None else None) != current  # the same link is no change
+    if milestone.state != MilestoneState.PLANNED and (set(data) - {"actual_end"} or relink):
         raise TransitionRefused(_("An accepted or waived milestone keeps its plan; only its actual end can be set."))
     assign_fields(milestone, data, MILESTONE_FIELDS)
     milestone.updated_by = user
     milestone.full_clean()
     milestone.save()
+    if relink:
+        _link_payment(milestone, payment, user)
     return milestone
 
 

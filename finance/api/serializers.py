@@ -14,6 +14,7 @@ from finance.models import (
     BudgetLine,
     CostEntry,
     ExchangeRate,
+    FinalAccount,
     Invoice,
     MonthlyAccount,
     Receipt,
@@ -176,6 +177,44 @@ class MonthlyAccountSerializer(serializers.ModelSerializer):
             "computed_at",
         ]
         read_only_fields = fields
+
+
+class FinalAccountSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer):
+    """Final accounts (决算): finance gives the project (at handover) and the explanation; every figure
+    is drawn up by the portal, in base currency, as of ``as_of``."""
+
+    project = VisibleRelatedField(selector=project_visible, queryset=Project.objects.all())
+    explanation = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    create_only_fields = ("project",)
+
+    class Meta:
+        model = FinalAccount
+        fields = [
+            "id",
+            "project",
+            "as_of",
+            "currency",
+            "estimate_total",
+            "budget_total",
+            "budget_versions",
+            "cost_by_category",
+            "actual_cost",
+            "revenue",
+            "invoiced",
+            "collected",
+            "receivable",
+            "gross_margin",
+            "margin_percent",
+            "variance_vs_estimate",
+            "variance_vs_budget",
+            "explanation",
+            "complete",
+            "notes",
+            "state",
+            "prepared_by",
+            "prepared_at",
+        ]
+        read_only_fields = [f for f in fields if f not in ("project", "explanation")]
 
 
 class InvoiceSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from .views import (
     CashForecastView,
     CostEntryViewSet,
     ExchangeRateViewSet,
+    FinalAccountViewSet,
     InvoiceViewSet,
     MonthlyAccountViewSet,
     ReceiptViewSet,
@@ -22,6 +23,7 @@ router.register("cost-entries", CostEntryViewSet, basename="cost-entry")
 router.register("accounting-periods", AccountingPeriodViewSet, basename="accounting-period")
 router.register("accounting-runs", AccountingRunViewSet, basename="accounting-run")
 router.register("monthly-accounts", MonthlyAccountViewSet, basename="monthly-account")
+router.register("final-accounts", FinalAccountViewSet, basename="final-account")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("receipts", ReceiptViewSet, basename="receipt")
 

@@ -22,6 +22,7 @@ from finance.models import (
     Budget,
     CostEntry,
     ExchangeRate,
+    FinalAccount,
     Invoice,
     MonthlyAccount,
     Receipt,
@@ -54,6 +55,7 @@ from .serializers import (
     CostEntryBulkSerializer,
     CostEntrySerializer,
     ExchangeRateSerializer,
+    FinalAccountSerializer,
     InvoiceIssueSerializer,
     InvoiceSerializer,
     MonthlyAccountSerializer,
@@ -205,6 +207,41 @@ class MonthlyAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
     serializer_class = MonthlyAccountSerializer
     filterset_class = MonthlyAccountFilter
     ordering_fields = ["period__period", "project"]
+
+
+class FinalAccountViewSet(
+    TransitionsMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
+    """Final accounts (决算) of the projects you read. Finance creates them at handover (`project`,
+    `explanation`) and changes the explanation while draft; every figure is drawn up by the portal as
+    of the day (again at each change). Transitions `prepare` (DR4 needs it) and `revise` (`reason`)."""
+
+    queryset = FinalAccount.objects.none()
+    selector = staticmethod(selectors.final_account_list)
+    serializer_class = FinalAccountSerializer
+    filterset_fields = ["project", "state"]
+    ordering_fields = ["as_of", "prepared_at"]
+    transition_service = services.final_account_transition
+    transition_subject = "final"
+    transition_serializers = {"revise": ReasonRequiredSerializer}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        project = data.pop("project")
+        final = services.final_account_create(project=project, user=self.request.user, data=data)
+        serializer.instance = self.get_queryset().get(pk=final.pk)
+
+    def perform_update(self, serializer):
+        final = services.final_account_update(
+            final=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
+        serializer.instance = self.get_queryset().get(pk=final.pk)
 
 
 class InvoiceViewSet(

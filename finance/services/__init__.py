@@ -1,6 +1,7 @@
 """Every write of finance, one module per concern: budgets (``budgets``), cost actuals, exchange rates
-and periods (``costs``), and asking for the monthly accounting (``runs``; the job itself is
-``finance.accounting``, run by ``finance.tasks``)."""
+and periods (``costs``), invoices and receipts (``invoices``), final accounts (``final_accounts``), and
+asking for the monthly accounting (``runs``; the job itself is ``finance.accounting``, run by
+``finance.tasks``)."""
 
 from .budgets import (  # noqa: F401
     budget_approve_submitted,
@@ -20,5 +21,6 @@ from .costs import (  # noqa: F401
     period_transition,
     require_open_period,
 )
+from .final_accounts import final_account_create, final_account_transition, final_account_update  # noqa: F401
 from .invoices import invoice_create, invoice_transition, receipt_allocate, receipt_create  # noqa: F401
 from .runs import accounting_run_record, accounting_run_request  # noqa: F401

@@ -1,7 +1,8 @@
 """Every write on budgets. Drafting, changing and submitting a version need the project writable by
 the user (its PM or the PMO, the project neither closed nor cancelled: ``delivery.rules``); approval
 and rejection are effects of DR1, run by finance/handlers.py; an approved DR2 change with a cost impact
-makes the next version, submitted (as issue 4 specified; nothing approves that version yet)."""
+makes the next version, submitted and approved by that DR2 decision (it is the current budget from
+then on: the accounting's BAC follows approved changes)."""
 
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
@@ -105,7 +106,7 @@ def budget_reject_submitted(
 
 @transaction.atomic
 def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Budget:
-    """An approved change with a cost impact: the next version (submitted) is the current budget with
+    """An approved change with a cost impact: the next version (approved) is the current budget with
     the impact applied — a line for an increase; a saving taken from the largest lines, never below
     zero."""
     project = change.project
@@ -131,4 +132,6 @@ def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Bu
     _write_lines(budget, lines)
     budget.save(update_fields=["total"])
     log_created(budget, user=user, reason=note)
-    return run_effect(budget, "submit", user=user, reason=note)
+    budget = run_effect(budget, "submit", user=user, reason=note)
+    # the DR2 decision approved the change with its cost impact: that is this version's approval
+    return run_effect(budget, "approve", user=user, reason=_("Approved with change #%(id)s (DR2)") % {"id": change.pk})

@@ -17,6 +17,7 @@ from finance.models import Budget
 from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
 from ltc_portal.core.fsm import TransitionRefused
+from tests.finance.factories import invoice_every_payment, prepare_final_accounts
 from tests.opportunities.factories import Cast, approve, project_in_plan_with_contract
 
 TODAY = timezone.localdate()
@@ -247,8 +248,9 @@ class TestDR2:
         gates.gate_decide(review=review, user=cast.pm, decision="approve")
         change.refresh_from_db()
         assert change.state == "approved"
-        v3 = Budget.objects.get(project=change.project, version=2)
-        assert v3.state == "submitted" and v3.total == Decimal("630000.00")
+        v2 = Budget.objects.get(project=change.project, version=2)
+        assert v2.state == "approved" and v2.total == Decimal("630000.00")  # DR2's decision approved it
+        assert finance_reads.budget_current(change.project) == v2  # the accounting's BAC follows the change
 
     def test_above_the_limit_finance_decides(self, project, cast, make_user):
         eng = make_user("eng", roles=["delivery"])
@@ -311,6 +313,8 @@ class TestDR3AndDR4:
         project = pass_dr1(project, cast)
         eng = make_user("eng", roles=["delivery"])
         milestone = staff_and_plan(project, cast, eng)
+        final_payment = project.contract.payment_milestones.get(trigger="on_acceptance")
+        services.milestone_update(milestone=milestone, user=cast.pm, data={"payment_milestone": final_payment})
         project = services.project_transition(project=project, name="start_implementation", user=cast.pm)
         ProjectIssue.objects.create(
             project=project,
@@ -325,13 +329,17 @@ class TestDR3AndDR4:
         text = " ".join(refused.value.reasons)
         assert "Core network live" in text and "critical issues" in text
         services.milestone_accept(milestone=milestone, user=cast.pm, signed_by="CIO", date=TODAY, document_ref="A1")
+        final_payment.refresh_from_db()
+        assert final_payment.state == "due"  # the acceptance of its milestone made it due
         ProjectIssue.objects.filter(project=project).delete()
         approve(gates.gate_request(code="DR3", subject=project, user=cast.pm), cast.pmo)
         project.refresh_from_db()
         assert project.state == "handover"
         with pytest.raises(TransitionRefused) as refused:
             gates.gate_request(code="DR4", subject=project, user=cast.pm)
-        assert len(refused.value.reasons) == 2
+        text = " ".join(refused.value.reasons)
+        assert len(refused.value.reasons) == 4
+        assert "final accounts" in text and "Invoice every payment milestone in full first: Advance (0" in text
         services.project_update(
             project=project,
             user=cast.pm,
@@ -342,6 +350,11 @@ class TestDR3AndDR4:
                 "lessons_learned": "Book track access early",
             },
         )
+        invoice_every_payment(project, cast)
+        with pytest.raises(TransitionRefused) as refused:
+            gates.gate_request(code="DR4", subject=project, user=cast.pm)
+        assert [str(r) for r in refused.value.reasons] == ["Finance prepares the project's final accounts (决算)."]
+        prepare_final_accounts(project, cast)
         approve(gates.gate_request(code="DR4", subject=project, user=cast.pm), cast.finance, cast.pmo)
         project.refresh_from_db()
         assert project.state == "closed"

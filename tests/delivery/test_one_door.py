@@ -268,7 +268,11 @@ def close_through_the_api(api, cast, make_user):
     add_member(api, cast, project, cast.pm, role="pm")
     team_member = add_member(api, cast, project, member)
     client = api.as_user(cast.pm)
-    milestone = created(client.post(list_url("milestone"), milestone_body(project), format="json"))
+    final_payment = project.contract.payment_milestones.get(trigger="on_acceptance")
+    milestone = created(
+        client.post(list_url("milestone"), milestone_body(project, payment_milestone=final_payment.pk), format="json")
+    )
+    assert milestone["payment_milestone"] == final_payment.pk
     risk = created(client.post(list_url("risk"), risk_body(project, cast.pm), format="json"))
     change = created(
         client.post(
@@ -307,6 +311,17 @@ def close_through_the_api(api, cast, make_user):
             },
             format="json",
         )
+    )
+    # finance invoices both payments (the acceptance made the second due) and prepares the final accounts
+    fin = api.as_user(cast.finance)
+    for payment in project.contract.payment_milestones.all():
+        invoice = created(fin.post("/api/v1/invoices/", {"payment_milestone": payment.pk}, format="json"))
+        ok(fin.post(f"/api/v1/invoices/{invoice['id']}/transitions/issue/", {}, format="json"))
+    final = created(
+        fin.post("/api/v1/final-accounts/", {"project": project.pk, "explanation": "On budget"}, format="json")
+    )
+    assert ok(fin.post(f"/api/v1/final-accounts/{final['id']}/transitions/prepare/", {}, format="json"))["state"] == (
+        "prepared"
     )
     approve(api, request_gate(api, cast.pm, "DR4", "project", project.pk)["id"], cast.finance, cast.pmo)
     assert ok(api.as_user(cast.pm).get(detail_url("project", project.pk)))["state"] == "closed"

@@ -1,6 +1,7 @@
 """Delivery in a real headless Chromium: the PM takes a signed, handed-over contract's project through
 DR1 (finance deciding in the Django admin, the PMO on the project page), staffs it, plans and accepts
-a milestone, starts implementation, passes DR3 and DR4 with finance and the PMO deciding."""
+a milestone (linked to the contract payment it makes due), starts implementation, passes DR3; finance
+invoices the payments and prepares the final accounts; DR4 passes with finance and the PMO deciding."""
 
 import datetime
 import re
@@ -62,6 +63,7 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
         page.fill("input[name=name]", "Stations 1–12 live")
         page.fill("input[name=planned_start]", today.isoformat())
         page.fill("input[name=planned_end]", (today + datetime.timedelta(days=30)).isoformat())
+        page.locator("select[name=payment_milestone]").select_option(index=1)  # its acceptance makes it due
         pm.submit(page.locator("#save-record"))
         page = pm.open(path)
         pm.submit(page.locator("[data-transition='start_implementation'] button"))
@@ -87,6 +89,20 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
         page.fill("input[name=final_acceptance_ref]", "FA-2026-01")
         page.fill("textarea[name=lessons_learned]", "Book track access windows a month ahead")
         pm.submit(page.locator("#save-project"))
+        # Finance invoices both payments in its workspace and prepares the final accounts (决算).
+        page = finance.open("/finance/")
+        expect(page.locator("#to-invoice tr[data-milestone]")).to_have_count(2)
+        for _ in range(2):
+            finance.submit(page.locator("#to-invoice tr[data-milestone] button").first)
+        for _ in range(2):
+            finance.submit(page.locator("#to-invoice tr[data-invoice] button").first)
+        expect(page.locator("#to-invoice tr[data-invoice]")).to_have_count(0)
+        page = finance.open(path)
+        page.fill("#final-explanation-input", "Delivered on budget")
+        finance.submit(page.locator("#draw-up"))
+        expect(page.locator("#final-accounts [data-figure=actual_cost]")).to_be_visible()
+        finance.submit(page.locator("#final-accounts [data-transition=prepare] button"))
+        expect(page.locator("#final-prepared")).to_be_visible()
         pm.open(path)
         pm.request_gate("DR4")
         finance.open(path)
