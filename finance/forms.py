@@ -46,3 +46,13 @@ class FinalAccountForm(BootstrapForm):
     explanation = forms.CharField(
         label=_("Explanation"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class CostImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.csv or .xlsx)"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        return f

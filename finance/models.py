@@ -723,3 +723,44 @@ class FinalAccount(LifecycleModel):
         """Back to draft before DR4 (a late cost, a last invoice): the figures are drawn up again."""
         self.prepared_by = None
         self.prepared_at = None
+
+
+class CostImport(AuditedModel):
+    """One upload of cost entries from CSV or Excel (finance): checked row by row with a report, then
+    recorded all or nothing; its progress is shown while the task runs."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        CHECKING = "checking", _("Checking rows")
+        IMPORTED = "imported", _("Imported")
+        REJECTED = "rejected", _("Rejected: invalid rows, nothing imported")
+        FAILED = "failed", _("Failed")
+
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(_("file content"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows checked"), default=0)
+    imported_count = models.PositiveIntegerField(_("entries imported"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("invalid rows"), default=0)
+    report = models.JSONField(_("report"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cost import")
+        verbose_name_plural = _("cost imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.IMPORTED, self.Status.REJECTED, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.done:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

@@ -26,6 +26,7 @@ from .models import (
     Budget,
     BudgetState,
     CostEntry,
+    CostImport,
     ExchangeRate,
     FinalAccount,
     FinalAccountState,
@@ -138,6 +139,11 @@ def cost_entry_list(user) -> QuerySet:
 
 def monthly_account_list(user) -> QuerySet:
     return MonthlyAccount.objects.filter(project__in=project_visible(user)).select_related("project", "period")
+
+
+def cost_import_list(user) -> QuerySet:
+    """Cost imports: finance reads them all (they are finance's uploads)."""
+    return CostImport.objects.all() if is_finance_user(user) else CostImport.objects.none()
 
 
 def final_account_list(user) -> QuerySet:

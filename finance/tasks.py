@@ -4,6 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from .accounting import execute_run, previous_period
+from .imports import run_import
+from .models import CostImport
 from .reminders import send_overdue_reminders
 from .services.runs import accounting_run_request
 
@@ -27,3 +29,13 @@ def run_previous_month_accounting() -> str:
 def send_invoice_reminders() -> int:
     """Beat, daily: overdue reminders at each level, once per invoice and level."""
     return len(send_overdue_reminders(timezone.localdate()))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_cost_import(cost_import_id: int) -> str:
+    """Check and record one uploaded file of cost entries; a finished import is left as it is, one
+    interrupted while checking is checked again from the start (it records all or nothing)."""
+    cost_import = CostImport.objects.select_related("created_by").get(pk=cost_import_id)
+    if cost_import.done:
+        return cost_import.status
+    return run_import(cost_import).status

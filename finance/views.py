@@ -25,7 +25,7 @@ from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_t
 from ltc_portal.core.pages import form_errors_from, refusal_text
 
 from . import selectors, services
-from .forms import BudgetForm, BudgetLineFormSet, FinalAccountForm, line_initial
+from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, line_initial
 from .models import AccountingPeriod, BudgetState
 from .rules import is_finance_user
 
@@ -367,3 +367,32 @@ def final_account_step(request, pk, name):
         lambda: services.final_account_transition(final=final, name=name, user=request.user, reason=_reason(request)),
         _("Final accounts updated."),
     )
+
+
+# Cost import (CSV or Excel), with its progress -----------------------------------------------------
+
+
+@login_required
+def cost_import(request):
+    """Upload a file of cost entries (finance); the recent imports."""
+    _require_finance(request)
+    form = CostImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            started = services.cost_import_start(user=request.user, filename=upload.name, content=upload.read())
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            return redirect("finance:cost-import-detail", pk=started.pk)
+    imports = selectors.cost_import_list(request.user).defer("content").select_related("created_by")[:10]
+    return render(request, "finance/cost_import_form.html", {"form": form, "imports": imports})
+
+
+@login_required
+def cost_import_detail(request, pk):
+    """An import's progress and report; htmx polls the status part while it runs."""
+    _require_finance(request)
+    imp = get_object_or_404(selectors.cost_import_list(request.user).defer("content"), pk=pk)
+    template = "finance/_cost_import_status.html" if request.headers.get("HX-Request") else "finance/cost_import.html"
+    return render(request, template, {"imp": imp, "report": imp.report[:500]})

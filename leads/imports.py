@@ -7,8 +7,6 @@ the report lists every problem as (row number, field, message), with row 2 the f
 With any invalid row nothing is imported, unless the upload asked for the valid rows only.
 """
 
-import csv
-import io
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -16,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
+from ltc_portal.core import tables
 from ltc_portal.core.fsm import log_created_many
+from ltc_portal.core.tables import ImportFileError
 
 from .models import Lead, LeadImport, LeadSource, Timeline
 
@@ -39,10 +38,6 @@ PROGRESS_EVERY = 100
 BATCH = 500
 
 
-class ImportFileError(Exception):
-    """The file cannot be read at all (wrong type, not a table, no company column)."""
-
-
 def _header_map(headers: list[str]) -> dict[int, str]:
     lookup = {alias.casefold(): field for field, aliases in COLUMNS.items() for alias in aliases}
     mapping = {}
@@ -58,39 +53,8 @@ def _header_map(headers: list[str]) -> dict[int, str]:
 
 
 def read_table(filename: str, content: bytes) -> tuple[list[str], list[list]]:
-    """Header and data rows of a CSV (UTF-8, with or without BOM, or GB18030) or .xlsx file."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken file
-            raise ImportFileError(_("This is not a readable Excel (.xlsx) file.")) from exc
-        rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-        wb.close()
-    elif name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFileError(_("The CSV file is neither UTF-8 nor GB18030 text."))
-        try:
-            rows = list(csv.reader(io.StringIO(text)))
-        except csv.Error as exc:
-            raise ImportFileError(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
-    else:
-        raise ImportFileError(_("Upload a .csv or .xlsx file."))
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    if not rows:
-        raise ImportFileError(_("The file is empty."))
-    if len(rows) - 1 > settings.LEAD_IMPORT_MAX_ROWS:
-        raise ImportFileError(
-            _("The file has %(n)s rows; at most %(max)s can be imported at once.")
-            % {"n": len(rows) - 1, "max": settings.LEAD_IMPORT_MAX_ROWS}
-        )
-    return [str(h or "") for h in rows[0]], rows[1:]
+    """Header and data rows of a lead file (at most LEAD_IMPORT_MAX_ROWS rows)."""
+    return tables.read_table(filename, content, max_rows=settings.LEAD_IMPORT_MAX_ROWS)
 
 
 def _choice(value: str, choices) -> str:

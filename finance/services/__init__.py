@@ -16,6 +16,7 @@ from .costs import (  # noqa: F401
     cost_entries_bulk_create,
     cost_entry_create,
     cost_entry_transition,
+    cost_import_start,
     exchange_rate_set,
     period_get_or_open,
     period_transition,

@@ -14,6 +14,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,16 +24,19 @@ from django.utils.translation import gettext as _
 
 from delivery.models import Project
 from delivery.rules import is_team_member, project_open
+from ltc_portal.core.events import after_commit
 from ltc_portal.core.fsm import TransitionRefused, log_created, log_created_many, run_transition
 from ltc_portal.core.services import assign_fields
 
-from ..models import AccountingPeriod, CostEntry, CostEntryState, ExchangeRate, PeriodState
+from ..models import AccountingPeriod, CostEntry, CostEntryState, CostImport, ExchangeRate, PeriodState
 from ..rules import cost_decidable, is_finance_user
 from ..selectors import first_open_period_after, in_closed_period, period_of
 
 COST_ENTRY_FIELDS = ("date", "category", "amount", "currency", "description", "source_system", "source_ref", "reverses")
 #: the most rows one bulk call takes (an integration sends a month in a few calls)
 BULK_MAX_ROWS = 5000
+#: the task that checks and records an uploaded file (finance/tasks.py), looked up by name
+IMPORT_TASK = "finance.tasks.run_cost_import"
 
 
 # Periods ----------------------------------------------------------------------------------------
@@ -186,60 +190,94 @@ def cost_entry_create(*, project: Project, user: User, data: dict) -> CostEntry:
     return entry
 
 
+class BulkCheck:
+    """The checks of a bulk import, fed in chunks (an import page shows its progress between them):
+    each row is built and checked like one entry, plus what only the whole import shows — a source
+    reference twice, two rows reversing one entry, a closed period. ``errors`` maps a row's index to
+    its field errors."""
+
+    def __init__(self, user: User, projects: dict[int, Project]):
+        self.user = user
+        self.projects = projects
+        self.built: list[tuple[int, CostEntry]] = []
+        self.errors: dict[int, dict[str, list[str]]] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self._reversed: set[int] = set()
+        self._closed = set(AccountingPeriod.objects.filter(state=PeriodState.CLOSED).values_list("period", flat=True))
+
+    def feed(self, rows: list[dict], first_index: int = 0) -> None:
+        for i, row in enumerate(rows, start=first_index):
+            row = dict(row)
+            project = self.projects.get(row.pop("project", None))
+            if project is None:
+                self.errors[i] = {"project": [_("Unknown project.")]}
+                continue
+            if project.is_finished:
+                self.errors[i] = {
+                    "project": [_("The project is “%(state)s”.") % {"state": project.get_state_display()}]
+                }
+                continue
+            try:
+                entry = _build_entry(project, self.user, row)
+            except ValidationError as exc:
+                self.errors[i] = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+                continue
+            key = (entry.source_system, entry.source_ref)
+            if key in self._seen:
+                self.errors[i] = {"source_ref": [_("This source reference appears twice in the import.")]}
+            elif entry.reverses_id is not None and entry.reverses_id in self._reversed:
+                self.errors[i] = {"reverses": [_("Another row of the import already reverses this entry.")]}
+            elif period_of(entry.date) in self._closed:
+                self.errors[i] = {"date": [_("Period %(period)s is closed.") % {"period": period_of(entry.date)}]}
+            else:
+                self.built.append((i, entry))
+            self._seen.add(key)
+            if entry.reverses_id is not None:
+                self._reversed.add(entry.reverses_id)
+
+    def report(self) -> list[dict]:
+        """One entry per bad row, ``[{"row": i, "errors": {field: [message, …]}}]``, with the
+        references already recorded before this import checked (one query)."""
+        taken = set(
+            CostEntry.objects.filter(source_ref__in=[e.source_ref for _i, e in self.built]).values_list(
+                "source_system", "source_ref"
+            )
+        )
+        for i, entry in self.built:
+            if (entry.source_system, entry.source_ref) in taken:
+                self.errors[i] = _duplicate(entry).message_dict
+        return [
+            {"row": i, "errors": {k: [str(m) for m in v] for k, v in self.errors[i].items()}}
+            for i in sorted(self.errors)
+        ]
+
+
+def _require_importer(user: User) -> None:
+    if not is_finance_user(user):
+        raise PermissionDenied(_("Only finance (or an integration account with the finance role) imports costs."))
+
+
 @transaction.atomic
-def cost_entries_bulk_create(*, user: User, rows: list[dict], projects: dict[int, Project]) -> list[CostEntry]:
+def cost_entries_bulk_create(
+    *, user: User, rows: list[dict], projects: dict[int, Project], max_rows: int = BULK_MAX_ROWS
+) -> list[CostEntry]:
     """Thousands of entries from an integration, all or nothing (finance only: they count at once).
     ``rows`` carry ``project`` (an id among ``projects``, those the user may use) and the entry's
     fields. Refused as a whole with one report entry per bad row: ``[{"row": i, "errors": {..}}]``."""
-    if not is_finance_user(user):
-        raise PermissionDenied(_("Only finance (or an integration account with the finance role) imports costs."))
-    if len(rows) > BULK_MAX_ROWS:
-        raise ValidationError({"entries": [_("At most %(n)s entries per call.") % {"n": BULK_MAX_ROWS}]})
-    built: list[tuple[int, CostEntry]] = []
-    errors_of: dict[int, dict[str, list[str]]] = {}
-    seen: set[tuple[str, str]] = set()
-    reversed_here: set[int] = set()
-    closed = set(AccountingPeriod.objects.filter(state=PeriodState.CLOSED).values_list("period", flat=True))
-    for i, row in enumerate(rows):
-        row = dict(row)
-        project = projects.get(row.pop("project", None))
-        if project is None:
-            errors_of[i] = {"project": [_("Unknown project.")]}
-            continue
-        if project.is_finished:
-            errors_of[i] = {"project": [_("The project is “%(state)s”.") % {"state": project.get_state_display()}]}
-            continue
-        try:
-            entry = _build_entry(project, user, row)
-        except ValidationError as exc:
-            errors_of[i] = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            continue
-        key = (entry.source_system, entry.source_ref)
-        if key in seen:
-            errors_of[i] = {"source_ref": [_("This source reference appears twice in the import.")]}
-        elif entry.reverses_id is not None and entry.reverses_id in reversed_here:
-            errors_of[i] = {"reverses": [_("Another row of the import already reverses this entry.")]}
-        elif period_of(entry.date) in closed:
-            errors_of[i] = {"date": [_("Period %(period)s is closed.") % {"period": period_of(entry.date)}]}
-        else:
-            built.append((i, entry))
-        seen.add(key)
-        if entry.reverses_id is not None:
-            reversed_here.add(entry.reverses_id)
-    taken = set(
-        CostEntry.objects.filter(source_ref__in=[e.source_ref for _i, e in built]).values_list(
-            "source_system", "source_ref"
-        )
-    )
-    for i, entry in built:
-        if (entry.source_system, entry.source_ref) in taken:
-            errors_of[i] = _duplicate(entry).message_dict
-    report = [
-        {"row": i, "errors": {k: [str(m) for m in v] for k, v in errors_of[i].items()}} for i in sorted(errors_of)
-    ]
+    _require_importer(user)
+    if len(rows) > max_rows:
+        raise ValidationError({"entries": [_("At most %(n)s entries per call.") % {"n": max_rows}]})
+    check = BulkCheck(user, projects)
+    check.feed(rows)
+    return record_checked(check=check, user=user)
+
+
+def record_checked(*, check: BulkCheck, user: User) -> list[CostEntry]:
+    """Record the entries of a checked import (inside the caller's transaction), or refuse it whole."""
+    report = check.report()
     if report:
         raise BulkRefused(report)
-    entries = [entry for _i, entry in built]
+    entries = [entry for _i, entry in check.built]
     for period in sorted({period_of(e.date) for e in entries}):
         period_get_or_open(period=period, user=user)
     for entry in entries:
@@ -269,3 +307,19 @@ def cost_entry_transition(*, entry: CostEntry, name: str, user: User, reason: st
         return {}
 
     return run_transition(entry, name, user=user, reason=reason, prepare=stamp)
+
+
+@transaction.atomic
+def cost_import_start(*, user: User, filename: str, content: bytes) -> CostImport:
+    """Store an uploaded file of cost entries (finance) and queue its checking and recording after
+    commit (the task records its progress; eagerly without a broker)."""
+    _require_importer(user)
+    if not filename.lower().endswith((".csv", ".xlsx")):
+        raise ValidationError({"file": [_("Upload a .csv or .xlsx file.")]})
+    if len(content) > settings.COST_IMPORT_MAX_BYTES:
+        raise ValidationError(
+            {"file": [_("The file is larger than %(mb)s MB.") % {"mb": settings.COST_IMPORT_MAX_BYTES // 2**20}]}
+        )
+    cost_import = CostImport.objects.create(filename=filename[:255], content=content, created_by=user, updated_by=user)
+    after_commit(lambda: current_app.tasks[IMPORT_TASK].delay(cost_import.pk))
+    return cost_import
