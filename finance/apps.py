@@ -28,6 +28,13 @@ class FinanceConfig(AppConfig):
         )
         panels.register(
             slot="project.side",
+            key="money",
+            template="finance/_panel_money.html",
+            context=selectors.money_panel,
+            order=5,
+        )
+        panels.register(
+            slot="project.side",
             key="final-accounts",
             template="finance/_panel_final_accounts.html",
             context=selectors.final_account_panel,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from .models import (
     Budget,
     BudgetState,
     CostEntry,
+    CostEntryState,
     CostImport,
     ExchangeRate,
     FinalAccount,
@@ -141,6 +142,34 @@ def monthly_account_list(user) -> QuerySet:
     return MonthlyAccount.objects.filter(project__in=project_visible(user)).select_related("project", "period")
 
 
+def account_entries(account: MonthlyAccount) -> dict:
+    """A monthly account's drill-down: the approved entries that make its actual cost (the project's,
+    dated up to the period's end), each with its base amount, and the totals by category — to the
+    period's end and in the period. Two queries (and the page of entries)."""
+    year, month = map(int, account.period.period.split("-"))
+    start = datetime.date(year, month, 1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    entries = cost_entries_in_base(
+        CostEntry.objects.filter(project=account.project, state=CostEntryState.APPROVED, date__lte=end).select_related(
+            "entered_by", "reverses"
+        )
+    ).order_by("-date", "-id")
+    totals = {
+        row["category"]: row
+        for row in entries.order_by()
+        .values("category")
+        .annotate(
+            cumulative=Coalesce(Sum("amount_base"), Value(Decimal(0), output_field=MONEY)),
+            period=Coalesce(Sum("amount_base", filter=Q(date__gte=start)), Value(Decimal(0), output_field=MONEY)),
+        )
+    }
+    categories = [
+        (label, totals.get(code, {}).get("cumulative", Decimal(0)), totals.get(code, {}).get("period", Decimal(0)))
+        for code, label in CostCategory.choices
+    ]
+    return {"entries": entries, "categories": categories, "start": start, "end": end}
+
+
 def cost_import_list(user) -> QuerySet:
     """Cost imports: finance reads them all (they are finance's uploads)."""
     return CostImport.objects.all() if is_finance_user(user) else CostImport.objects.none()
@@ -149,6 +178,79 @@ def cost_import_list(user) -> QuerySet:
 def final_account_list(user) -> QuerySet:
     """The final accounts of the projects the user reads."""
     return FinalAccount.objects.filter(project__in=project_visible(user)).select_related("project", "prepared_by")
+
+
+#: the project states whose page shows the money panel (the accounting covers build to handover)
+MONEY_PANEL_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER, ProjectState.CLOSED)
+
+
+def money_panel(project: Project, user) -> dict | None:
+    """The project page's money panel, in base currency: AC, EV and PV by month (the last 24 monthly
+    accounts, as a chart) and the current budget against the actual cost by category. Four queries."""
+    if project.state not in MONEY_PANEL_STATES:
+        return None
+    accounts = list(
+        MonthlyAccount.objects.filter(project=project)
+        .select_related("period")
+        .order_by("-period__period")
+        .values("period__period", "cost_cumulative", "earned_value", "planned_value")[:24]
+    )[::-1]
+
+    def series(key):
+        return [None if a[key] is None else float(a[key]) for a in accounts]
+
+    chart = {
+        "type": "line",
+        "data": {
+            "labels": [a["period__period"] for a in accounts],
+            "datasets": [
+                {"label": "AC", "data": series("cost_cumulative")},
+                {"label": "EV", "data": series("earned_value")},
+                {"label": "PV", "data": series("planned_value")},
+            ],
+        },
+        "options": {"responsive": True, "plugins": {"legend": {"position": "bottom"}}},
+    }
+    budget = (
+        Budget.objects.filter(project=project, state=BudgetState.APPROVED)
+        .order_by("-version")
+        .prefetch_related("lines")
+        .first()
+    )
+    rate = rate_of(budget.currency, timezone.localdate()) if budget is not None else None
+    planned: dict[str, Decimal] = {}
+    for line in budget.lines.all() if budget is not None else []:
+        planned[line.category] = planned.get(line.category, Decimal(0)) + line.amount
+    actual = dict(
+        cost_entries_in_base(CostEntry.objects.filter(project=project, state=CostEntryState.APPROVED))
+        .order_by()
+        .values("category")
+        .annotate(t=Sum("amount_base"))
+        .values_list("category", "t")
+    )
+    rows = []
+    for code, label in CostCategory.choices:
+        budgeted = None if code not in planned or rate is None else quantize(planned[code] * rate)
+        spent = actual.get(code) or Decimal(0)
+        if budgeted is None and not spent:
+            continue
+        rows.append(
+            {
+                "label": label,
+                "budget": budgeted,
+                "actual": spent,
+                "percent": quantize(spent * 100 / budgeted) if budgeted else None,
+            }
+        )
+    return {
+        "project": project,
+        "chart": chart if accounts else None,
+        "chart_id": f"money-chart-{project.pk}",
+        "rows": rows,
+        "budget": budget,
+        "no_rate": budget is not None and rate is None,
+        "currency": settings.BASE_CURRENCY,
+    }
 
 
 def final_account_panel(project: Project, user) -> dict | None:
@@ -487,6 +589,8 @@ def workspace(user, period: str) -> dict:
         last_runs.setdefault(run.period_id, run)
     for p in periods:
         p.last_run = last_runs.get(p.pk)
+        if p.last_run is not None:
+            p.last_run.period = p  # the run's period is the row at hand (no query per run)
     uninvoiced = Invoice.objects.filter(payment_milestone=OuterRef("pk")).exclude(state=InvoiceState.VOID)
     to_invoice = list(
         PaymentMilestone.objects.filter(contract__in=contract_visible(user), state="due")

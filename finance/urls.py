@@ -6,6 +6,10 @@ app_name = "finance"
 
 urlpatterns = [
     path("", views.workspace, name="workspace"),
+    path("accounts.xlsx", views.accounts_export, name="accounts-export"),
+    path("receivables.xlsx", views.receivables_export, name="receivables-export"),
+    path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+    path("runs/<int:pk>/", views.run_status, name="run-status"),
     path("periods/<int:pk>/run/", views.period_run, name="period-run"),
     path("periods/<int:pk>/transitions/<slug:name>/", views.period_step, name="period-step"),
     path("costs/import/", views.cost_import, name="cost-import"),

@@ -2,9 +2,11 @@
 the cash forecast) and the budgets (预算): draft a version for a project, edit it while it is a draft,
 and its page with lines, total, submit and history. Thin: forms validate, services write."""
 
+import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,13 +22,14 @@ from contracts.models import PaymentMilestone
 from contracts.selectors import contract_visible
 from delivery.rules import project_writable
 from delivery.selectors import project_list
+from ltc_portal.core import excel
 from ltc_portal.core.forms import TransitionForm
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
-from ltc_portal.core.pages import form_errors_from, refusal_text
+from ltc_portal.core.pages import form_errors_from, page_of, refusal_text
 
 from . import selectors, services
 from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, line_initial
-from .models import AccountingPeriod, BudgetState
+from .models import AccountingPeriod, AccountingRun, BudgetState
 from .rules import is_finance_user
 
 LINE_PREFIX = "lines"
@@ -396,3 +399,137 @@ def cost_import_detail(request, pk):
     imp = get_object_or_404(selectors.cost_import_list(request.user).defer("content"), pk=pk)
     template = "finance/_cost_import_status.html" if request.headers.get("HX-Request") else "finance/cost_import.html"
     return render(request, template, {"imp": imp, "report": imp.report[:500]})
+
+
+# Drill-down, run progress and Excel exports --------------------------------------------------------
+
+
+def _period_param(request) -> str | None:
+    period = request.GET.get("period") or timezone.localdate().strftime("%Y-%m")
+    return period if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period) else None
+
+
+@login_required
+def account_detail(request, pk):
+    """A monthly account with the cost entries behind its actual cost (finance)."""
+    _require_finance(request)
+    account = get_object_or_404(
+        selectors.monthly_account_list(request.user).select_related("project__contract", "run"), pk=pk
+    )
+    drill = selectors.account_entries(account)
+    return render(
+        request,
+        "finance/account_detail.html",
+        {"a": account, "page": page_of(request, drill["entries"]), **drill},
+    )
+
+
+@login_required
+def run_status(request, pk):
+    """A run's state for the workspace's progress bar (htmx polls it while the run is queued or running)."""
+    _require_finance(request)
+    run = get_object_or_404(AccountingRun.objects.select_related("period"), pk=pk)
+    return render(request, "finance/_run_status.html", {"run": run})
+
+
+ACCOUNT_COLUMNS = [
+    ("project", _lazy("Project")),
+    ("contract", _lazy("Contract")),
+    ("currency", _lazy("Currency")),
+    ("cost_period", _lazy("Cost in the period")),
+    ("cost_cumulative", "AC"),
+    ("budget", "BAC"),
+    ("earned_value", "EV"),
+    ("planned_value", "PV"),
+    ("cpi", "CPI"),
+    ("spi", "SPI"),
+    ("revenue_period", _lazy("Revenue in the period")),
+    ("revenue_cumulative", _lazy("Revenue")),
+    ("gross_margin", _lazy("Gross margin")),
+    ("margin_percent", _lazy("Margin %")),
+    ("budget_execution_percent", _lazy("Budget execution %")),
+    ("cost_variance_percent", _lazy("Cost variance %")),
+    ("invoiced", _lazy("Invoiced")),
+    ("collected", _lazy("Collected")),
+    ("receivable", _lazy("Receivable")),
+    ("complete", _lazy("Complete")),
+    ("notes", _lazy("Notes")),
+]
+
+
+@login_required
+def accounts_export(request):
+    """The monthly accounts of a period as an Excel sheet (base currency)."""
+    _require_finance(request)
+    period = _period_param(request)
+    if period is None:
+        messages.error(request, _("A period is written YYYY-MM."))
+        return redirect("finance:workspace")
+    accounts = (
+        selectors.monthly_account_list(request.user)
+        .filter(period__period=period)
+        .select_related("project__contract")
+        .order_by("project__name", "project_id")
+    )
+    yes, no = _("yes"), _("no")
+
+    def rows():
+        for a in accounts.iterator(chunk_size=2000):
+            values = {
+                "project": a.project.name,
+                "contract": a.project.contract.number if a.project.contract_id else "",
+                "complete": yes if a.complete else no,
+                "notes": " ".join(a.notes),
+            }
+            yield [values[f] if f in values else getattr(a, f) for f, _label in ACCOUNT_COLUMNS]
+
+    content = excel.workbook(
+        _("Accounts %(period)s") % {"period": period},
+        [label for _f, label in ACCOUNT_COLUMNS],
+        rows(),
+        widths=[32, 14, 8] + [14] * 17 + [60],
+    )
+    return excel.download(content, f"monthly-accounts-{period}.xlsx")
+
+
+@login_required
+def receivables_export(request):
+    """Receivables with their ageing bucket as of a date (``?as_of=``, default today) as an Excel sheet."""
+    _require_finance(request)
+    raw = request.GET.get("as_of") or ""
+    try:
+        as_of = datetime.date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        as_of = None
+    if as_of is None or not (1900 <= as_of.year <= 2999):
+        messages.error(request, _("Give the date as YYYY-MM-DD."))
+        return redirect("finance:workspace")
+    rows = (
+        [
+            r["number"],
+            r["customer_name"],
+            r["project"],
+            r["due_date"],
+            r["days_overdue"],
+            str(BUCKET_LABELS[r["bucket"]]),
+            r["outstanding"],
+            r["currency"],
+            r["outstanding_base"],
+        ]
+        for r in selectors.receivables(request.user, as_of)
+    )
+    headers = [
+        _("Invoice"),
+        _("Customer"),
+        _("Project"),
+        _("Due"),
+        _("Days overdue"),
+        _("Age"),
+        _("Outstanding"),
+        _("Currency"),
+        _("Outstanding (%(cur)s)") % {"cur": settings.BASE_CURRENCY},
+    ]
+    content = excel.workbook(
+        _("Receivables %(date)s") % {"date": as_of}, headers, rows, widths=[20, 32, 10, 12, 10, 14, 16, 8, 16]
+    )
+    return excel.download(content, f"receivables-{as_of}.xlsx")

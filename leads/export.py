@@ -1,42 +1,33 @@
-"""Excel export of a (filtered) lead list."""
+"""Excel export of a (filtered) lead list (text written as text: a name starting with ``=`` is no formula)."""
 
-import io
-
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from django.utils.translation import gettext_lazy as _lazy
+
+from ltc_portal.core import excel
 
 EXPORT_COLUMNS = [
     ("id", "ID"),
-    ("company_name", _("Company")),
-    ("contact_name", _("Contact name")),
-    ("email", _("E-mail")),
-    ("phone", _("Phone")),
-    ("source", _("Source")),
-    ("campaign", _("Campaign")),
-    ("need", _("Need")),
-    ("budget_amount", _("Budget")),
-    ("budget_currency", _("Budget currency")),
-    ("timeline", _("Timeline")),
-    ("state", _("State")),
-    ("score", _("Score")),
-    ("owner", _("Owner")),
-    ("created_at", _("Created")),
+    ("company_name", _lazy("Company")),
+    ("contact_name", _lazy("Contact name")),
+    ("email", _lazy("E-mail")),
+    ("phone", _lazy("Phone")),
+    ("source", _lazy("Source")),
+    ("campaign", _lazy("Campaign")),
+    ("need", _lazy("Need")),
+    ("budget_amount", _lazy("Budget")),
+    ("budget_currency", _lazy("Budget currency")),
+    ("timeline", _lazy("Timeline")),
+    ("state", _lazy("State")),
+    ("score", _lazy("Score")),
+    ("owner", _lazy("Owner")),
+    ("created_at", _lazy("Created")),
 ]
 
 
 def leads_workbook(leads) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = str(_("Leads"))
-    ws.append([str(label) for _f, label in EXPORT_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    tz = timezone.get_current_timezone()
-    for lead in leads.iterator(chunk_size=2000):
-        ws.append(
-            [
+    def rows():
+        for lead in leads.iterator(chunk_size=2000):
+            yield [
                 lead.pk,
                 lead.company_name,
                 lead.contact_name,
@@ -51,12 +42,12 @@ def leads_workbook(leads) -> bytes:
                 lead.get_state_display(),
                 lead.score,
                 lead.owner.get_full_name() or lead.owner.username,
-                lead.created_at.astimezone(tz).replace(tzinfo=None),
+                lead.created_at,
             ]
-        )
-    for col, width in zip("ABCDEFGHIJKLMNO", (8, 32, 18, 28, 18, 18, 18, 40, 14, 8, 16, 14, 8, 18, 20), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+
+    return excel.workbook(
+        _("Leads"),
+        [label for _f, label in EXPORT_COLUMNS],
+        rows(),
+        widths=(8, 32, 18, 28, 18, 18, 18, 40, 14, 8, 16, 14, 8, 18, 20),
+    )

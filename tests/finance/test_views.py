@@ -1,6 +1,7 @@
 """The finance workspace page: what finance sees and does there, refusals as messages in the services'
 words, and a constant number of queries."""
 
+import io
 from collections import Counter
 from decimal import Decimal
 
@@ -8,9 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
+from finance import accounting
 from finance import services as finance
-from finance.models import AccountingPeriod, AccountingRun, CostEntry, Invoice
+from finance.models import AccountingPeriod, AccountingRun, CostEntry, Invoice, MonthlyAccount
 from tests.finance.test_accounting import PERIOD, day, entry, project_in_build
 from tests.opportunities.factories import Cast
 
@@ -102,3 +105,46 @@ def test_the_workspace_costs_the_same_whatever_the_rows(web, cast, project, make
 def test_a_bad_period_is_a_message_not_an_error(web, cast):
     r = web.as_user(cast.finance).get(URL, {"period": "2026-13"}, follow=True)
     assert r.status_code == 200 and "YYYY-MM" in r.content.decode()
+
+
+def test_an_account_drills_down_to_its_entries_and_exports_to_excel(web, cast, project):
+    entry(project, cast.finance, day(1), "labour", "1200.00", description='=HYPERLINK("http://x")')
+    accounting.execute_run(finance.accounting_run_record(period=PERIOD, user=None).pk)
+    account = MonthlyAccount.objects.get(project=project, period__period=PERIOD)
+    client = web.as_user(cast.finance)
+    page = client.get(reverse("finance:account-detail", args=[account.pk])).content.decode()
+    assert 'data-figure="ac">1,200.00' in page and "HYPERLINK" in page
+    r = client.get(reverse("finance:accounts-export"), {"period": PERIOD})
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("Project", "Contract", "Currency", "Cost in the period", "AC")
+    assert rows[1][0] == project.name and rows[1][4] == 1200
+    r = client.get(reverse("finance:receivables-export"), {"as_of": "not-a-date"}, follow=True)
+    assert "YYYY-MM-DD" in r.content.decode()
+    assert client.get(reverse("finance:receivables-export")).status_code == 200
+    for outsider in (cast.pm, cast.owner):
+        assert web.as_user(outsider).get(reverse("finance:account-detail", args=[account.pk])).status_code == 403
+        assert web.as_user(outsider).get(reverse("finance:accounts-export")).status_code == 403
+
+
+def test_a_run_shows_its_progress_until_it_ends(web, cast, project):
+    run = finance.accounting_run_record(period=PERIOD, user=cast.finance)
+    client = web.as_user(cast.finance)
+    queued = client.get(reverse("finance:run-status", args=[run.pk])).content.decode()
+    assert 'data-run-state="queued"' in queued and "hx-get" in queued and "progress-bar" in queued
+    assert 'data-run-state="queued"' in client.get(URL).content.decode()
+    accounting.execute_run(run.pk)
+    done = client.get(reverse("finance:run-status", args=[run.pk])).content.decode()
+    assert 'data-run-state="succeeded"' in done and "hx-get" not in done and "1 project" in done
+
+
+def test_the_project_page_shows_the_money_by_month_and_by_category(web, cast, project):
+    entry(project, cast.finance, day(1), "labour", "200000.00")
+    entry(project, cast.finance, day(1), "travel", "500.00")
+    accounting.execute_run(finance.accounting_run_record(period=PERIOD, user=None).pk)
+    page = web.as_user(cast.pm).get(project.get_absolute_url()).content.decode()
+    assert 'id="money"' in page and f'id="money-chart-{project.pk}"' in page
+    table = page[page.index('id="budget-vs-actual"') :]
+    table = table[: table.index("</table>")]
+    # budget v1: 800,000.00 of labour; 200,000.00 spent (25.00%); travel unbudgeted
+    assert "800,000.00" in table and "200,000.00" in table and "25.00" in table and "500.00" in table
