@@ -1,5 +1,7 @@
 """Forms of the budget pages: the version's note and its lines (a formset). Services write."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -56,3 +58,29 @@ class CostImportForm(forms.Form):
         if not f.name.lower().endswith((".csv", ".xlsx")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
         return f
+
+
+class ReceiptForm(BootstrapForm):
+    """Money received from a customer (the customer is chosen first; the allocations are typed against
+    its open invoices)."""
+
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=16,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99999999999999.99"),
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    payer = forms.CharField(label=_("Payer"), max_length=200)
+    reference = forms.CharField(label=_("Bank reference"), max_length=100)
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].upper()
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if not 1900 <= day.year <= 2999:
+            raise forms.ValidationError(_("Give a date between 1900 and 2999."))
+        return day

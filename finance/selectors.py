@@ -357,6 +357,20 @@ def invoice_list(user) -> QuerySet:
     )
 
 
+def payable_invoices(user, customer_id: int) -> QuerySet:
+    """A customer's issued invoices with something outstanding, oldest due first: what a receipt of
+    theirs can pay."""
+    return (
+        invoice_list(user)
+        .filter(
+            contract__opportunity__customer_id=customer_id,
+            state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
+        )
+        .filter(outstanding__gt=0)
+        .order_by("due_date", "pk")
+    )
+
+
 def receipt_list(user) -> QuerySet:
     """Finance reads every receipt with all its allocations; anyone else reads the receipts allocated
     to invoices of contracts they read, and only those allocations (a customer's payment of another

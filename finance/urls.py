@@ -6,6 +6,8 @@ app_name = "finance"
 
 urlpatterns = [
     path("", views.workspace, name="workspace"),
+    path("receipts/", views.receipts, name="receipts"),
+    path("receipts/<int:pk>/", views.receipt_detail, name="receipt-detail"),
     path("accounts.xlsx", views.accounts_export, name="accounts-export"),
     path("receivables.xlsx", views.receivables_export, name="receivables-export"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),

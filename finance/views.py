@@ -22,13 +22,14 @@ from contracts.models import PaymentMilestone
 from contracts.selectors import contract_visible
 from delivery.rules import project_writable
 from delivery.selectors import project_list
+from leads.selectors import customer_visible
 from ltc_portal.core import excel
 from ltc_portal.core.forms import TransitionForm
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.pages import form_errors_from, page_of, refusal_text
 
 from . import selectors, services
-from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, line_initial
+from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, ReceiptForm, line_initial
 from .models import AccountingPeriod, AccountingRun, BudgetState
 from .rules import is_finance_user
 
@@ -533,3 +534,91 @@ def receivables_export(request):
         _("Receivables %(date)s") % {"date": as_of}, headers, rows, widths=[20, 32, 10, 12, 10, 14, 16, 8, 16]
     )
     return excel.download(content, f"receivables-{as_of}.xlsx")
+
+
+# Receipts: record money received and allocate it to the customer's invoices ----------------------
+
+
+def _allocations_from(request, invoices) -> tuple[list[dict], list[str]]:
+    """The amounts typed against each open invoice (``alloc-<id>``), as the services take them."""
+    items, errors = [], []
+    for invoice in invoices:
+        raw = (request.POST.get(f"alloc-{invoice.pk}") or "").strip().replace(",", "")
+        if not raw:
+            continue
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            errors.append(_("%(inv)s: “%(value)s” is not an amount.") % {"inv": invoice, "value": raw[:20]})
+            continue
+        if not amount.is_finite() or abs(amount) >= Decimal("1e14"):
+            errors.append(_("%(inv)s: “%(value)s” is not an amount.") % {"inv": invoice, "value": raw[:20]})
+            continue
+        items.append({"invoice": invoice, "amount": amount})
+    return items, errors
+
+
+@login_required
+def receipts(request):
+    """Receipts (finance): the recent ones, and a new receipt for a chosen customer with its open
+    invoices to allocate it to; the rest is the customer's credit."""
+    _require_finance(request)
+    customers = customer_visible(request.user).order_by("name")
+    raw = request.GET.get("customer") or request.POST.get("customer") or ""
+    customer = customers.filter(pk=int(raw)).first() if raw.isdigit() else None
+    form = ReceiptForm(request.POST or None, initial={"date": timezone.localdate()})
+    invoices = list(selectors.payable_invoices(request.user, customer.pk)) if customer else []
+    if request.method == "POST" and customer is not None and form.is_valid():
+        items, errors = _allocations_from(request, invoices)
+        for error in errors:
+            form.add_error(None, error)
+        if not errors:
+            try:
+                receipt = services.receipt_create(
+                    user=request.user, data={**form.cleaned_data, "customer": customer, "allocations": items}
+                )
+            except (ValidationError, TransitionRefused, PermissionDenied) as exc:
+                form.add_error(None, refusal_text(exc))
+            else:
+                messages.success(request, _("Receipt %(ref)s recorded.") % {"ref": receipt.reference})
+                return redirect("finance:receipt-detail", pk=receipt.pk)
+    recent = selectors.receipt_list(request.user)
+    if customer is not None:
+        recent = recent.filter(customer=customer)
+    return render(
+        request,
+        "finance/receipts.html",
+        {
+            "customers": customers,
+            "customer": customer,
+            "form": form,
+            "invoices": invoices,
+            "page": page_of(request, recent),
+            "querystring": f"customer={customer.pk}" if customer else "",
+        },
+    )
+
+
+@login_required
+def receipt_detail(request, pk):
+    """A receipt with its allocations and what is left of it, and the customer's open invoices to
+    allocate that credit to (dated today, never into a closed period)."""
+    _require_finance(request)
+    receipt = get_object_or_404(selectors.receipt_list(request.user), pk=pk)
+    invoices = list(selectors.payable_invoices(request.user, receipt.customer_id))
+    if request.method == "POST":
+        items, errors = _allocations_from(request, invoices)
+        if errors or not items:
+            messages.error(request, " ".join(errors) or _("Type an amount against at least one invoice."))
+        else:
+            try:
+                services.receipt_allocate(receipt=receipt, user=request.user, allocations=items)
+            except (ValidationError, TransitionRefused, PermissionDenied) as exc:
+                messages.error(request, refusal_text(exc))
+            else:
+                messages.success(request, _("Credit allocated."))
+        return redirect("finance:receipt-detail", pk=receipt.pk)
+    allocations = receipt.allocations.select_related("invoice")
+    return render(
+        request, "finance/receipt_detail.html", {"receipt": receipt, "allocations": allocations, "invoices": invoices}
+    )

@@ -13,7 +13,15 @@ from openpyxl import load_workbook
 
 from finance import accounting
 from finance import services as finance
-from finance.models import AccountingPeriod, AccountingRun, CostEntry, Invoice, MonthlyAccount
+from finance.models import (
+    AccountingPeriod,
+    AccountingRun,
+    CostEntry,
+    Invoice,
+    MonthlyAccount,
+    Receipt,
+    ReceiptAllocation,
+)
 from tests.finance.test_accounting import PERIOD, day, entry, project_in_build
 from tests.opportunities.factories import Cast
 
@@ -148,3 +156,43 @@ def test_the_project_page_shows_the_money_by_month_and_by_category(web, cast, pr
     table = table[: table.index("</table>")]
     # budget v1: 800,000.00 of labour; 200,000.00 spent (25.00%); travel unbudgeted
     assert "800,000.00" in table and "200,000.00" in table and "25.00" in table and "500.00" in table
+
+
+def issued_advance(cast, project, amount="100000.00"):
+    advance = project.contract.payment_milestones.get(trigger="on_signing")
+    invoice = finance.invoice_create(user=cast.finance, data={"payment_milestone": advance, "amount": Decimal(amount)})
+    return finance.invoice_transition(invoice=invoice, name="issue", user=cast.finance, issue_date=day(1))
+
+
+def test_finance_records_a_receipt_against_open_invoices_and_allocates_its_credit(web, cast, project):
+    invoice = issued_advance(cast, project)
+    customer = project.opportunity.customer
+    client = web.as_user(cast.finance)
+    page = client.get(reverse("finance:receipts"), {"customer": customer.pk}).content.decode()
+    assert f'name="alloc-{invoice.pk}"' in page
+    body = {
+        "customer": customer.pk,
+        "amount": "150000.00",
+        "currency": "cny",
+        "date": day(1).isoformat(),
+        "payer": "Customer",
+        "reference": "BANK-W1",
+    }
+    r = client.post(reverse("finance:receipts"), {**body, f"alloc-{invoice.pk}": "100000.01"})
+    assert r.status_code == 200 and "more than" in r.content.decode()
+    r = client.post(reverse("finance:receipts"), {**body, f"alloc-{invoice.pk}": "lots"})
+    assert "is not an amount" in r.content.decode()
+    assert not ReceiptAllocation.objects.exists() and not Receipt.objects.exists()
+    r = client.post(reverse("finance:receipts"), {**body, f"alloc-{invoice.pk}": "60,000.00"})
+    receipt = Receipt.objects.get()
+    assert r.status_code == 302 and receipt.currency == "CNY"
+    assert Invoice.objects.get(pk=invoice.pk).state == "partially_paid"
+    detail = client.get(reverse("finance:receipt-detail", args=[receipt.pk])).content.decode()
+    assert 'id="credit">90,000.00' in detail
+    r = client.post(reverse("finance:receipt-detail", args=[receipt.pk]), {f"alloc-{invoice.pk}": "40000"}, follow=True)
+    assert "Credit allocated." in r.content.decode() and Invoice.objects.get(pk=invoice.pk).state == "paid"
+    r = client.post(reverse("finance:receipt-detail", args=[receipt.pk]), {}, follow=True)
+    assert "Type an amount" in r.content.decode()
+    for outsider in (cast.owner, cast.pm):
+        assert web.as_user(outsider).get(reverse("finance:receipts")).status_code == 403
+        assert web.as_user(outsider).get(reverse("finance:receipt-detail", args=[receipt.pk])).status_code == 403
