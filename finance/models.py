@@ -446,6 +446,9 @@ LIVE_INVOICE_STATES = (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID, Invoice
 
 @check(_("Only an invoice with nothing paid on it is voided."))
 def nothing_paid(invoice):
+    paid = getattr(invoice, "paid_amount", None)  # annotated by the lists (finance.selectors.invoice_list)
+    if paid is not None:
+        return paid == 0
     return not invoice.allocations.exists()
 
 

@@ -6,6 +6,7 @@ app_name = "finance"
 
 urlpatterns = [
     path("", views.workspace, name="workspace"),
+    path("invoices/", views.invoices, name="invoices"),
     path("receipts/", views.receipts, name="receipts"),
     path("receipts/<int:pk>/", views.receipt_detail, name="receipt-detail"),
     path("accounts.xlsx", views.accounts_export, name="accounts-export"),

@@ -5,11 +5,13 @@ and its page with lines, total, submit and history. Thin: forms validate, servic
 import datetime
 import re
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +32,7 @@ from ltc_portal.core.pages import form_errors_from, page_of, refusal_text
 
 from . import selectors, services
 from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, ReceiptForm, line_initial
-from .models import AccountingPeriod, AccountingRun, BudgetState
+from .models import AccountingPeriod, AccountingRun, BudgetState, InvoiceState
 from .rules import is_finance_user
 
 LINE_PREFIX = "lines"
@@ -309,10 +311,27 @@ def invoice_draft(request, pk):
     )
 
 
+def _back_to_invoices(request, run):
+    _require_finance(request)
+    try:
+        run()
+    except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(request, _("Invoice updated."))
+    keep = {k: request.POST.get(k, "")[:100] for k in ("state", "q") if request.POST.get(k)}
+    return redirect(reverse("finance:invoices") + (f"?{urlencode(keep)}" if keep else ""))
+
+
 @login_required
 @require_POST
 def invoice_step(request, pk, name):
     invoice = get_object_or_404(selectors.invoice_list(request.user), pk=pk)
+    if request.POST.get("back") == "invoices":
+        return _back_to_invoices(
+            request,
+            lambda: services.invoice_transition(invoice=invoice, name=name, user=request.user, reason=_reason(request)),
+        )
     return _step(
         request,
         lambda: services.invoice_transition(invoice=invoice, name=name, user=request.user, reason=_reason(request)),
@@ -621,4 +640,34 @@ def receipt_detail(request, pk):
     allocations = receipt.allocations.select_related("invoice")
     return render(
         request, "finance/receipt_detail.html", {"receipt": receipt, "allocations": allocations, "invoices": invoices}
+    )
+
+
+# Invoices: the list with its actions (issue, void, write off, PDF) ----------------------------------
+
+
+@login_required
+def invoices(request):
+    """Every invoice (finance), filtered by state and by a number or customer name; each with the steps
+    finance may take on it now."""
+    _require_finance(request)
+    qs = (
+        selectors.invoice_list(request.user)
+        .select_related("contract__opportunity__customer")
+        .order_by("-issue_date", "-id")
+    )
+    state = request.GET.get("state") or ""
+    if state in InvoiceState.values:
+        qs = qs.filter(state=state)
+    q = (request.GET.get("q") or "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(contract__opportunity__customer__name__icontains=q))
+    page = page_of(request, qs)
+    for invoice in page:
+        invoice.steps = [t for t in describe_transitions(invoice, request.user) if t.allowed]
+    querystring = "&".join(f"{k}={v}" for k, v in (("state", state), ("q", q)) if v)
+    return render(
+        request,
+        "finance/invoices.html",
+        {"page": page, "states": InvoiceState.choices, "state": state, "q": q, "querystring": querystring},
     )

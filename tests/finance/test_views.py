@@ -196,3 +196,30 @@ def test_finance_records_a_receipt_against_open_invoices_and_allocates_its_credi
     for outsider in (cast.owner, cast.pm):
         assert web.as_user(outsider).get(reverse("finance:receipts")).status_code == 403
         assert web.as_user(outsider).get(reverse("finance:receipt-detail", args=[receipt.pk])).status_code == 403
+
+
+def test_the_invoice_list_offers_each_invoice_its_steps_at_constant_cost(web, cast, project):
+    issued = issued_advance(cast, project, "1000.00")
+    advance = project.contract.payment_milestones.get(trigger="on_signing")
+    draft = finance.invoice_create(user=cast.finance, data={"payment_milestone": advance, "amount": Decimal("10.00")})
+    client = web.as_user(cast.finance)
+    page = client.get(reverse("finance:invoices")).content.decode()
+    row = page[page.index(f'data-invoice="{issued.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-transition="void"' in row and 'data-transition="write_off"' in row and "PDF" in row
+    assert 'data-transition="issue"' in page[page.index(f'data-invoice="{draft.pk}"') :]
+    r = client.post(
+        reverse("finance:invoice-step", args=[issued.pk, "void"]), {"back": "invoices", "state": "issued"}, follow=True
+    )
+    assert "A reason is required." in r.content.decode() and Invoice.objects.get(pk=issued.pk).state == "issued"
+    assert r.redirect_chain[-1][0] == "/finance/invoices/?state=issued"
+    client.post(reverse("finance:invoice-step", args=[issued.pk, "void"]), {"back": "invoices", "reason": "Wrong PO"})
+    assert Invoice.objects.get(pk=issued.pk).state == "void"
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("finance:invoices"))
+    for _n in range(3):
+        finance.invoice_create(user=cast.finance, data={"payment_milestone": advance, "amount": Decimal("1.00")})
+    with CaptureQueriesContext(connection) as more:
+        client.get(reverse("finance:invoices"))
+    assert len(more) == len(few)
+    assert web.as_user(cast.owner).get(reverse("finance:invoices")).status_code == 403
