@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "dated-payments-due": {"task": "contracts.tasks.make_dated_payments_due", "schedule": crontab(minute=0, hour=1)},
     "overdue-reminders": {"task": "finance.tasks.send_invoice_reminders", "schedule": crontab(minute=30, hour=8)},
+    # appraisal cycles whose window ended are scored (after the monthly accounting they read)
+    "score-ended-cycles": {"task": "performance.tasks.score_ended_cycles", "schedule": crontab(minute=0, hour=4)},
 }
 
 # Overdue reminders: the days overdue at which an invoice's reminder goes out (each level once).

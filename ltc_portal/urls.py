@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("contracts.api.urls")),
     path("", include("delivery.api.urls")),
     path("", include("finance.api.urls")),
+    path("", include("performance.api.urls")),
     path("", include("ltc_portal.controls.api.urls")),
     path("", include("ltc_portal.core.api.urls")),
 ]

@@ -1,1 +1,67 @@
-"""Admin of performance and incentives (DOMAIN.md §7). None yet: they come with the KPI and appraisal work."""
+"""Performance in the admin for HR staff: the library, templates, cycles (with a score action) and
+appraisals, read only; every change goes through performance.services (the API and the actions)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ltc_portal.core.admin import ReadOnlyAdmin
+from ltc_portal.core.fsm import TransitionRefused
+from ltc_portal.core.pages import refusal_text
+
+from . import services
+from .models import Appraisal, AppraisalCycle, Kpi, KpiTemplate, KpiTemplateItem
+from .rules import is_hr_user
+
+
+class HrStaffAdmin(ReadOnlyAdmin):
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff and is_hr_user(request.user)
+
+
+@admin.register(Kpi)
+class KpiAdmin(HrStaffAdmin):
+    list_display = ("code", "name", "name_zh", "dimension", "source", "direction", "floor", "target", "retired_at")
+    list_filter = ("dimension", "source")
+
+
+class TemplateItemInline(admin.TabularInline):
+    model = KpiTemplateItem
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("kpi", "weight")
+
+
+@admin.register(KpiTemplate)
+class KpiTemplateAdmin(HrStaffAdmin):
+    list_display = ("name", "project_role", "method")
+    inlines = [TemplateItemInline]
+
+
+@admin.register(AppraisalCycle)
+class AppraisalCycleAdmin(HrStaffAdmin):
+    list_display = ("name", "kind", "start", "end", "state", "progress", "scored_at")
+    list_filter = ("state", "kind")
+    actions = ["score_cycles"]
+
+    @admin.action(description=gettext_lazy("Score the cycles (queued)"))
+    def score_cycles(self, request, queryset):
+        done, refusals = 0, []
+        for cycle in queryset:
+            try:
+                services.cycle_transition(cycle=cycle, name="score", user=request.user)
+                done += 1
+            except (TransitionRefused, PermissionDenied, ValidationError) as exc:
+                refusals.append(f"{cycle}: {refusal_text(exc)}")
+        if done:
+            self.message_user(request, _("%(n)s cycles queued for scoring.") % {"n": done}, messages.SUCCESS)
+        for text in refusals:
+            self.message_user(request, text, messages.ERROR)
+
+
+@admin.register(Appraisal)
+class AppraisalAdmin(HrStaffAdmin):
+    list_display = ("cycle", "employee", "project_role", "score", "grade", "final_grade", "state")
+    list_filter = ("cycle", "state", "final_grade")
+    list_select_related = ("cycle", "employee")

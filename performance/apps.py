@@ -7,4 +7,4 @@ class PerformanceConfig(AppConfig):
     verbose_name = _("Performance and incentives")
 
     def ready(self):
-        from . import handlers  # noqa: F401  (handlers subscribe to upstream steps)
+        from . import handlers, rules, tasks  # noqa: F401  (handlers subscribe; rules and tasks register)

@@ -1,1 +1,71 @@
-"""Selectors of performance and incentives (DOMAIN.md §7). None yet: they come with the KPI and appraisal work."""
+"""Reads of performance: the KPI library, templates, cycles, and who reads which appraisal — an
+employee their own once published; a PM those of the people on their projects for the cycles that overlap the time on
+the team; HR all. Executives read aggregates only (performance.selectors.cycle_distribution), never
+someone else's appraisal."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from delivery.models import TeamMember
+
+from .models import Appraisal, AppraisalCycle, AppraisalState, Kpi, KpiTemplate, ManagerScore
+from .rules import is_hr_user
+
+#: an employee sees their appraisal once it is published (not while it is scored or calibrated)
+SEEN_BY_THE_EMPLOYEE = (
+    AppraisalState.PUBLISHED,
+    AppraisalState.ACKNOWLEDGED,
+    AppraisalState.APPEALED,
+    AppraisalState.FINAL,
+)
+
+
+def kpi_list(user) -> QuerySet:
+    return Kpi.objects.all() if user.is_authenticated else Kpi.objects.none()
+
+
+def kpi_template_list(user) -> QuerySet:
+    return KpiTemplate.objects.prefetch_related("items") if user.is_authenticated else KpiTemplate.objects.none()
+
+
+def cycle_list(user) -> QuerySet:
+    return AppraisalCycle.objects.all() if user.is_authenticated else AppraisalCycle.objects.none()
+
+
+def appraisal_visible(user) -> QuerySet:
+    if not user.is_authenticated:
+        return Appraisal.objects.none()
+    if is_hr_user(user):
+        return Appraisal.objects.all()
+    on_my_project = TeamMember.objects.filter(
+        user=OuterRef("employee"),
+        project__pm=user,
+        start_date__lte=OuterRef("cycle__end"),
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef("cycle__start")))
+    mine_published = Q(employee=user, state__in=SEEN_BY_THE_EMPLOYEE)
+    return Appraisal.objects.filter(mine_published | (Q(Exists(on_my_project)) & ~Q(employee=user)))
+
+
+def appraisal_list(user) -> QuerySet:
+    return appraisal_visible(user).select_related("cycle", "employee", "template").order_by("cycle", "employee_id")
+
+
+def manager_score_list(user) -> QuerySet:
+    """HR reads every manager score; a PM the scores they gave."""
+    if not user.is_authenticated:
+        return ManagerScore.objects.none()
+    if is_hr_user(user):
+        return ManagerScore.objects.all()
+    return ManagerScore.objects.filter(created_by=user)
+
+
+def cycle_distribution(cycle: AppraisalCycle) -> dict[str, int]:
+    """How many appraisals of the cycle have each final grade (what executives and HR see)."""
+    counts = dict(
+        Appraisal.objects.filter(cycle=cycle)
+        .exclude(final_grade="")
+        .order_by()
+        .values("final_grade")
+        .annotate(n=Count("id"))
+        .values_list("final_grade", "n")
+    )
+    return {g: counts.get(g, 0) for g in ("S", "A", "B", "C", "D")}

@@ -1,1 +1,20 @@
-"""Tasks of performance and incentives (DOMAIN.md §7). None yet: they come with the KPI and appraisal work."""
+"""Celery entry points of performance: thin, idempotent, taking ids and calling the scoring."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from .scoring import score_cycle
+from .services import cycles_score_ended
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def score_appraisal_cycle(cycle_id: int) -> str:
+    """Score one cycle in ``scoring``; delivered again if the worker is lost mid-run (the appraisals are
+    rewritten in one transaction, so a second delivery gives the same results)."""
+    return score_cycle(cycle_id).state
+
+
+@shared_task(acks_late=True)
+def score_ended_cycles() -> int:
+    """Beat, daily: cycles whose window has ended are scored."""
+    return len(cycles_score_ended(day=timezone.localdate()))

@@ -26,6 +26,7 @@ SEED_MIGRATIONS = [
     ("ltc_portal.controls.migrations.0002_seed_sales_and_presales_gates", "seed"),
     ("ltc_portal.controls.migrations.0003_seed_delivery_reviews", "seed"),
     ("finance.migrations.0008_dr4_final_accounts_checks", "add"),
+    ("performance.migrations.0002_seed_kpis", "seed"),
 ]
 
 

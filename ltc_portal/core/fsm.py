@@ -338,6 +338,51 @@ def log_created_many(instances, *, user, reason: str = "") -> None:
     )
 
 
+def run_effect_many(instances, name: str, *, user, reason: str, update_fields=()) -> int:
+    """The door for one step the portal takes on many records at once (a job scoring thousands of
+    appraisals): the step must be ``internal`` and without conditions, and every record must be in one
+    of its source states (else TransitionRefused, nothing written). Their state and ``update_fields``
+    are written with one bulk UPDATE and their log rows with one INSERT. No event is published (a bulk
+    step has no handlers). Call inside the caller's transaction, with the records locked or otherwise
+    safe from concurrent steps. Returns how many records moved."""
+    instances = list(instances)
+    if not instances:
+        return 0
+    model = type(instances[0])
+    state_field = _state_field(model)
+    steps = [t for t in state_field.get_all_transitions(model) if t.name == name]
+    if not steps:
+        raise UnknownTransition(name)
+    t = steps[0]
+    if not t.custom.get("internal") or any(step.conditions for step in steps):
+        raise TypeError(f"{model.__name__}.{name} is not an internal step without conditions")
+    field = state_field.name
+    sources = {step.source for step in steps}
+    wrong = [i for i in instances if "*" not in sources and getattr(i, field) not in sources]
+    if wrong:
+        raise TransitionRefused(
+            _("“%(name)s” is not possible from state “%(state)s”.")
+            % {"name": t.custom.get("label") or name, "state": getattr(wrong[0], field)},
+            [str(w) for w in wrong[:10]],
+        )
+    moves = [(i.pk, getattr(i, field)) for i in instances]
+    for i in instances:
+        i.__dict__[field] = t.target  # the protected field, set by its transition's door
+    model._default_manager.bulk_update(instances, [field, *update_fields], batch_size=1000)
+    ct = ContentType.objects.get_for_model(model)
+    by = user if (user is not None and user.is_authenticated) else None
+    TransitionLog.objects.bulk_create(
+        [
+            TransitionLog(
+                content_type=ct, object_id=pk, transition=name, source=source, target=t.target, by=by, reason=reason
+            )
+            for pk, source in moves
+        ],
+        batch_size=1000,
+    )
+    return len(instances)
+
+
 def log_step(instance, name: str, *, source: str, target: str, user, reason: str = "") -> TransitionLog:
     """Log a step of a record that has no lifecycle field (a defect closed, a meeting action done)
     and publish it. Lifecycle records change state only through ``run_transition``/``run_effect``."""

@@ -1,1 +1,144 @@
-"""API views of performance and incentives. None yet."""
+"""The performance API (API.md "Performance and incentives"): KPIs, templates, cycles with their
+steps, appraisals (who reads which: performance.selectors) and manager scores. Writes go through
+``performance.services``."""
+
+from rest_framework import mixins
+
+from ltc_portal.core.api.mixins import TransitionsMixin
+from ltc_portal.core.api.viewsets import RestrictedViewSet
+from performance import selectors, services
+from performance.models import Appraisal, AppraisalCycle, Kpi, KpiTemplate, ManagerScore
+
+from .serializers import (
+    AppraisalCycleSerializer,
+    AppraisalSerializer,
+    KpiSerializer,
+    KpiTemplateSerializer,
+    ManagerScoreSerializer,
+)
+
+WRITE_METHODS = ["get", "post", "patch", "put", "head", "options"]
+
+
+class KpiViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
+    """The KPI library (HR writes; everyone signed in reads). Computed indicators keep their code and
+    source; their scale and names may change."""
+
+    queryset = Kpi.objects.none()
+    selector = staticmethod(selectors.kpi_list)
+    serializer_class = KpiSerializer
+    filterset_fields = ["dimension", "source", "direction"]
+    http_method_names = WRITE_METHODS
+
+    def perform_create(self, serializer):
+        serializer.instance = services.kpi_create(user=self.request.user, data=dict(serializer.validated_data))
+
+    def perform_update(self, serializer):
+        serializer.instance = services.kpi_update(
+            kpi=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
+
+
+class KpiTemplateViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
+    """Templates per project role; the items' weights add up to 100 (else 400)."""
+
+    queryset = KpiTemplate.objects.none()
+    selector = staticmethod(selectors.kpi_template_list)
+    serializer_class = KpiTemplateSerializer
+    filterset_fields = ["project_role", "method"]
+    http_method_names = WRITE_METHODS
+
+    def _data(self, serializer):
+        data = dict(serializer.validated_data)
+        if "items" in data:
+            data["items"] = [dict(i) for i in data["items"]]
+        return data
+
+    def perform_create(self, serializer):
+        serializer.instance = services.kpi_template_create(user=self.request.user, data=self._data(serializer))
+
+    def perform_update(self, serializer):
+        serializer.instance = services.kpi_template_update(
+            template=serializer.instance, user=self.request.user, data=self._data(serializer)
+        )
+
+
+class AppraisalCycleViewSet(
+    TransitionsMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
+    """Cycles: `open` (creates the appraisals), `score` (queues the scoring job; the job moves the cycle
+    to `calibrating`; `progress` while it runs), `publish` (refused while a grade cap is exceeded),
+    `close`. HR."""
+
+    queryset = AppraisalCycle.objects.none()
+    selector = staticmethod(selectors.cycle_list)
+    serializer_class = AppraisalCycleSerializer
+    filterset_fields = ["state", "kind"]
+    ordering_fields = ["end", "start"]
+    transition_service = services.cycle_transition
+    transition_subject = "cycle"
+    http_method_names = WRITE_METHODS
+
+    def perform_create(self, serializer):
+        serializer.instance = services.cycle_create(user=self.request.user, data=dict(serializer.validated_data))
+
+    def perform_update(self, serializer):
+        serializer.instance = services.cycle_update(
+            cycle=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
+
+
+class AppraisalViewSet(
+    TransitionsMixin, mixins.UpdateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet
+):
+    """Appraisals: your own once published; as a PM, those of the people on your projects in cycles
+    that overlap; HR all. PATCH `final_grade` with `calibration_reason` (HR, while calibrating) or
+    `advice` (their PM). Transition `acknowledge` (the employee)."""
+
+    queryset = Appraisal.objects.none()
+    selector = staticmethod(selectors.appraisal_list)
+    serializer_class = AppraisalSerializer
+    filterset_fields = ["cycle", "employee", "state", "grade", "final_grade"]
+    transition_service = services.appraisal_transition
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_update(self, serializer):
+        serializer.instance = services.appraisal_update(
+            appraisal=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
+
+
+class ManagerScoreViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, RestrictedViewSet):
+    """Scores a PM gives on `manager` KPIs (POST again to replace yours)."""
+
+    queryset = ManagerScore.objects.none()
+    selector = staticmethod(selectors.manager_score_list)
+    serializer_class = ManagerScoreSerializer
+    filterset_fields = ["appraisal", "kpi"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.manager_score_set(
+            appraisal=data["appraisal"],
+            kpi=data["kpi"],
+            user=self.request.user,
+            score=data["score"],
+            comment=data.get("comment", ""),
+        )
