@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
         "CostCategoryEnum": "opportunities.models.CostCategory",
         "PortalRoleEnum": "ltc_portal.core.roles.Role",
         "ProjectRoleEnum": "delivery.models.team.ProjectRole",
+        "GradeEnum": "performance.models.Grade",
     },
 }
 
@@ -244,6 +245,9 @@ CELERY_BEAT_SCHEDULE = {
     # appraisal cycles whose window ended are scored (after the monthly accounting they read)
     "score-ended-cycles": {"task": "performance.tasks.score_ended_cycles", "schedule": crontab(minute=0, hour=4)},
 }
+
+# Performance: the days after publication in which a person may appeal their appraisal.
+APPEAL_DAYS = env.int("APPEAL_DAYS", default=14)
 
 # Overdue reminders: the days overdue at which an invoice's reminder goes out (each level once).
 OVERDUE_REMINDER_DAYS = [int(d) for d in env.list("OVERDUE_REMINDER_DAYS", default=["1", "15", "30"])]

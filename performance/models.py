@@ -5,6 +5,7 @@ Scales: an indicator scores 0 points at its ``floor`` and 100 at its ``target``,
 0–100. A higher-better indicator has ``target`` above ``floor``; a lower-better one has it below (the
 scale is reversed: e.g. a delay rate scores 100 at 0 % and 0 at 50 %)."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,8 +20,18 @@ from django_fsm import FSMField, transition
 from delivery.models import ProjectRole
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import AuditedModel, LifecycleModel
+from ltc_portal.core.money import CurrencyField, MoneyField
 
-GRADES = ("S", "A", "B", "C", "D")
+
+class Grade(models.TextChoices):
+    S = "S", "S"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+GRADES = tuple(Grade.values)
 DEFAULT_THRESHOLDS = {"S": 90, "A": 80, "B": 70, "C": 60}
 
 
@@ -267,6 +278,13 @@ class AppraisalState(models.TextChoices):
     FINAL = "final", _("Final")
 
 
+@check(lambda a: _("An appeal is made within %(days)s days of publication.") % {"days": settings.APPEAL_DAYS})
+def within_appeal_days(appraisal):
+    if appraisal.published_at is None:
+        return False
+    return timezone.now() - appraisal.published_at <= datetime.timedelta(days=settings.APPEAL_DAYS)
+
+
 class Appraisal(LifecycleModel):
     """One person's appraisal in a cycle: the indicator results the job computed, score, grade, the
     final grade after calibration, strengths, gaps and the manager's advice."""
@@ -301,6 +319,7 @@ class Appraisal(LifecycleModel):
     strengths = models.JSONField(_("strengths"), default=list, blank=True, editable=False)
     gaps = models.JSONField(_("gaps"), default=list, blank=True, editable=False)
     advice = models.TextField(_("manager's advice"), blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     state = FSMField(
         _("state"), default=AppraisalState.PENDING, choices=AppraisalState.choices, protected=True, db_index=True
     )
@@ -350,12 +369,23 @@ class Appraisal(LifecycleModel):
 
     @transition(
         state,
-        source=[AppraisalState.PUBLISHED, AppraisalState.ACKNOWLEDGED],
+        source=AppraisalState.PUBLISHED,
+        target=AppraisalState.APPEALED,
+        conditions=[within_appeal_days],
+        permission=may("performance.acknowledge_appraisal"),
+        custom={"label": _("Appeal"), "needs_reason": True},
+    )
+    def appeal(self, reason: str = ""):
+        """The person contests the result (performance.services records the appeal for HR)."""
+
+    @transition(
+        state,
+        source=[AppraisalState.PUBLISHED, AppraisalState.ACKNOWLEDGED, AppraisalState.APPEALED],
         target=AppraisalState.FINAL,
-        custom={"label": _("Final"), "internal": _by_cycle},
+        custom={"label": _("Final"), "internal": _("It follows its cycle or its appeal's decision.")},
     )
     def finalise(self):
-        """The cycle closed: the result stands."""
+        """The cycle closed, or HR decided the appeal: the result stands."""
 
 
 class ManagerScore(AuditedModel):
@@ -404,3 +434,119 @@ class PeerScore(models.Model):
 
     def __str__(self):
         return f"{self.kpi_id}: {self.score}"
+
+
+# Appeals and bonus pools --------------------------------------------------------------------------------
+
+
+class AppealState(models.TextChoices):
+    OPEN = "open", _("Open")
+    UPHELD = "upheld", _("Upheld")
+    ADJUSTED = "adjusted", _("Adjusted")
+
+
+class Appeal(AuditedModel):
+    """A person's appeal against a published appraisal, decided by HR (never by the appellant): the
+    result upheld, or adjusted to a new grade with a reason."""
+
+    appraisal = models.OneToOneField(
+        Appraisal, verbose_name=_("appraisal"), on_delete=models.PROTECT, related_name="appeal_record"
+    )
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("state"), max_length=10, choices=AppealState.choices, default=AppealState.OPEN)
+    decision = models.TextField(_("decision"), blank=True)
+    new_grade = models.CharField(_("new grade"), max_length=1, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.appraisal} · {self.get_state_display()}"
+
+
+class PoolState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ALLOCATED = "allocated", _("Allocated")
+    APPROVED = "approved", _("Approved")
+
+
+DEFAULT_COEFFICIENTS = {"S": 1.5, "A": 1.2, "B": 1.0, "C": 0.6, "D": 0}
+
+
+class BonusPool(LifecycleModel):
+    """A cycle's bonus pool (a yearly cycle's is the year-end bonus): split by grade coefficient ×
+    contribution, to the cent, adding up to the pool exactly; approved by finance, never by the
+    person who allocated it."""
+
+    States = PoolState
+    state_tones = {PoolState.DRAFT: "secondary", PoolState.ALLOCATED: "warning", PoolState.APPROVED: "success"}
+
+    cycle = models.ForeignKey(AppraisalCycle, verbose_name=_("cycle"), on_delete=models.PROTECT, related_name="pools")
+    amount = MoneyField(_("amount"))
+    currency = CurrencyField(_("currency"))
+    grade_coefficients = models.JSONField(_("grade coefficients"), default=dict, blank=True)
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    state = FSMField(_("state"), default=PoolState.DRAFT, choices=PoolState.choices, protected=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("bonus pool")
+        verbose_name_plural = _("bonus pools")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="bonuspool_positive")]
+
+    def __str__(self):
+        return f"{self.cycle} · {self.amount} {self.currency}"
+
+    def coefficients(self) -> dict[str, Decimal]:
+        merged = {**DEFAULT_COEFFICIENTS, **(self.grade_coefficients or {})}
+        return {g: Decimal(str(merged.get(g, 0))) for g in GRADES}
+
+    @transition(
+        state,
+        source=[PoolState.DRAFT, PoolState.ALLOCATED],
+        target=PoolState.ALLOCATED,
+        permission=may("performance.run_cycle"),
+        custom={"label": _("Allocate")},
+    )
+    def allocate(self):
+        """Split by grade coefficient × contribution (performance.services writes the allocations)."""
+
+    @transition(
+        state,
+        source=PoolState.ALLOCATED,
+        target=PoolState.APPROVED,
+        permission=may("performance.approve_pool"),
+        custom={"label": _("Approve")},
+    )
+    def approve(self):
+        """Finance approves the split for payroll (never the person who allocated it:
+        performance.services refuses that)."""
+
+
+class BonusAllocation(models.Model):
+    pool = models.ForeignKey(BonusPool, on_delete=models.CASCADE, related_name="allocations")
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    grade = models.CharField(_("grade"), max_length=1)
+    contribution = models.DecimalField(_("contribution"), max_digits=12, decimal_places=2)
+    share = models.DecimalField(_("share"), max_digits=16, decimal_places=4)
+    amount = MoneyField(_("amount"))
+
+    class Meta:
+        verbose_name = _("bonus allocation")
+        verbose_name_plural = _("bonus allocations")
+        ordering = ["pool", "employee_id"]
+        constraints = [models.UniqueConstraint(fields=["pool", "employee"], name="bonusallocation_once")]
+
+    def __str__(self):
+        return f"{self.employee_id}: {self.amount}"

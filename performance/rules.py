@@ -4,7 +4,7 @@ which appraisal is performance.selectors.appraisal_visible."""
 
 import rules
 
-from ltc_portal.core.roles import Role, has_role, is_hr, is_superuser
+from ltc_portal.core.roles import Role, has_role, is_finance, is_hr, is_superuser
 
 
 @rules.predicate
@@ -23,3 +23,4 @@ rules.add_perm("performance.delete_kpi", rules.always_deny)
 rules.add_perm("performance.add_kpitemplate", is_superuser | is_hr)
 rules.add_perm("performance.change_kpitemplate", is_superuser | is_hr)
 rules.add_perm("performance.acknowledge_appraisal", is_the_employee)
+rules.add_perm("performance.approve_pool", is_superuser | is_finance)

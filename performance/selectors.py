@@ -6,8 +6,19 @@ someone else's appraisal."""
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from delivery.models import TeamMember
+from ltc_portal.core.roles import Role, has_role
 
-from .models import Appraisal, AppraisalCycle, AppraisalState, Kpi, KpiTemplate, ManagerScore
+from .models import (
+    Appeal,
+    Appraisal,
+    AppraisalCycle,
+    AppraisalState,
+    BonusPool,
+    Kpi,
+    KpiTemplate,
+    ManagerScore,
+    PeerReview,
+)
 from .rules import is_hr_user
 
 #: an employee sees their appraisal once it is published (not while it is scored or calibrated)
@@ -56,6 +67,30 @@ def manager_score_list(user) -> QuerySet:
     if is_hr_user(user):
         return ManagerScore.objects.all()
     return ManagerScore.objects.filter(created_by=user)
+
+
+def appeal_list(user) -> QuerySet:
+    """HR reads every appeal; a person their own."""
+    if not user.is_authenticated:
+        return Appeal.objects.none()
+    qs = Appeal.objects.select_related("appraisal")
+    return qs if is_hr_user(user) else qs.filter(appraisal__employee=user)
+
+
+def peer_review_list(user) -> QuerySet:
+    """HR reads every peer review (with its reviewer); anyone else the reviews they gave — never those
+    given about them."""
+    if not user.is_authenticated:
+        return PeerReview.objects.none()
+    qs = PeerReview.objects.prefetch_related("scores")
+    return qs if is_hr_user(user) else qs.filter(reviewer=user)
+
+
+def bonus_pool_list(user) -> QuerySet:
+    """HR and finance read the pools and their allocations; nobody else."""
+    if not user.is_authenticated or not (is_hr_user(user) or has_role(user, Role.FINANCE)):
+        return BonusPool.objects.none()
+    return BonusPool.objects.select_related("cycle").prefetch_related("allocations")
 
 
 def cycle_distribution(cycle: AppraisalCycle) -> dict[str, int]:

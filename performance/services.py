@@ -21,19 +21,26 @@ from ltc_portal.core.fsm import (
     run_effect_many,
     run_transition,
 )
+from ltc_portal.core.money import split_by_largest_remainder
 from ltc_portal.core.services import assign_fields
 
 from .models import (
     GRADES,
+    Appeal,
+    AppealState,
     Appraisal,
     AppraisalCycle,
     AppraisalState,
+    BonusAllocation,
+    BonusPool,
     CycleState,
     Kpi,
     KpiSource,
     KpiTemplate,
     KpiTemplateItem,
     ManagerScore,
+    PeerReview,
+    PeerScore,
 )
 from .rules import is_hr_user
 from .scoring import memberships, people
@@ -280,13 +287,16 @@ def cycle_transition(*, cycle: AppraisalCycle, name: str, user: User, reason: st
         after_commit(lambda: current_app.tasks[SCORE_TASK].delay(cycle.pk))
     elif name == "publish":
         scored = list(Appraisal.objects.select_for_update().filter(cycle=cycle, state=AppraisalState.SCORED))
-        run_effect_many(scored, "publish", user=user, reason=_("Cycle published"))
+        now = timezone.now()
+        for appraisal in scored:
+            appraisal.published_at = now
+        run_effect_many(scored, "publish", user=user, reason=_("Cycle published"), update_fields=["published_at"])
     elif name == "close":
         standing = list(
             Appraisal.objects.select_for_update().filter(
                 cycle=cycle, state__in=[AppraisalState.PUBLISHED, AppraisalState.ACKNOWLEDGED]
             )
-        )
+        )  # an appraisal under appeal waits for HR's decision
         run_effect_many(standing, "finalise", user=user, reason=_("Cycle closed"))
     return cycle
 
@@ -358,8 +368,186 @@ def appraisal_update(*, appraisal: Appraisal, user: User, data: dict) -> Apprais
 
 @transaction.atomic
 def appraisal_transition(*, appraisal: Appraisal, name: str, user: User, reason: str = "") -> Appraisal:
-    """``acknowledge`` (the employee, once published)."""
-    return run_transition(appraisal, name, user=user, reason=reason)
+    """``acknowledge`` or ``appeal`` (with a reason, within APPEAL_DAYS of publication): the employee."""
+
+    def record(locked: Appraisal) -> dict:
+        if name == "appeal":
+            appeal = Appeal.objects.create(appraisal=locked, reason=reason.strip(), created_by=user, updated_by=user)
+            return {"appeal": appeal.pk}
+        return {}
+
+    return run_transition(appraisal, name, user=user, reason=reason, prepare=record)
+
+
+@transaction.atomic
+def appeal_decide(*, appeal: Appeal, user: User, decision: str, new_grade: str = "") -> Appeal:
+    """HR decides an open appeal — upheld (the grade stands) or adjusted to ``new_grade`` — with the
+    decision in words; never the appellant. The appraisal is final afterwards."""
+    _require_hr(user, _("Only HR decides appeals."))
+    appeal = Appeal.objects.select_for_update().select_related("appraisal").get(pk=appeal.pk)
+    if appeal.appraisal.employee_id == user.pk:
+        raise PermissionDenied(_("Nobody decides their own appeal."))
+    if appeal.state != AppealState.OPEN:
+        raise TransitionRefused(
+            _("This appeal is decided already (%(state)s).") % {"state": appeal.get_state_display()}
+        )
+    if not (decision or "").strip():
+        raise ValidationError({"decision": [_("Say what was decided and why.")]})
+    appraisal = lock(appeal.appraisal)
+    if new_grade and new_grade not in GRADES:
+        raise ValidationError({"new_grade": [_("A grade is one of S, A, B, C, D.")]})
+    adjusted = bool(new_grade) and new_grade != appraisal.final_grade
+    appeal.state = AppealState.ADJUSTED if adjusted else AppealState.UPHELD
+    appeal.decision = decision.strip()
+    appeal.new_grade = new_grade if adjusted else ""
+    appeal.decided_by, appeal.decided_at, appeal.updated_by = user, timezone.now(), user
+    appeal.save()
+    if adjusted:
+        appraisal.final_grade = new_grade
+        appraisal.calibration_reason = _("Appeal: %(decision)s") % {"decision": appeal.decision}
+        appraisal.save(update_fields=["final_grade", "calibration_reason", "updated_at"])
+    run_effect(
+        appraisal,
+        "finalise",
+        user=user,
+        reason=_("Appeal %(state)s: %(decision)s") % {"state": appeal.get_state_display(), "decision": appeal.decision},
+        data={"appeal": appeal.pk, "new_grade": appeal.new_grade},
+    )
+    return appeal
+
+
+# Peer reviews ------------------------------------------------------------------------------------------------
+
+
+def _shared_time(cycle: AppraisalCycle, a: int, b: int) -> bool:
+    """Whether people ``a`` and ``b`` were on one project's team at the same time inside the window."""
+    mine = memberships(cycle.start, cycle.end).filter(user=a)
+    theirs = memberships(cycle.start, cycle.end).filter(user=b)
+    for m in mine.values("project_id", "start_date", "end_date"):
+        for t in theirs.filter(project_id=m["project_id"]).values("start_date", "end_date"):
+            first = max(m["start_date"], t["start_date"], cycle.start)
+            last = min(m["end_date"] or cycle.end, t["end_date"] or cycle.end, cycle.end)
+            if first <= last:
+                return True
+    return False
+
+
+@transaction.atomic
+def peer_review_submit(*, cycle: AppraisalCycle, reviewee, user: User, scores: list[dict], comment: str = ""):
+    """A team member's scores (0–100) of a colleague on the ``peer`` KPIs, while the cycle is open:
+    only someone who shared a project's team with them in the window, never oneself; a second review
+    replaces the first. The reviewee never sees who gave it."""
+    cycle = lock(cycle)
+    if reviewee.pk == user.pk:
+        raise PermissionDenied(_("Nobody reviews themselves."))
+    if cycle.state != CycleState.OPEN:
+        raise TransitionRefused(
+            _("Peer reviews are given while the cycle is open; it is “%(state)s”.")
+            % {"state": cycle.get_state_display()}
+        )
+    if not _shared_time(cycle, user.pk, reviewee.pk):
+        raise PermissionDenied(_("Only a colleague on the same project team in the cycle reviews this person."))
+    errors, seen = [], set()
+    for i, item in enumerate(scores, start=1):
+        kpi, score = item.get("kpi"), item.get("score")
+        if kpi is None or score is None:
+            errors.append(_("Score %(n)s: give a KPI and a score.") % {"n": i})
+        elif kpi.source != KpiSource.PEER:
+            errors.append(_("Score %(n)s: %(kpi)s is not scored by peers.") % {"n": i, "kpi": kpi.name})
+        elif kpi.pk in seen:
+            errors.append(_("Score %(n)s: %(kpi)s appears twice.") % {"n": i, "kpi": kpi.name})
+        elif not 0 <= Decimal(score) <= 100:
+            errors.append(_("Score %(n)s: a score is from 0 to 100.") % {"n": i})
+        if kpi is not None:
+            seen.add(kpi.pk)
+    if not scores:
+        errors.append(_("Give at least one score."))
+    if errors:
+        raise ValidationError({"scores": errors})
+    review = PeerReview.objects.filter(cycle=cycle, reviewee=reviewee, reviewer=user).first()
+    if review is None:
+        review = PeerReview.objects.create(
+            cycle=cycle, reviewee=reviewee, reviewer=user, comment=comment, created_by=user, updated_by=user
+        )
+    else:
+        review.comment, review.updated_by = comment, user
+        review.save(update_fields=["comment", "updated_by", "updated_at"])
+        review.scores.all().delete()
+    PeerScore.objects.bulk_create([PeerScore(review=review, kpi=i["kpi"], score=Decimal(i["score"])) for i in scores])
+    return review
+
+
+# Bonus pools -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def bonus_pool_create(*, user: User, data: dict) -> BonusPool:
+    _require_hr(user, _("Only HR sets up bonus pools."))
+    pool = BonusPool(created_by=user, updated_by=user)
+    assign_fields(pool, data, ("cycle", "amount", "currency", "grade_coefficients"))
+    pool.currency = (pool.currency or "").upper()
+    pool.full_clean()
+    coefficients = pool.grade_coefficients or {}
+    if set(coefficients) - set(GRADES) or not all(
+        isinstance(v, int | float) and 0 <= v <= 100 for v in coefficients.values()
+    ):
+        raise ValidationError(
+            {"grade_coefficients": [_("Give a coefficient from 0 to 100 per grade (S, A, B, C, D).")]}
+        )
+    pool.save()
+    log_created(pool, user=user)
+    return pool
+
+
+@transaction.atomic
+def bonus_pool_transition(*, pool: BonusPool, name: str, user: User, reason: str = "") -> BonusPool:
+    """``allocate`` (HR, once the cycle is published: every graded appraisal gets grade coefficient ×
+    contribution of the pool, to the cent, adding up exactly) or ``approve`` (finance, never the one who
+    allocated)."""
+
+    def prepare(locked: BonusPool) -> dict:
+        if name == "approve":
+            if locked.allocated_by_id == user.pk:
+                raise PermissionDenied(_("The person who allocated the pool does not approve it."))
+            locked.approved_by = user
+            return {}
+        if name != "allocate":
+            return {}
+        if locked.cycle.state not in (CycleState.PUBLISHED, CycleState.CLOSED):
+            raise TransitionRefused(
+                _("A pool is allocated once its cycle is published; it is “%(state)s”.")
+                % {"state": locked.cycle.get_state_display()}
+            )
+        coefficients = locked.coefficients()
+        rows = list(
+            Appraisal.objects.filter(cycle=locked.cycle)
+            .exclude(final_grade="")
+            .values_list("employee_id", "final_grade", "contribution")
+        )
+        shares = {uid: coefficients[grade] * contribution for uid, grade, contribution in rows}
+        if not any(shares.values()):
+            raise TransitionRefused(
+                _("Nobody has a share of this pool (no grade with a coefficient, or no time on a team).")
+            )
+        amounts = split_by_largest_remainder(locked.amount, shares)
+        locked.allocations.all().delete()
+        BonusAllocation.objects.bulk_create(
+            [
+                BonusAllocation(
+                    pool=locked,
+                    employee_id=uid,
+                    grade=grade,
+                    contribution=contribution,
+                    share=shares[uid],
+                    amount=amounts[uid],
+                )  # fmt: skip
+                for uid, grade, contribution in rows
+            ]
+        )
+        locked.allocated_by = user
+        return {"people": len(rows), "total": str(sum(amounts.values(), Decimal(0)))}
+
+    return run_transition(pool, name, user=user, reason=reason, prepare=prepare)
 
 
 @transaction.atomic

@@ -216,3 +216,17 @@ class CurrencyField(models.CharField):
 def default_currency() -> str:
     """The company's base currency (setting BASE_CURRENCY), the default for new amounts."""
     return settings.BASE_CURRENCY
+
+
+def split_by_largest_remainder(total: Decimal, shares: dict[int, Decimal]) -> dict[int, Decimal]:
+    """``total`` split in proportion to ``shares``, in cents, adding up to ``total`` exactly: each gets
+    the floor of its exact part; the cents left go one each to the largest remainders (ties: the
+    smaller key first)."""
+    whole = sum(shares.values(), Decimal(0))
+    cents = int((total / CENT).to_integral_value())
+    exact = {k: Decimal(cents) * v / whole for k, v in shares.items()}
+    floors = {k: int(e) for k, e in exact.items()}
+    left = cents - sum(floors.values())
+    for k in sorted(exact, key=lambda k: (-(exact[k] - floors[k]), k))[:left]:
+        floors[k] += 1
+    return {k: Decimal(c) * CENT for k, c in floors.items()}

@@ -1,9 +1,27 @@
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from performance.models import GRADES, Appraisal, AppraisalCycle, Kpi, KpiTemplate, KpiTemplateItem, ManagerScore
+from leads.api.serializers import CurrencyCodeField
+from performance.models import (
+    GRADES,
+    Appeal,
+    Appraisal,
+    AppraisalCycle,
+    BonusAllocation,
+    BonusPool,
+    Grade,
+    Kpi,
+    KpiTemplate,
+    KpiTemplateItem,
+    ManagerScore,
+    PeerReview,
+)
+from performance.rules import is_hr_user
 from performance.selectors import appraisal_visible
+
+USERS = get_user_model().objects.filter(is_active=True)
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -92,7 +110,7 @@ class ResultSerializer(serializers.Serializer):
 
 class AppraisalSerializer(serializers.ModelSerializer):
     results = ResultSerializer(many=True, read_only=True)
-    final_grade = serializers.ChoiceField(choices=list(GRADES), required=False)
+    final_grade = serializers.ChoiceField(choices=Grade.choices, required=False)
     calibration_reason = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     advice = serializers.CharField(required=False, allow_blank=True, max_length=20000)
 
@@ -135,3 +153,64 @@ class ManagerScoreSerializer(serializers.ModelSerializer):
         if request is not None and request.user.is_authenticated:
             fields["appraisal"].queryset = appraisal_visible(request.user)
         return fields
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Appeal
+        fields = ["id", "appraisal", "reason", "state", "decision", "new_grade", "decided_at", "created_at"]
+        read_only_fields = fields
+
+
+class AppealDecisionSerializer(serializers.Serializer):
+    decision = serializers.CharField(max_length=4000)
+    new_grade = serializers.ChoiceField(choices=Grade.choices, required=False, default="")
+
+
+class PeerScoreInputSerializer(serializers.Serializer):
+    kpi = serializers.PrimaryKeyRelatedField(queryset=Kpi.objects.all())
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100))
+
+
+class PeerReviewSerializer(serializers.ModelSerializer):
+    """The reviewer is the user who posts it; it is shown to HR only (never to the reviewee)."""
+
+    cycle = serializers.PrimaryKeyRelatedField(queryset=AppraisalCycle.objects.all())
+    reviewee = serializers.PrimaryKeyRelatedField(queryset=USERS)
+    scores = PeerScoreInputSerializer(many=True, max_length=50)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    class Meta:
+        model = PeerReview
+        fields = ["id", "cycle", "reviewee", "scores", "comment", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["scores"] = [{"kpi": s.kpi_id, "score": str(s.score)} for s in instance.scores.all()]
+        request = self.context.get("request")
+        if request is not None and is_hr_user(request.user):
+            data["reviewer"] = instance.reviewer_id
+        return data
+
+
+class BonusAllocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BonusAllocation
+        fields = ["employee", "grade", "contribution", "share", "amount"]
+        read_only_fields = fields
+
+
+class BonusPoolSerializer(serializers.ModelSerializer):
+    cycle = serializers.PrimaryKeyRelatedField(queryset=AppraisalCycle.objects.all())
+    amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal("99999999999999.99")
+    )
+    currency = CurrencyCodeField()
+    grade_coefficients = GradeMapField(GRADES, required=False)
+    allocations = BonusAllocationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BonusPool
+        fields = ["id", "cycle", "amount", "currency", "grade_coefficients", "state", "allocations"]
+        read_only_fields = ["state", "allocations"]

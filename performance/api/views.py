@@ -2,19 +2,29 @@
 steps, appraisals (who reads which: performance.selectors) and manager scores. Writes go through
 ``performance.services``."""
 
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from ltc_portal.core import excel
 from ltc_portal.core.api.mixins import TransitionsMixin
 from ltc_portal.core.api.viewsets import RestrictedViewSet
 from performance import selectors, services
-from performance.models import Appraisal, AppraisalCycle, Kpi, KpiTemplate, ManagerScore
+from performance.models import Appeal, Appraisal, AppraisalCycle, BonusPool, Kpi, KpiTemplate, ManagerScore, PeerReview
 
 from .serializers import (
+    AppealDecisionSerializer,
+    AppealSerializer,
     AppraisalCycleSerializer,
     AppraisalSerializer,
+    BonusPoolSerializer,
     KpiSerializer,
     KpiTemplateSerializer,
     ManagerScoreSerializer,
+    PeerReviewSerializer,
 )
 
 WRITE_METHODS = ["get", "post", "patch", "put", "head", "options"]
@@ -142,3 +152,78 @@ class ManagerScoreViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, Restri
             score=data["score"],
             comment=data.get("comment", ""),
         )
+
+
+class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Appeals (made with an appraisal's `appeal` transition): yours, or all for HR.
+    `POST …/{id}/decide/` (HR, never the appellant): `decision`, optional `new_grade`."""
+
+    queryset = Appeal.objects.none()
+    selector = staticmethod(selectors.appeal_list)
+    serializer_class = AppealSerializer
+    filterset_fields = ["state"]
+
+    @extend_schema(request=AppealDecisionSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        body = AppealDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        appeal = services.appeal_decide(appeal=self.get_object(), user=request.user, **body.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=appeal.pk)).data)
+
+
+class PeerReviewViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, RestrictedViewSet):
+    """Peer reviews you gave (HR: all, with the reviewer). POST again to replace yours."""
+
+    queryset = PeerReview.objects.none()
+    selector = staticmethod(selectors.peer_review_list)
+    serializer_class = PeerReviewSerializer
+    filterset_fields = ["cycle", "reviewee"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.peer_review_submit(
+            cycle=data["cycle"],
+            reviewee=data["reviewee"],
+            user=self.request.user,
+            scores=[dict(s) for s in data["scores"]],
+            comment=data.get("comment", ""),
+        )
+
+
+class BonusPoolViewSet(TransitionsMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       RestrictedViewSet):  # fmt: skip
+    """Bonus pools (HR and finance read them): `allocate` (HR, once the cycle is published), `approve`
+    (finance, never the one who allocated); `GET …/{id}/xlsx/` the allocations for payroll."""
+
+    queryset = BonusPool.objects.none()
+    selector = staticmethod(selectors.bonus_pool_list)
+    serializer_class = BonusPoolSerializer
+    filterset_fields = ["cycle", "state"]
+    transition_service = services.bonus_pool_transition
+    transition_subject = "pool"
+
+    def perform_create(self, serializer):
+        serializer.instance = services.bonus_pool_create(user=self.request.user, data=dict(serializer.validated_data))
+
+    @extend_schema(responses={(200, excel.XLSX): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def xlsx(self, request, pk=None):
+        pool = self.get_object()
+        rows = (
+            [
+                a.employee.get_full_name() or a.employee.username,
+                a.employee.email,
+                a.grade,
+                a.contribution,
+                a.share,
+                a.amount,
+                pool.currency,
+            ]  # fmt: skip
+            for a in pool.allocations.select_related("employee").order_by("employee__username")
+        )
+        headers = [_("Employee"), _("E-mail"), _("Grade"), _("Contribution"), _("Share"), _("Amount"), _("Currency")]
+        content = excel.workbook(
+            _("Bonus %(cycle)s") % {"cycle": pool.cycle}, headers, rows, widths=[28, 28, 8, 14, 14, 16, 8]
+        )
+        return excel.download(content, f"bonus-pool-{pool.pk}.xlsx")
