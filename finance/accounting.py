@@ -180,39 +180,35 @@ def _project_inputs(ids: list[int], at: datetime.date) -> tuple[dict[int, _At], 
 
 
 COSTS_SQL = """
-WITH base AS MATERIALIZED (
-    SELECT e.project_id, e.category, e.currency, e.date, e.amount,
-           ROUND(e.amount * CASE WHEN e.currency = %s THEN 1 ELSE (
-               SELECT r.rate FROM finance_exchangerate r
-               WHERE r.currency = e.currency AND r.date <= e.date ORDER BY r.date DESC LIMIT 1
-           ) END, 2) AS amount_base
-    FROM finance_costentry e
-    WHERE e.state = 'approved' AND e.date <= %s AND e.project_id IN ({projects})
-)
-SELECT project_id, category, currency,
+SELECT project_id, category,
        SUM(amount_base) AS cumulative,
-       SUM(CASE WHEN date >= %s THEN amount_base ELSE 0 END) AS period,
-       COUNT(CASE WHEN amount_base IS NULL THEN 1 END) AS missing,
-       MIN(CASE WHEN amount_base IS NULL THEN date END) AS first_missing,
-       SUM(CASE WHEN amount_base IS NULL THEN amount END) AS missing_total
-FROM base
-GROUP BY project_id, category, currency
+       SUM(CASE WHEN date >= %(start)s THEN amount_base ELSE 0 END) AS period
+FROM finance_costentry
+WHERE state = 'approved' AND date <= %(end)s AND project_id IN ({projects})
+GROUP BY project_id, category
+"""
+#: the approved entries still without a rate, per project and currency (a partial index finds them)
+UNRATED_SQL = """
+SELECT project_id, currency, COUNT(*), MIN(date), SUM(amount)
+FROM finance_costentry
+WHERE state = 'approved' AND date <= %(end)s AND amount_base IS NULL AND project_id IN ({projects})
+GROUP BY project_id, currency
 """
 
 
 def _costs(projects, start: datetime.date, end: datetime.date):
     """AC to ``end`` and cost in [start, end] by project and category, in base currency, and the
-    entries left out for want of a rate, in one GROUP BY over the entries of ``projects`` (a
-    queryset, inlined as a subquery: the statement's size does not grow with the projects). Each
-    entry's base amount (the same definition as ``selectors.cost_entries_in_base``) is computed
-    once, in a materialised CTE: the rate is looked up once per entry in a foreign currency."""
+    entries left out for want of a rate: one GROUP BY over the entries' stored base amounts (the same
+    work as a plain SUM by project and category) and one over those without a rate. ``projects`` is a
+    queryset, inlined as a subquery: the statements do not grow with the number of projects."""
     scope_sql, scope_params = projects.order_by().values("pk").query.sql_with_params()
-    sql = COSTS_SQL.format(projects=scope_sql)
-    params = [settings.BASE_CURRENCY, end, *scope_params, start]
+    names = {f"scope{i}": value for i, value in enumerate(scope_params)}
+    scope_named = scope_sql % tuple(f"%({name})s" for name in names)
+    params = {"start": start, "end": end, **names}
     sums, missing = [], []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for project_id, category, currency, cumulative, period, n, first, total in cursor.fetchall():
+        cursor.execute(COSTS_SQL.format(projects=scope_named), params)
+        for project_id, category, cumulative, period in cursor.fetchall():
             sums.append(
                 {
                     "project_id": project_id,
@@ -221,12 +217,13 @@ def _costs(projects, start: datetime.date, end: datetime.date):
                     "period": _money(period),
                 }
             )
-            if n:
-                if isinstance(first, str):  # SQLite answers dates as text
-                    first = datetime.date.fromisoformat(first)
-                missing.append(
-                    {"project_id": project_id, "currency": currency, "first": first, "n": n, "total": _money(total)}
-                )
+        cursor.execute(UNRATED_SQL.format(projects=scope_named), params)
+        for project_id, currency, n, first, total in cursor.fetchall():
+            if isinstance(first, str):  # SQLite answers dates as text
+                first = datetime.date.fromisoformat(first)
+            missing.append(
+                {"project_id": project_id, "currency": currency, "first": first, "n": n, "total": _money(total)}
+            )
     return sums, missing
 
 

@@ -188,7 +188,13 @@ def _implement(u, project, contract):
         delivery.team_member_add(
             project=project,
             user=u["pm"],
-            data={"user": person, "role": role, "allocation_percent": share, "start_date": today},
+            # on the team since the handover six weeks ago (so last month's appraisal cycle sees them)
+            data={
+                "user": person,
+                "role": role,
+                "allocation_percent": share,
+                "start_date": today - datetime.timedelta(days=45),
+            },
         )
     delivery.delegation_grant(
         project=project,

@@ -197,7 +197,11 @@ class CostEntryState(models.TextChoices):
 class CostEntry(LifecycleModel):
     """An actual cost of a project (DOMAIN.md §5.2): never edited or deleted; a correction is a
     reversing entry that points at the entry it undoes. ``source_system`` + ``source_ref`` identify it
-    in the system it came from, so a re-sent entry is refused rather than counted twice."""
+    in the system it came from, so a re-sent entry is refused rather than counted twice.
+    ``amount_base`` is the amount at the rate of its date, to the cent (the amount itself in the base
+    currency; NULL while no rate is recorded on or before the date): written when the entry is
+    recorded and rewritten whenever finance records or corrects a rate of its currency on or before its
+    date (finance.services.costs), so the accounting sums it like any column."""
 
     States = CostEntryState
     state_tones = {
@@ -214,6 +218,9 @@ class CostEntry(LifecycleModel):
     category = models.CharField(_("category"), max_length=20, choices=CostCategory.choices)
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    amount_base = models.DecimalField(
+        _("amount in base currency"), max_digits=24, decimal_places=2, null=True, blank=True, editable=False
+    )
     description = models.CharField(_("description"), max_length=500)
     source_system = models.CharField(_("source system"), max_length=40, default="portal")
     source_ref = models.CharField(_("source reference"), max_length=100)
@@ -240,7 +247,12 @@ class CostEntry(LifecycleModel):
         verbose_name = _("cost entry")
         verbose_name_plural = _("cost entries")
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["project", "state", "date"], name="costentry_project_state_date")]
+        indexes = [
+            models.Index(fields=["project", "state", "date"], name="costentry_project_state_date"),
+            models.Index(
+                fields=["currency", "date"], condition=Q(amount_base__isnull=True), name="costentry_without_rate"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_system", "source_ref"],

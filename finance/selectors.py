@@ -1,13 +1,14 @@
 """Reads of finance: budgets (the current one, against the estimate 概算, the project-page panels), periods,
 cost entries and their base amounts, monthly accounts, invoices, receipts, receivables and ageing."""
 
+import bisect
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contracts.models import ContractState, PaymentMilestone
@@ -326,12 +327,32 @@ def rate_of(currency: str, day: datetime.date) -> Decimal | None:
 
 
 def cost_entries_in_base(qs=None):
-    """Approved-or-not entries annotated with ``rate`` and ``amount_base`` (NULL without a rate): the
-    one home of "an entry's base amount", used by this job and by the API."""
-    qs = CostEntry.objects.all() if qs is None else qs
-    return qs.annotate(rate=rate_on("currency", OuterRef("date"))).annotate(
-        amount_base=Round(F("amount") * F("rate"), 2, output_field=MONEY)
-    )
+    """Entries with their base amount (``amount_base``, NULL without a rate): stored on the entry
+    (finance.services.costs keeps it right as rates are recorded), so a read needs no rate lookup."""
+    return CostEntry.objects.all() if qs is None else qs
+
+
+def base_amounts(entries) -> None:
+    """Set ``amount_base`` on unsaved entries: the amount in the base currency, else amount × the latest
+    rate of its currency on or before its date, to the cent (half up); None without a rate. One query
+    for all the entries, whatever their number."""
+    foreign = [e for e in entries if e.currency != settings.BASE_CURRENCY]
+    rates: dict[str, list] = {}
+    if foreign:
+        latest = max(e.date for e in foreign)
+        for currency, day, rate in (
+            ExchangeRate.objects.filter(currency__in={e.currency for e in foreign}, date__lte=latest)
+            .order_by("currency", "date")
+            .values_list("currency", "date", "rate")
+        ):
+            rates.setdefault(currency, []).append((day, rate))
+    for e in entries:
+        if e.currency == settings.BASE_CURRENCY:
+            e.amount_base = e.amount
+            continue
+        series = rates.get(e.currency, [])
+        i = bisect.bisect_right(series, (e.date, Decimal("Infinity"))) - 1
+        e.amount_base = quantize(e.amount * series[i][1]) if i >= 0 else None
 
 
 # Invoices, receipts, receivables ------------------------------------------------------------------

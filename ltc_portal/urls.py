@@ -33,6 +33,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("projects/", include("delivery.urls")),
     path("finance/", include("finance.urls")),
+    path("performance/", include("performance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

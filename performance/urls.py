@@ -1,5 +1,16 @@
-"""Browser pages of performance and incentives. None yet."""
+"""Browser pages of performance and incentives."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "performance"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_performance, name="mine"),
+    path("appraisals/<int:pk>/transitions/<slug:name>/", views.appraisal_step, name="appraisal-step"),
+    path("hr/", views.workspace, name="workspace"),
+    path("hr/cycles/<int:pk>/transitions/<slug:name>/", views.cycle_step, name="cycle-step"),
+    path("hr/appraisals/<int:pk>/calibrate/", views.calibrate, name="calibrate"),
+    path("hr/appeals/<int:pk>/decide/", views.appeal_decide, name="appeal-decide"),
+]

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +32,7 @@ from ltc_portal.core.services import assign_fields
 
 from ..models import AccountingPeriod, CostEntry, CostEntryState, CostImport, ExchangeRate, PeriodState
 from ..rules import cost_decidable, is_finance_user
-from ..selectors import first_open_period_after, in_closed_period, period_of
+from ..selectors import MONEY, RATE, base_amounts, first_open_period_after, in_closed_period, period_of
 
 COST_ENTRY_FIELDS = ("date", "category", "amount", "currency", "description", "source_system", "source_ref", "reverses")
 #: the most rows one bulk call takes (an integration sends a month in a few calls)
@@ -100,7 +102,19 @@ def exchange_rate_set(*, user: User, currency: str, date: datetime.date, rate: D
     rate_row.updated_by = user
     rate_row.full_clean(validate_unique=existing is None)
     rate_row.save()
+    rebase_entries(currency=currency, since=date)
     return rate_row
+
+
+def rebase_entries(*, currency: str, since: datetime.date) -> int:
+    """Rewrite the base amount of every entry in ``currency`` dated on or after ``since`` at the latest
+    rate on or before its date (one UPDATE): a new or corrected rate counts from its date."""
+    latest = (
+        ExchangeRate.objects.filter(currency=currency, date__lte=OuterRef("date")).order_by("-date").values("rate")[:1]
+    )
+    return CostEntry.objects.filter(currency=currency, date__gte=since).update(
+        amount_base=Round(F("amount") * Subquery(latest, output_field=RATE), 2, output_field=MONEY)
+    )
 
 
 # Cost entries --------------------------------------------------------------------------------------
@@ -179,6 +193,7 @@ def cost_entry_create(*, project: Project, user: User, data: dict) -> CostEntry:
         raise _duplicate(entry)
     require_open_period(day=entry.date)
     period_get_or_open(period=period_of(entry.date), user=user)
+    base_amounts([entry])
     try:
         with transaction.atomic():
             entry.save()
@@ -282,6 +297,7 @@ def record_checked(*, check: BulkCheck, user: User) -> list[CostEntry]:
         period_get_or_open(period=period, user=user)
     for entry in entries:
         entry.period = period_of(entry.date)
+    base_amounts(entries)
     created = CostEntry.objects.bulk_create(entries, batch_size=1000)
     log_created_many(created, user=user, reason=_("Imported in bulk; counts at once."))
     return created

@@ -42,6 +42,13 @@ MENU: tuple[MenuItem, ...] = (
         (Role.SALES, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE, Role.SOLUTION, Role.SALES_DIRECTOR),
     ),
     MenuItem(_("Finance"), "finance:workspace", "cash-coin", (Role.FINANCE,)),
+    MenuItem(_("Performance"), "performance:workspace", "award", (Role.HR,)),
+    MenuItem(
+        _("My performance"),
+        "performance:mine",
+        "person-badge",
+        (Role.SALES, Role.SALES_DIRECTOR, Role.SOLUTION, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE),
+    ),
     MenuItem(
         _("My decisions"),
         "controls:my-decisions",

@@ -15,7 +15,7 @@ from django.db import connection
 from contracts import services as contracts
 from finance import accounting, reminders
 from finance import services as finance
-from finance.models import AccountingRun, InvoiceReminder, MonthlyAccount, ReceiptAllocation
+from finance.models import AccountingRun, CostEntry, InvoiceReminder, MonthlyAccount, ReceiptAllocation
 from ltc_portal.core.fsm import TransitionRefused, run_transition
 from ltc_portal.core.models import TransitionLog
 from tests.finance.test_accounting import PERIOD, PREVIOUS_MONTH_DAY, START, TODAY, day, entry, project_in_build
@@ -254,3 +254,20 @@ def test_a_terminated_contracts_payments_never_become_due(cast, make_user):
     assert contracts.payments_due_on_date(day=TODAY) == []
     dated.refresh_from_db()
     assert dated.state == "planned"
+
+
+def test_a_rate_recorded_later_counts_the_entries_from_its_date(api, cast, project):
+    eur = entry(project, cast.finance, day(1), "travel", "100.00", "EUR")
+    assert CostEntry.objects.get(pk=eur.pk).amount_base is None  # no rate yet: left out, never 1.0
+    r = api.as_user(cast.finance).get(f"/api/v1/cost-entries/{eur.pk}/").json()
+    assert r["amount_base"] is None
+    accounting.execute_run(finance.accounting_run_record(period=PERIOD, user=None).pk)
+    account = MonthlyAccount.objects.get(project=project, period__period=PERIOD)
+    assert account.complete is False and account.cost_cumulative == Decimal("0.00")
+    finance.exchange_rate_set(user=cast.finance, currency="EUR", date=day(1), rate=Decimal("7.77777777"))
+    assert CostEntry.objects.get(pk=eur.pk).amount_base == Decimal("777.78")
+    finance.exchange_rate_set(user=cast.finance, currency="EUR", date=day(1), rate=Decimal("8"))  # corrected
+    assert CostEntry.objects.get(pk=eur.pk).amount_base == Decimal("800.00")
+    accounting.execute_run(finance.accounting_run_record(period=PERIOD, user=None).pk)
+    account = MonthlyAccount.objects.get(project=project, period__period=PERIOD)
+    assert (account.complete, account.cost_cumulative) == (True, Decimal("800.00"))
