@@ -1,12 +1,24 @@
 """Benchmark of the monthly accounting job against its floor: a raw SQL GROUP BY over the same cost rows.
 
-Seeds (bulk inserts, once) BENCH_PROJECTS projects in build, each with a contract, an approved budget
-and two milestones, and BENCH_ENTRIES approved cost entries spread over them, a fifth in USD (with a
-rate); then times ``execute_run`` for the current month and the raw aggregate, side by side, and writes
-both and their ratio to bench/results/finance-<timestamp>.json. Runs on DATABASE_URL (PostgreSQL gives
-the figures that matter), or a fresh SQLite file in bench/results/.
+Default: seeds (bulk inserts, once) BENCH_PROJECTS projects in build, each with a contract, an approved
+budget and two milestones, and BENCH_ENTRIES approved cost entries spread over them, a fifth in USD
+(with a rate). With BENCH_SIZE=S, M or L it runs ``manage.py seed_scale --size …`` instead (L: 5k
+projects, 1M cost entries, 50k invoices…; idempotent, so a second run reuses the data) and records how
+long that took.
+
+Then times ``execute_run`` for the current month and the raw aggregate, side by side (medians of
+BENCH_REPEAT runs), with the job's pieces timed inside each run (the project inputs at the month end
+and the month before, the cost aggregate COSTS_SQL, the cash aggregates, the rest of
+compute_accounts, then the upsert, the alerts and the run's steps), and writes them, their ratio, the
+projects, entries and queries to bench/results/finance-<timestamp>.json. With BENCH_EXPLAIN=1
+(PostgreSQL) it also writes EXPLAIN (ANALYZE, BUFFERS) of every query of those pieces to
+finance-<timestamp>-explain.txt.
+
+Runs on DATABASE_URL (PostgreSQL gives the figures that matter; a missing PostgreSQL database is
+created), or a fresh SQLite file in bench/results/. ``make bench-l`` runs BENCH_SIZE=L on PostgreSQL.
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -24,7 +36,40 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{RESULTS / 'bench-finance.sqlite3'}")
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+os.environ.setdefault("EMAIL_URL", "memorymail://")  # the job's cost alerts, not on the console
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ltc_portal.settings")
+SIZE = os.environ.get("BENCH_SIZE", "").upper()
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` when it does not exist yet (a scratch bench database)."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        return
+    import psycopg2
+    from psycopg2 import sql
+
+    name = unquote(parts.path.lstrip("/"))
+    server = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or 5432,
+        "user": unquote(parts.username or "") or None,
+        "password": unquote(parts.password or "") or None,
+        "dbname": "postgres",
+    }
+    conn = psycopg2.connect(**{k: v for k, v in server.items() if v is not None})
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+    conn.close()
+
+
+ensure_postgres_database(os.environ["DATABASE_URL"])
 
 import django  # noqa: E402
 
@@ -33,13 +78,14 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Q  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from contracts.models import Contract  # noqa: E402
 from delivery.models import Milestone, Project  # noqa: E402
 from finance import accounting  # noqa: E402
-from finance.models import AccountingRun, Budget, CostEntry, ExchangeRate  # noqa: E402
+from finance.models import AccountingRun, Budget, CostEntry, ExchangeRate, Invoice, ReceiptAllocation  # noqa: E402
 from finance.services import accounting_run_record  # noqa: E402
 from leads.models import Customer  # noqa: E402
 from opportunities.models import Opportunity, Quote  # noqa: E402
@@ -47,6 +93,7 @@ from opportunities.models import Opportunity, Quote  # noqa: E402
 PROJECTS = int(os.environ.get("BENCH_PROJECTS", "500"))
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", "200000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+EXPLAIN = os.environ.get("BENCH_EXPLAIN", "") not in ("", "0", "false")
 CATEGORIES = ["labour", "equipment", "subcontract", "travel", "other"]
 
 
@@ -136,9 +183,11 @@ def seed(today):
         ],
         batch_size=2000,
     )
-    ExchangeRate.objects.get_or_create(
+    usd, _created = ExchangeRate.objects.get_or_create(
         currency="USD", date=start - datetime.timedelta(days=40), defaults={"rate": Decimal("7.1")}
     )
+    # where the model stores an entry's base amount, write it as the portal would (NULL before the rate)
+    stores_base = any(f.name == "amount_base" for f in CostEntry._meta.concrete_fields)
     batch = []
     for i in range(ENTRIES):
         batch.append(
@@ -156,26 +205,122 @@ def seed(today):
                 period=(start - datetime.timedelta(days=i % 60)).strftime("%Y-%m"),
             )
         )
+        if stores_base:
+            entry = batch[-1]
+            entry.amount_base = (
+                entry.amount
+                if entry.currency == "CNY"
+                else (entry.amount * usd.rate).quantize(Decimal("0.01"))
+                if entry.date >= usd.date
+                else None
+            )
         if len(batch) == 5000:
             CostEntry.objects.bulk_create(batch)
             batch = []
     CostEntry.objects.bulk_create(batch)
 
 
-def raw_aggregate(end):
+def raw_aggregate(end, scoped=False):
+    """The floor: one GROUP BY over the approved entries to ``end`` (``scoped``: of the accounted
+    projects only, the rows the job's cost aggregate reads)."""
+    states = list(accounting.ACCOUNTED_STATES) if scoped else []
+    scope = f" AND project_id IN (SELECT id FROM delivery_project WHERE state IN ({', '.join(['%s'] * len(states))}))"
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT project_id, category, SUM(amount) FROM finance_costentry "
-            "WHERE state = 'approved' AND date <= %s GROUP BY project_id, category",
-            [end],
+            "WHERE state = 'approved' AND date <= %s" + (scope if scoped else "") + " GROUP BY project_id, category",
+            [end, *states],
         )
         return cursor.fetchall()
 
 
+#: the job's pieces (finance/accounting.py), timed inside each run by wrapping them for the bench
+PIECES = ("_project_inputs", "_costs", "_cash", "compute_accounts")
+
+
+@contextlib.contextmanager
+def instrumented(spent: dict):
+    """Time every call of the job's pieces while the job runs (``spent``: name → ms, summed)."""
+    originals = {name: getattr(accounting, name) for name in PIECES}
+
+    def wrap(name, fn):
+        def timed_piece(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0) + (time.perf_counter() - start) * 1000
+
+        return timed_piece
+
+    for name, fn in originals.items():
+        setattr(accounting, name, wrap(name, fn))
+    try:
+        yield spent
+    finally:
+        for name, fn in originals.items():
+            setattr(accounting, name, fn)
+
+
+def profiled_job(job):
+    """Medians over BENCH_REPEAT runs of the job and of each of its pieces (one breakdown per run, so
+    the pieces add up to the job): project inputs (two dates), cost aggregate, cash, the rest of
+    compute_accounts (Python), and the upsert + alerts + run steps."""
+    runs = []
+    for _ in range(REPEAT):
+        spent = {}
+        with instrumented(spent):
+            start = time.perf_counter()
+            job()
+            spent["job"] = (time.perf_counter() - start) * 1000
+        spent["compute_python"] = (
+            spent["compute_accounts"] - spent["_project_inputs"] - spent["_costs"] - spent["_cash"]
+        )
+        spent["write_alerts_and_steps"] = spent["job"] - spent["compute_accounts"]
+        runs.append(spent)
+    return {name: round(statistics.median(r[name] for r in runs), 1) for name in runs[0]}
+
+
+def pieces(period):
+    """The job's queries, piece by piece (for EXPLAIN)."""
+    start, end = accounting.month_start(period), accounting.month_end(period)
+    prev_end = accounting.month_end(accounting.previous_period(period))
+    in_scope = Project.objects.filter(
+        Q(state__in=accounting.ACCOUNTED_STATES) | Q(accounts__period__period=period)
+    ).distinct()
+    ids = list(in_scope.values_list("pk", flat=True))
+    return {
+        "project_inputs_end": lambda: accounting._project_inputs(ids, end),
+        "project_inputs_prev_end": lambda: accounting._project_inputs(ids, prev_end),
+        "costs": lambda: accounting._costs(in_scope, start, end),
+        "cash": lambda: accounting._cash(ids, end),
+    }
+
+
+def explain(period, out):
+    """EXPLAIN (ANALYZE, BUFFERS) of every query each piece runs, to ``out``."""
+    with out.open("w") as f:
+        for name, fn in pieces(period).items():
+            with CaptureQueriesContext(connection) as ctx:
+                fn()
+            for q in ctx.captured_queries:
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                f.write(f"=== {name} ({q['time']} s)\n{q['sql']}\n\n{plan}\n\n")
+
+
 def main():
+    started = time.perf_counter()
     call_command("migrate", verbosity=0)
     today = timezone.localdate()
-    seed(today)
+    seed_s = None
+    if SIZE:
+        start = time.perf_counter()
+        call_command("seed_scale", size=SIZE)
+        seed_s = round(time.perf_counter() - start, 1)
+    else:
+        seed(today)
     period = today.strftime("%Y-%m")
     end = accounting.month_end(period)
 
@@ -184,24 +329,41 @@ def main():
         assert run.state == "succeeded", run.error
 
     with CaptureQueriesContext(connection) as ctx:
-        job()
+        job()  # the first run of the period also raises its variance alerts
     scope = Project.objects.filter(state__in=accounting.ACCOUNTED_STATES)
-    job_ms, raw_ms = timed(job), timed(lambda: raw_aggregate(end))
+    piece_ms = profiled_job(job)
+    job_ms, raw_ms = piece_ms.pop("job"), timed(lambda: raw_aggregate(end))
+    raw_scoped_ms = timed(lambda: raw_aggregate(end, scoped=True))
     costs_ms = timed(lambda: accounting._costs(scope, accounting.month_start(period), end))
+    stamp = f"{datetime.datetime.now(UTC):%Y%m%dT%H%M%S}"
     figures = {
         "database": connection.vendor,
         "when": datetime.datetime.now(UTC).isoformat(timespec="seconds"),
+        "size": SIZE or None,
+        "seed_s": seed_s,
         "projects": Project.objects.filter(state__in=accounting.ACCOUNTED_STATES).count(),
         "cost_entries": CostEntry.objects.count(),
         "job_ms": job_ms,
         "job_queries": len(ctx.captured_queries),
         "raw_group_by_ms": raw_ms,
         "ratio_job_to_raw": round(job_ms / raw_ms, 2) if raw_ms else None,
+        "raw_group_by_scoped_ms": raw_scoped_ms,
         "job_cost_aggregate_ms": costs_ms,
         "ratio_cost_aggregate_to_raw": round(costs_ms / raw_ms, 2) if raw_ms else None,
+        "job_pieces_ms": piece_ms,
         "runs": AccountingRun.objects.count(),
     }
-    out = RESULTS / f"finance-{datetime.datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    if SIZE:
+        figures.update(
+            invoices=Invoice.objects.count(),
+            receipt_allocations=ReceiptAllocation.objects.count(),
+        )
+    if EXPLAIN and connection.vendor == "postgresql":
+        plans = RESULTS / f"finance-{stamp}-explain.txt"
+        explain(period, plans)
+        figures["explain"] = plans.name
+    figures["bench_s"] = round(time.perf_counter() - started, 1)
+    out = RESULTS / f"finance-{stamp}.json"
     out.write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))
 
