@@ -14,6 +14,7 @@ are computed from the rounded money figures.
 
 import calendar
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -196,14 +197,21 @@ GROUP BY project_id, currency
 """
 
 
-def _costs(projects, start: datetime.date, end: datetime.date):
+def _costs(projects, start: datetime.date, end: datetime.date, ids: list[int] | None = None):
     """AC to ``end`` and cost in [start, end] by project and category, in base currency, and the
     entries left out for want of a rate: one GROUP BY over the entries' stored base amounts (the same
-    work as a plain SUM by project and category) and one over those without a rate. ``projects`` is a
-    queryset, inlined as a subquery: the statements do not grow with the number of projects."""
-    scope_sql, scope_params = projects.order_by().values("pk").query.sql_with_params()
-    names = {f"scope{i}": value for i, value in enumerate(scope_params)}
-    scope_named = scope_sql % tuple(f"%({name})s" for name in names)
+    work as a plain SUM by project and category) and one over those without a rate. The projects are
+    ``ids`` (on PostgreSQL one array parameter: the statement does not grow with them, and it reads
+    exactly the projects the run read a moment before), else the queryset ``projects`` inlined as a
+    subquery."""
+    if ids is not None and connection.vendor == "postgresql":
+        scope_named, names = "SELECT unnest(%(ids)s::bigint[])", {"ids": list(ids)}
+    else:
+        scope_sql, scope_params = projects.order_by().values("pk").query.sql_with_params()
+        names = {f"scope{i}": value for i, value in enumerate(scope_params)}
+        # only the placeholders become named ones (a literal %% stays as it is)
+        counter = iter(names)
+        scope_named = re.sub(r"%s", lambda _m: f"%({next(counter)})s", scope_sql)
     params = {"start": start, "end": end, **names}
     sums, missing = [], []
     with connection.cursor() as cursor:
@@ -333,11 +341,13 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
         return []
     now_inputs, notes, unrated = _project_inputs(ids, end)
     prev_inputs, _prev_notes, _prev_unrated = _project_inputs(ids, prev_end)
-    sums, missing = _costs(in_scope, start, end)
+    sums, missing = _costs(in_scope, start, end, ids)
     cash = _cash(ids, end)
     by_project: dict[int, dict] = {pid: {"cum": Decimal(0), "per": Decimal(0), "cat": {}} for pid in ids}
     for row in sums:
-        p = by_project[row["project_id"]]
+        p = by_project.get(row["project_id"])
+        if p is None:  # a project that entered the scope after the run read it (SQLite's subquery)
+            continue
         p["cum"] += row["cumulative"]
         p["per"] += row["period"]
         # rows are per currency too: a category paid in two currencies adds up

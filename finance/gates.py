@@ -11,7 +11,16 @@ from ltc_portal.controls import registry
 from ltc_portal.core.fsm import check
 
 from . import selectors
-from .models import LIVE_INVOICE_STATES, BudgetState, FinalAccount, FinalAccountState, Invoice, InvoiceState
+from .models import (
+    LIVE_INVOICE_STATES,
+    BudgetState,
+    CostEntry,
+    FinalAccount,
+    FinalAccountState,
+    Invoice,
+    InvoiceState,
+    ReceiptAllocation,
+)
 
 
 @check(_("Draft the project's budget (a budget version with lines)."))
@@ -26,16 +35,35 @@ def budget_submitted(project):
     return project.budgets.filter(state=BudgetState.SUBMITTED).exists()
 
 
-@check(_("Finance prepares the project's final accounts (决算)."))
+FINAL_ACCOUNTS_NEEDED = _(
+    "Finance prepares the project's final accounts (决算): complete (every rate recorded) and after its last "
+    "cost, invoice and receipt."
+)
+
+
+@check(FINAL_ACCOUNTS_NEEDED)
 def final_accounts_prepared(project):
-    """Final accounts prepared."""
-    return FinalAccount.objects.filter(project=project, state=FinalAccountState.PREPARED).exists()
+    """Final accounts prepared, complete, and not older than the project's last money record."""
+    final = FinalAccount.objects.filter(project=project, state=FinalAccountState.PREPARED).first()
+    if final is None or not final.complete or final.prepared_at is None:
+        return False
+    since = final.prepared_at
+    later = CostEntry.objects.filter(project=project, created_at__gt=since).exists()
+    if not later and project.contract_id:
+        later = (
+            Invoice.objects.filter(contract_id=project.contract_id, updated_at__gt=since).exists()
+            or ReceiptAllocation.objects.filter(invoice__contract_id=project.contract_id, created_at__gt=since).exists()
+        )
+    return not later
 
 
 def _not_invoiced(project) -> list[str]:
     contract = project.contract
     if contract is None:
         return [str(_("no signed contract"))]
+    drafts = list(Invoice.objects.filter(contract=contract, state=InvoiceState.DRAFT).values_list("pk", flat=True)[:10])
+    if drafts:
+        return [str(_("draft invoices to issue or void: %(ids)s") % {"ids": ", ".join(f"#{d}" for d in drafts)})]
     if fully_invoiced(contract):
         return []
     invoiced = dict(

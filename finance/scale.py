@@ -50,6 +50,7 @@ from .models import (
     Receipt,
     ReceiptAllocation,
 )
+from .services.costs import rebase_entries
 
 DAY = datetime.timedelta(days=1)
 SOURCE = "scale"
@@ -97,6 +98,8 @@ def seed_rates_and_budgets(scale: Scale) -> dict:
         for k in range((last - first).days + 1)
     ]
     ExchangeRate.objects.bulk_create(rates, batch_size=scale.batch_size, ignore_conflicts=True)
+    if rates:  # entries already there (the demo's) count at the new rates from their dates
+        rebase_entries(currency="USD", since=first, until=last + DAY)
     projects = list(
         _started_projects(budgets__isnull=True).values("pk", "name", "currency", "pm_id", "contract__quote__cost")
     )

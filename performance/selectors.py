@@ -45,14 +45,14 @@ def cycle_list(user) -> QuerySet:
 def appraisal_visible(user) -> QuerySet:
     if not user.is_authenticated:
         return Appraisal.objects.none()
-    if is_hr_user(user):
-        return Appraisal.objects.all()
+    mine_published = Q(employee=user, state__in=SEEN_BY_THE_EMPLOYEE)
+    if is_hr_user(user):  # every appraisal but their own before it is published
+        return Appraisal.objects.filter(~Q(employee=user) | mine_published)
     on_my_project = TeamMember.objects.filter(
         user=OuterRef("employee"),
         project__pm=user,
         start_date__lte=OuterRef("cycle__end"),
     ).filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef("cycle__start")))
-    mine_published = Q(employee=user, state__in=SEEN_BY_THE_EMPLOYEE)
     return Appraisal.objects.filter(mine_published | (Q(Exists(on_my_project)) & ~Q(employee=user)))
 
 

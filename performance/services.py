@@ -243,6 +243,17 @@ def _open_appraisals(cycle: AppraisalCycle, user: User) -> dict:
     return {"appraisals": len(made), "roles_without_template": untemplated}
 
 
+def _fill_templates(cycle: AppraisalCycle) -> dict:
+    """Give the appraisals still without a template the one their role has now (one query per role)."""
+    templates = dict(KpiTemplate.objects.values_list("project_role", "pk"))
+    filled = 0
+    for role, template_id in templates.items():
+        filled += Appraisal.objects.filter(cycle=cycle, template__isnull=True, project_role=role).update(
+            template_id=template_id
+        )
+    return {"templates_filled": filled}
+
+
 def _publish_refusals(cycle: AppraisalCycle) -> list[str]:
     """Why the cycle cannot be published: a grade over its cap (naming the grade and the excess)."""
     caps = cycle.grade_caps or {}
@@ -276,6 +287,8 @@ def cycle_transition(*, cycle: AppraisalCycle, name: str, user: User, reason: st
     def before(locked: AppraisalCycle) -> dict:
         if name == "open":
             return _open_appraisals(locked, user)
+        if name == "score":  # people who joined a team since the cycle opened, templates made since
+            return _open_appraisals(locked, user) | _fill_templates(locked)
         if name == "publish":
             refusals = _publish_refusals(locked)
             if refusals:
@@ -332,13 +345,16 @@ def appraisal_update(*, appraisal: Appraisal, user: User, data: dict) -> Apprais
     """HR calibrates while the cycle is calibrating: ``final_grade`` with a ``calibration_reason``
     whenever it differs from the computed grade (kept). The PM of a project the person was on writes
     the ``advice`` until the cycle is published."""
+    # the cycle first, then the appraisal: the order publish and the scoring job lock them in
+    cycle = AppraisalCycle.objects.select_for_update().get(pk=appraisal.cycle_id)
     appraisal = lock(appraisal)
-    cycle = appraisal.cycle
     unknown = set(data) - {"final_grade", "calibration_reason", "advice"}
     if unknown:
         raise ValidationError({f: [_("This field cannot be set here.")] for f in sorted(unknown)})
     if {"final_grade", "calibration_reason"} & set(data):
         _require_hr(user, _("Only HR calibrates grades."))
+        if user.pk == appraisal.employee_id:
+            raise PermissionDenied(_("Nobody calibrates their own grade."))
         if cycle.state != CycleState.CALIBRATING:
             raise TransitionRefused(
                 _("Grades are calibrated while the cycle is calibrating; it is “%(state)s”.")
@@ -506,6 +522,11 @@ def bonus_pool_transition(*, pool: BonusPool, name: str, user: User, reason: str
     allocated)."""
 
     def prepare(locked: BonusPool) -> dict:
+        appealed = Appraisal.objects.filter(cycle=locked.cycle, state=AppraisalState.APPEALED).count()
+        if appealed and name in ("allocate", "approve"):
+            raise TransitionRefused(
+                _("%(n)s appeals of this cycle wait for HR's decision: the grades may still change.") % {"n": appealed}
+            )
         if name == "approve":
             if locked.allocated_by_id == user.pk:
                 raise PermissionDenied(_("The person who allocated the pool does not approve it."))
@@ -513,9 +534,9 @@ def bonus_pool_transition(*, pool: BonusPool, name: str, user: User, reason: str
             return {}
         if name != "allocate":
             return {}
-        if locked.cycle.state not in (CycleState.PUBLISHED, CycleState.CLOSED):
+        if locked.cycle.state != CycleState.CLOSED:
             raise TransitionRefused(
-                _("A pool is allocated once its cycle is published; it is “%(state)s”.")
+                _("A pool is allocated once its cycle is closed (the grades stand); it is “%(state)s”.")
                 % {"state": locked.cycle.get_state_display()}
             )
         coefficients = locked.coefficients()

@@ -119,11 +119,15 @@ def milestone_accept(
 
 @transaction.atomic
 def milestone_waive(*, milestone: Milestone, user: User, reason: str) -> Milestone:
-    """Waiving needs the PMO and a reason."""
+    """Waiving needs the PMO and a reason. A contract payment its acceptance would have made due is
+    let go (it can be linked to another milestone; otherwise it would never fall due)."""
     if not user.has_perm("delivery.waive_milestone", milestone):
         raise PermissionDenied(_("Only the PMO waives a milestone."))
     project_open.require(milestone.project)
-    return run_transition(milestone, "waive", user=user, reason=reason)
+    waived = run_transition(milestone, "waive", user=user, reason=reason)
+    for payment in PaymentMilestone.objects.filter(milestone=milestone.pk, state="planned"):
+        payment_milestone_link(payment=payment, milestone_id=None, user=user)
+    return waived
 
 
 def milestone_transition(*, milestone: Milestone, name: str, user: User, reason: str = "", **data) -> Milestone:

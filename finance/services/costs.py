@@ -18,7 +18,7 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
@@ -96,25 +96,54 @@ def exchange_rate_set(*, user: User, currency: str, date: datetime.date, rate: D
     if currency == settings.BASE_CURRENCY:
         raise ValidationError({"currency": [_("The base currency has no rate: it is 1 by definition.")]})
     require_open_period(day=date)
+    _lock_rates(currency)
+    following = (
+        ExchangeRate.objects.filter(currency=currency, date__gt=date).order_by("date").values_list("date", flat=True)
+    ).first()
+    touched = CostEntry.objects.filter(currency=currency, date__gte=date)
+    if following is not None:
+        touched = touched.filter(date__lt=following)
+    closed = sorted(
+        set(touched.values_list("period", flat=True).distinct())
+        & set(AccountingPeriod.objects.filter(state=PeriodState.CLOSED).values_list("period", flat=True))
+    )
+    if closed:
+        raise TransitionRefused(
+            _("This rate would change the base amounts of closed periods: %(periods)s.")
+            % {"periods": ", ".join(closed)},
+            [_("Reopen those periods first (with a reason), or date the rate after them.")],
+        )
     existing = ExchangeRate.objects.select_for_update().filter(currency=currency, date=date).first()
     rate_row = existing or ExchangeRate(currency=currency, date=date, created_by=user)
     rate_row.rate = rate
     rate_row.updated_by = user
     rate_row.full_clean(validate_unique=existing is None)
     rate_row.save()
-    rebase_entries(currency=currency, since=date)
+    rebase_entries(currency=currency, since=date, until=following)
     return rate_row
 
 
-def rebase_entries(*, currency: str, since: datetime.date) -> int:
-    """Rewrite the base amount of every entry in ``currency`` dated on or after ``since`` at the latest
-    rate on or before its date (one UPDATE): a new or corrected rate counts from its date."""
+def _lock_rates(*currencies: str) -> None:
+    """Serialise recording a rate with recording entries in the same currency (PostgreSQL: a
+    transaction advisory lock per currency, taken in one order), so a new entry never misses a rate
+    being recorded at the same moment (its base amount would be stale for good)."""
+    if connection.vendor != "postgresql":
+        return  # SQLite writes one transaction at a time
+    with connection.cursor() as cursor:
+        for currency in sorted({c for c in currencies if c and c != settings.BASE_CURRENCY}):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"ltc-rate:{currency}"])
+
+
+def rebase_entries(*, currency: str, since: datetime.date, until: datetime.date | None = None) -> int:
+    """Rewrite the base amount of every entry in ``currency`` dated from ``since`` (up to ``until``, the
+    next rate's date, when given) at the latest rate on or before its date: one UPDATE."""
     latest = (
         ExchangeRate.objects.filter(currency=currency, date__lte=OuterRef("date")).order_by("-date").values("rate")[:1]
     )
-    return CostEntry.objects.filter(currency=currency, date__gte=since).update(
-        amount_base=Round(F("amount") * Subquery(latest, output_field=RATE), 2, output_field=MONEY)
-    )
+    entries = CostEntry.objects.filter(currency=currency, date__gte=since)
+    if until is not None:
+        entries = entries.filter(date__lt=until)
+    return entries.update(amount_base=Round(F("amount") * Subquery(latest, output_field=RATE), 2, output_field=MONEY))
 
 
 # Cost entries --------------------------------------------------------------------------------------
@@ -193,6 +222,7 @@ def cost_entry_create(*, project: Project, user: User, data: dict) -> CostEntry:
         raise _duplicate(entry)
     require_open_period(day=entry.date)
     period_get_or_open(period=period_of(entry.date), user=user)
+    _lock_rates(entry.currency)
     base_amounts([entry])
     try:
         with transaction.atomic():
@@ -293,8 +323,21 @@ def record_checked(*, check: BulkCheck, user: User) -> list[CostEntry]:
     if report:
         raise BulkRefused(report)
     entries = [entry for _i, entry in check.built]
-    for period in sorted({period_of(e.date) for e in entries}):
+    periods = sorted({period_of(e.date) for e in entries})
+    for period in periods:
         period_get_or_open(period=period, user=user)
+    # a period closed while a long import was being checked receives nothing
+    closed = list(
+        AccountingPeriod.objects.select_for_update()
+        .filter(period__in=periods, state=PeriodState.CLOSED)
+        .values_list("period", flat=True)
+    )
+    if closed:
+        raise TransitionRefused(
+            _("Period %(period)s closed while the import was checked: nothing is dated into it.")
+            % {"period": ", ".join(sorted(closed))}
+        )
+    _lock_rates(*{e.currency for e in entries})
     for entry in entries:
         entry.period = period_of(entry.date)
     base_amounts(entries)

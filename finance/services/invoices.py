@@ -210,6 +210,8 @@ def receipt_allocate(
     applied in the allocation's period."""
     _require_finance(user, _("Only finance allocates receipts."))
     receipt = lock(receipt)
+    if date is not None and date > timezone.localdate():
+        raise ValidationError({"date": [_("An allocation is dated today or earlier, not in the future.")]})
     on = max(date or timezone.localdate(), receipt.date)
     _allocate(receipt, allocations, user, on)
     return receipt

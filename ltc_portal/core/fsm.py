@@ -369,6 +369,9 @@ def run_effect_many(instances, name: str, *, user, reason: str, update_fields=()
     for i in instances:
         i.__dict__[field] = t.target  # the protected field, set by its transition's door
     model._default_manager.bulk_update(instances, [field, *update_fields], batch_size=1000)
+    for i in instances:  # the optimistic lock of a later save() compares against the new state
+        if hasattr(i, "_update_initial_state"):
+            i._update_initial_state()
     ct = ContentType.objects.get_for_model(model)
     by = user if (user is not None and user.is_authenticated) else None
     TransitionLog.objects.bulk_create(

@@ -13,6 +13,7 @@ from delivery import services
 from delivery.models import ProjectIssue
 from finance import selectors as finance_reads
 from finance import services as finance
+from finance.gates import FINAL_ACCOUNTS_NEEDED
 from finance.models import Budget
 from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
@@ -353,7 +354,7 @@ class TestDR3AndDR4:
         invoice_every_payment(project, cast)
         with pytest.raises(TransitionRefused) as refused:
             gates.gate_request(code="DR4", subject=project, user=cast.pm)
-        assert [str(r) for r in refused.value.reasons] == ["Finance prepares the project's final accounts (决算)."]
+        assert [str(r) for r in refused.value.reasons] == [str(FINAL_ACCOUNTS_NEEDED)]
         prepare_final_accounts(project, cast)
         approve(gates.gate_request(code="DR4", subject=project, user=cast.pm), cast.finance, cast.pmo)
         project.refresh_from_db()

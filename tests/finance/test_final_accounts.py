@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 
 from delivery import services as delivery
 from finance import services as finance
+from finance.gates import FINAL_ACCOUNTS_NEEDED
 from finance.models import FinalAccount
 from ltc_portal.controls import services as gates
 from ltc_portal.core.fsm import TransitionRefused
@@ -168,13 +169,26 @@ def test_dr4_needs_the_final_accounts_and_every_payment_invoiced(cast, handover)
     with pytest.raises(TransitionRefused) as refused:
         gates.gate_request(code="DR4", subject=handover, user=cast.pm)
     assert [str(r) for r in refused.value.reasons] == [
-        "Finance prepares the project's final accounts (决算).",
+        str(FINAL_ACCOUNTS_NEEDED),
         "Invoice every payment milestone in full first: Final acceptance (0 / 500000.00 CNY).",
     ]
+    final_payment = handover.contract.payment_milestones.get(trigger="on_acceptance")
+    draft = finance.invoice_create(user=cast.finance, data={"payment_milestone": final_payment, "amount": Decimal(1)})
+    with pytest.raises(TransitionRefused) as refused:
+        gates.gate_request(code="DR4", subject=handover, user=cast.pm)
+    assert f"draft invoices to issue or void: #{draft.pk}" in " ".join(map(str, refused.value.reasons))
+    finance.invoice_transition(invoice=draft, name="void", user=cast.finance, reason="Typed by mistake")
     invoice_every_payment(handover, cast)
     final = finance.final_account_create(project=handover, user=cast.finance, data={"explanation": "Cheaper kit"})
     final = finance.final_account_transition(final=final, name="prepare", user=cast.finance)
     assert final.invoiced == Decimal("1000000.00")  # drawn up afresh when prepared
+    entry(handover, cast.finance, TODAY, "travel", "50.00")  # a late cost: the prepared figures are stale
+    with pytest.raises(TransitionRefused) as refused:
+        gates.gate_request(code="DR4", subject=handover, user=cast.pm)
+    assert [str(r) for r in refused.value.reasons] == [str(FINAL_ACCOUNTS_NEEDED)]
+    final = finance.final_account_transition(final=final, name="revise", user=cast.finance, reason="Late travel")
+    final = finance.final_account_transition(final=final, name="prepare", user=cast.finance)
+    assert final.actual_cost == Decimal("307150.00")
     approve(gates.gate_request(code="DR4", subject=handover, user=cast.pm), cast.finance, cast.pmo)
     handover.refresh_from_db()
     assert handover.state == "closed"

@@ -271,3 +271,23 @@ def test_a_rate_recorded_later_counts_the_entries_from_its_date(api, cast, proje
     accounting.execute_run(finance.accounting_run_record(period=PERIOD, user=None).pk)
     account = MonthlyAccount.objects.get(project=project, period__period=PERIOD)
     assert (account.complete, account.cost_cumulative) == (True, Decimal("800.00"))
+
+
+def test_no_allocation_in_the_future_and_no_rate_rewriting_a_closed_period(cast, project):
+    invoice = issued_advance(cast, project, PREVIOUS_MONTH_DAY, "40000.00")
+    credit = receipt(cast, project, PREVIOUS_MONTH_DAY, "50000.00")
+    with pytest.raises(ValidationError, match="not in the future"):
+        finance.receipt_allocate(
+            receipt=credit,
+            user=cast.finance,
+            allocations=[{"invoice": invoice, "amount": 1}],
+            date=TODAY + datetime.timedelta(days=3),
+        )
+    entry(project, cast.finance, PREVIOUS_MONTH_DAY, "travel", "10.00", "GBP")
+    previous = finance.period_get_or_open(period=PREVIOUS_MONTH_DAY.strftime("%Y-%m"))
+    finance.period_transition(period=previous, name="close", user=cast.finance)
+    with pytest.raises(TransitionRefused, match="closed periods"):  # dated before it: it would rebase it
+        finance.exchange_rate_set(
+            user=cast.finance, currency="GBP", date=PREVIOUS_MONTH_DAY.replace(day=1) - datetime.timedelta(days=40),
+            rate=Decimal("9"),
+        )  # fmt: skip

@@ -145,6 +145,9 @@ def test_a_bonus_pool_is_allocated_by_hr_and_approved_by_finance_not_the_allocat
     assert r.status_code == 201, r.json()
     pool = r.json()
     r = api.as_user(hr).post(f"/api/v1/bonus-pools/{pool['id']}/transitions/allocate/", {}, format="json")
+    assert r.status_code == 409 and "closed" in r.json()["detail"]  # published: appeals may still change grades
+    performance.cycle_transition(cycle=cycle, name="close", user=hr)
+    r = api.as_user(hr).post(f"/api/v1/bonus-pools/{pool['id']}/transitions/allocate/", {}, format="json")
     assert r.status_code == 200, r.json()
     allocations = {a["employee"]: a for a in r.json()["allocations"]}
     x, y = published["x"].pk, published["y"].pk
