@@ -584,7 +584,7 @@ def receipts(request):
     _require_finance(request)
     customers = customer_visible(request.user).order_by("name")
     raw = request.GET.get("customer") or request.POST.get("customer") or ""
-    customer = customers.filter(pk=int(raw)).first() if raw.isdigit() else None
+    customer = customers.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 19 else None
     form = ReceiptForm(request.POST or None, initial={"date": timezone.localdate()})
     invoices = list(selectors.payable_invoices(request.user, customer.pk)) if customer else []
     if request.method == "POST" and customer is not None and form.is_valid():

@@ -193,6 +193,9 @@ def test_finance_records_a_receipt_against_open_invoices_and_allocates_its_credi
     assert "Credit allocated." in r.content.decode() and Invoice.objects.get(pk=invoice.pk).state == "paid"
     r = client.post(reverse("finance:receipt-detail", args=[receipt.pk]), {}, follow=True)
     assert "Type an amount" in r.content.decode()
+    for odd in ("99999999999999999999999", "-1", "x", ""):  # no such customer: the page without a form
+        r = web.as_user(cast.finance).get(reverse("finance:receipts"), {"customer": odd})
+        assert r.status_code == 200 and 'id="receipt-form"' not in r.content.decode()
     for outsider in (cast.owner, cast.pm):
         assert web.as_user(outsider).get(reverse("finance:receipts")).status_code == 403
         assert web.as_user(outsider).get(reverse("finance:receipt-detail", args=[receipt.pk])).status_code == 403
