@@ -28,7 +28,7 @@ from leads.selectors import customer_visible
 from ltc_portal.core import excel
 from ltc_portal.core.forms import TransitionForm
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
-from ltc_portal.core.pages import form_errors_from, page_of, refusal_text
+from ltc_portal.core.pages import form_errors_from, page_of, refusal_text, run_then_redirect
 
 from . import selectors, services
 from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, ReceiptForm, line_initial
@@ -243,15 +243,10 @@ BUCKET_LABELS = {
 def _step(request, run, done):
     """Run a finance service from the workspace; a refusal is a message in the service's words."""
     _require_finance(request)
-    try:
-        run()
-    except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
-        messages.success(request, done)
     period = request.POST.get("period", "")
     target = reverse("finance:workspace")
-    return redirect(f"{target}?period={period}" if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period) else target)
+    back = f"{target}?period={period}" if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period) else target
+    return run_then_redirect(request, run, done=done, back=back)
 
 
 def _reason(request) -> str:
@@ -313,14 +308,9 @@ def invoice_draft(request, pk):
 
 def _back_to_invoices(request, run):
     _require_finance(request)
-    try:
-        run()
-    except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
-        messages.success(request, _("Invoice updated."))
     keep = {k: request.POST.get(k, "")[:100] for k in ("state", "q") if request.POST.get(k)}
-    return redirect(reverse("finance:invoices") + (f"?{urlencode(keep)}" if keep else ""))
+    back = reverse("finance:invoices") + (f"?{urlencode(keep)}" if keep else "")
+    return run_then_redirect(request, run, done=_("Invoice updated."), back=back)
 
 
 @login_required
@@ -344,13 +334,7 @@ def invoice_step(request, pk, name):
 
 def _back_to_project(request, project, run, done):
     """Run a final-accounts service; a refusal is a message in the service's words."""
-    try:
-        run()
-    except (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError) as exc:
-        messages.error(request, refusal_text(exc))
-    else:
-        messages.success(request, done)
-    return redirect(f"{project.get_absolute_url()}#final-accounts")
+    return run_then_redirect(request, run, done=done, back=f"{project.get_absolute_url()}#final-accounts")
 
 
 @login_required

@@ -314,14 +314,18 @@ def cycle_transition(*, cycle: AppraisalCycle, name: str, user: User, reason: st
     return cycle
 
 
+def _manages(cycle: AppraisalCycle, employee_id: int, user: User) -> bool:
+    """Whether ``user`` is the PM of a project ``employee_id`` was on during the cycle's window."""
+    return memberships(cycle.start, cycle.end).filter(user=employee_id, project__pm=user).exists()
+
+
 @transaction.atomic
 def manager_score_set(*, appraisal: Appraisal, kpi: Kpi, user: User, score, comment: str = "") -> ManagerScore:
     """The PM of a project the person was on during the cycle scores them on a ``manager`` indicator
     (0–100), before the cycle is published; a second score by the same PM replaces the first."""
     appraisal = lock(appraisal)
     cycle = appraisal.cycle
-    manages = memberships(cycle.start, cycle.end).filter(user=appraisal.employee_id, project__pm=user).exists()
-    if not manages:
+    if not _manages(cycle, appraisal.employee_id, user):
         raise PermissionDenied(_("Only the PM of a project the person was on in the cycle scores them."))
     if user.pk == appraisal.employee_id:
         raise PermissionDenied(_("Nobody scores themselves."))
@@ -371,8 +375,7 @@ def appraisal_update(*, appraisal: Appraisal, user: User, data: dict) -> Apprais
         appraisal.final_grade = grade
         appraisal.calibration_reason = reason if grade != appraisal.grade else ""
     if "advice" in data:
-        manages = memberships(cycle.start, cycle.end).filter(user=appraisal.employee_id, project__pm=user).exists()
-        if not (manages or is_hr_user(user)) or user.pk == appraisal.employee_id:
+        if not (_manages(cycle, appraisal.employee_id, user) or is_hr_user(user)) or user.pk == appraisal.employee_id:
             raise PermissionDenied(_("The advice is written by the PM of a project the person was on."))
         if cycle.state in (CycleState.PUBLISHED, CycleState.CLOSED):
             raise TransitionRefused(_("The cycle is published: the advice is kept as it was."))

@@ -5,32 +5,23 @@ write; refusals are messages in the services' words."""
 
 from decimal import Decimal
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions
-from ltc_portal.core.pages import refusal_text
+from ltc_portal.core.fsm import describe_transitions
+from ltc_portal.core.pages import run_then_redirect
 
 from . import selectors, services
 from .models import GRADES, AppealState, AppraisalCycle, CycleState, Dimension
 from .rules import is_hr_user
 
-REFUSALS = (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError)
-
 
 def _run(request, action, done: str, back: str):
-    try:
-        action()
-    except REFUSALS as exc:
-        messages.error(request, refusal_text(exc))
-    else:
-        messages.success(request, done)
-    return redirect(back)
+    return run_then_redirect(request, action, done=done, back=back)
 
 
 def _by_dimension(appraisal) -> dict:

@@ -1,13 +1,17 @@
 """Helpers every app's browser pages share: paging, and turning a service's refusal into words on
 the page (form errors or a message)."""
 
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from .fsm import TransitionRefused, UnknownTransition
 
 PAGE_SIZE = 25
+#: what a service refuses with: each becomes a message in its own words on the page
+REFUSALS = (TransitionRefused, UnknownTransition, PermissionDenied, ValidationError)
 
 
 def page_of(request, qs, size: int = PAGE_SIZE):
@@ -35,3 +39,15 @@ def refusal_text(exc) -> str:
     if isinstance(exc, UnknownTransition):
         return _("No such step.")
     return str(exc) or _("You are not allowed to do this.")
+
+
+def run_then_redirect(request, action, *, done: str, back: str):
+    """A page's POST that runs one service call: success says ``done``, a refusal says the service's
+    words; either way the user goes ``back``."""
+    try:
+        action()
+    except REFUSALS as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(request, done)
+    return redirect(back)

@@ -99,3 +99,10 @@ def test_only_finance_imports(web, cast, project, make_user):
         assert web.as_user(user).get(URL).status_code == 403
         assert web.as_user(user).post(URL, {"file": csv_file(["project"])}).status_code == 403
     assert not CostImport.objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_in_words(web, cast, project, settings):
+    settings.COST_IMPORT_MAX_BYTES = 100
+    r = web.as_user(cast.finance).post(URL, {"file": csv_file(["project,date"] + ["1,2026-01-01"] * 20)})
+    assert r.status_code == 200 and "larger than" in r.content.decode()
+    assert not CostImport.objects.exists()

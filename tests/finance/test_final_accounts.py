@@ -221,3 +221,18 @@ def test_a_payment_of_another_contract_is_not_linked(cast, make_user):
         )
     assert "not a payment of the project's contract" in str(refused.value)
     assert not project.milestones.exists()
+
+
+def test_a_waived_milestone_lets_its_payment_go(cast, make_user):
+    project = project_in_build(cast)
+    payment = project.contract.payment_milestones.get(trigger="on_acceptance")
+    m = delivery.milestone_create(
+        project=project,
+        user=cast.pm,
+        data={"name": "Pilot", "planned_start": TODAY, "planned_end": TODAY, "payment_milestone": payment},
+    )
+    payment.refresh_from_db()
+    assert payment.milestone == m.pk
+    delivery.milestone_transition(milestone=m, name="waive", user=cast.pmo, reason="Descoped")
+    payment.refresh_from_db()
+    assert payment.milestone is None and payment.state == "planned"  # free to be linked again
