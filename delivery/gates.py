@@ -180,6 +180,17 @@ def has_change_authority(change, user) -> bool:
     )
 
 
+def change_authority_candidates(change) -> list:
+    """The project's PM and every grantee of an approve_change delegation on it (``has_change_authority``
+    says which of them covers this change today)."""
+    project = change.project
+    people = {d.grantee_id: d.grantee for d in project.delegations.select_related("grantee")
+              if d.scope == DelegationScope.APPROVE_CHANGE}  # fmt: skip
+    if project.pm_id:
+        people[project.pm_id] = project.pm
+    return list(people.values())
+
+
 def dr2_routing(definition, change, roles):
     """DR2: the PM's change authority within the PM's limit, finance above it."""
     if definition.code != DR2:
@@ -218,7 +229,10 @@ def register():
         prefetch=lambda: ChangeRequest.objects.select_related("project").prefetch_related("project__delegations"),
     )
     registry.register_subject_role(
-        "change_authority", _("PM's change authority (PM or delegate)"), has_change_authority
+        "change_authority",
+        _("PM's change authority (PM or delegate)"),
+        has_change_authority,
+        candidates=change_authority_candidates,
     )
     registry.register_roles_rule(dr2_routing)
     for key, c in {

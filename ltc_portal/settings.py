@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "delivery",
     "finance",
     "performance",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-reminders": {"task": "finance.tasks.send_invoice_reminders", "schedule": crontab(minute=30, hour=8)},
     # appraisal cycles whose window ended are scored (after the monthly accounting they read)
     "score-ended-cycles": {"task": "performance.tasks.score_ended_cycles", "schedule": crontab(minute=0, hour=4)},
+    # notifications: what fell overdue (issues, invoices) each morning; e-mails not sent yet (a broker
+    # that was down when they were raised) every five minutes
+    "overdue-notifications": {"task": "notifications.tasks.notify_overdue", "schedule": crontab(minute=0, hour=7)},
+    "notification-emails": {"task": "notifications.tasks.send_notification_emails", "schedule": crontab(minute="*/5")},
 }
 
 # Performance: the days after publication in which a person may appeal their appraisal.
@@ -261,6 +266,8 @@ COST_ALERT_CPI = Decimal(env.str("COST_ALERT_CPI", default="0.9"))
 # the default prints the messages on the console.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ltc-portal@localhost")
+# The portal's address as its users reach it: the links in e-mails start with it.
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 
 # The CJK font embedded in invoice PDFs (a TrueType font or collection; Debian: fonts-wqy-microhei).
 PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("delivery.api.urls")),
     path("", include("finance.api.urls")),
     path("", include("performance.api.urls")),
+    path("", include("notifications.api.urls")),
     path("", include("ltc_portal.controls.api.urls")),
     path("", include("ltc_portal.core.api.urls")),
 ]
@@ -34,6 +35,7 @@ urlpatterns = [
     path("projects/", include("delivery.urls")),
     path("finance/", include("finance.urls")),
     path("performance/", include("performance.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

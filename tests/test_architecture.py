@@ -13,7 +13,7 @@ from django.apps import apps as django_apps
 
 ROOT = Path(__file__).resolve().parent.parent
 #: upstream first: an app may import only the apps to its left
-FLOW = ["ltc_portal", "leads", "opportunities", "contracts", "delivery", "finance", "performance"]
+FLOW = ["ltc_portal", "leads", "opportunities", "contracts", "delivery", "finance", "performance", "notifications"]
 APPS = FLOW[1:]
 RANK = {name: i for i, name in enumerate(FLOW)}
 FSM_FILE = ROOT / "ltc_portal" / "core" / "fsm.py"

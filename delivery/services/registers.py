@@ -15,7 +15,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, log_created_many, log_step, run_transition
+from ltc_portal.core.fsm import (
+    TransitionRefused,
+    lock,
+    log_change,
+    log_created,
+    log_created_many,
+    log_step,
+    run_transition,
+)
 from ltc_portal.core.services import assign_fields
 
 from ..models import (
@@ -185,10 +193,13 @@ def issue_update(*, issue: ProjectIssue, user: User, data: dict) -> ProjectIssue
     data = dict(data)
     _check_people(data, "owner")
     _check_same_project(issue.project, data, "risk")
+    owner_before = issue.owner_id
     assign_fields(issue, data, ISSUE_FIELDS)
     issue.updated_by = user
     issue.full_clean()
     issue.save()
+    if issue.owner_id != owner_before:
+        log_change(issue, "reassign", user=user, data={"from": owner_before, "to": issue.owner_id})
     return issue
 
 

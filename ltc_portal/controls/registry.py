@@ -36,6 +36,7 @@ _SUBJECTS: dict[str, SubjectType] = {}
 _CHECKS: dict[str, Check] = {}
 _ROLES_RULES: list[Callable] = []
 _SUBJECT_ROLES: dict[str, tuple[str, Callable]] = {}
+_ROLE_CANDIDATES: dict[str, Callable] = {}
 _REQUEST_CONTEXT: list[Callable] = []
 _USED_GATES: dict[str, Callable | None] = {}
 
@@ -63,9 +64,21 @@ def register_roles_rule(rule: Callable) -> None:
     _ROLES_RULES.append(rule)
 
 
-def register_subject_role(code: str, label, holds: Callable) -> None:
-    """A deciding role held through the subject: ``holds(subject, user) -> bool``."""
+def register_subject_role(code: str, label, holds: Callable, candidates: Callable | None = None) -> None:
+    """A deciding role held through the subject: ``holds(subject, user) -> bool``; ``candidates(subject)``
+    lists the people who might hold it (those ``holds`` accepts are told a decision waits for them)."""
     _SUBJECT_ROLES[code] = (label, holds)
+    if candidates is not None:
+        _ROLE_CANDIDATES[code] = candidates
+
+
+def subject_role_holders(code: str, subject) -> list:
+    """The people who hold the subject role ``code`` on ``subject`` now (empty when it names none)."""
+    label_holds = _SUBJECT_ROLES.get(code)
+    candidates = _ROLE_CANDIDATES.get(code)
+    if label_holds is None or candidates is None:
+        return []
+    return [u for u in candidates(subject) if u.is_active and label_holds[1](subject, u)]
 
 
 def register_request_context(rule: Callable) -> None:

@@ -24,7 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, FSMFieldMixin, TransitionNotAllowed
 
 from . import events
@@ -116,7 +116,7 @@ def state_label(instance) -> str:
 
 
 #: steps that are not transitions but are logged as such: the record's creation in its first state
-LOG_ONLY_STEPS = {"open": _lazy("Opened")}
+LOG_ONLY_STEPS = {"open": pgettext_lazy("step", "Opened"), "reassign": pgettext_lazy("step", "Reassigned")}
 
 
 def _transitions_from(instance):
@@ -393,6 +393,18 @@ def log_step(instance, name: str, *, source: str, target: str, user, reason: str
         raise TypeError(f"{type(instance).__name__} has a lifecycle: use run_transition or run_effect")
     entry = _log(instance, name, source, target, user, reason=reason)
     events.publish(instance, name, user=user, reason=reason)
+    return entry
+
+
+def log_change(instance, name: str, *, user, reason: str = "", data: dict | None = None) -> TransitionLog:
+    """Log a change of a record that is not a step of its lifecycle but that others follow (an issue
+    given to another owner), in its current state, and publish it. Call after saving the change."""
+    field = next((f for f in type(instance)._meta.fields if isinstance(f, FSMFieldMixin)), None)
+    state = getattr(instance, field.attname) if field is not None else ""
+    if field is not None and name in transition_names(type(instance)):
+        raise TypeError(f"{name} is a step of {type(instance).__name__}: use run_transition or run_effect")
+    entry = _log(instance, name, state, state, user, reason=reason, data=data)
+    events.publish(instance, name, user=user, reason=reason, data=data)
     return entry
 
 

@@ -63,3 +63,10 @@ is_pmo = role_predicate(Role.PMO)
 is_finance = role_predicate(Role.FINANCE)
 is_executive = role_predicate(Role.EXECUTIVE)
 is_hr = role_predicate(Role.HR)
+
+
+def user_display(user) -> str:
+    """A person as others read them: the full name, else the username."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()

@@ -18,6 +18,7 @@ from finance.models import Budget
 from ltc_portal.controls import selectors as gate_reads
 from ltc_portal.controls import services as gates
 from ltc_portal.core.fsm import TransitionRefused
+from notifications.models import Notification
 from tests.finance.factories import invoice_every_payment, prepare_final_accounts
 from tests.opportunities.factories import Cast, approve, project_in_plan_with_contract
 
@@ -244,6 +245,9 @@ class TestDR2:
         change = self.setup_change(project, cast, eng, Decimal("30000"))
         review = gates.gate_request(code="DR2", subject=change, user=eng)
         assert review.required_roles == ["change_authority"]
+        # the PM holds the change authority and is told; finance, who does not decide it, is not
+        waiting = Notification.objects.filter(kind="gate_waiting", subject_id=review.pk)
+        assert {n.recipient for n in waiting} == {cast.pm}
         with pytest.raises(PermissionDenied):
             gates.gate_decide(review=review, user=cast.finance, decision="approve")
         gates.gate_decide(review=review, user=cast.pm, decision="approve")
@@ -258,6 +262,8 @@ class TestDR2:
         change = self.setup_change(project, cast, eng, Decimal("80000"))
         review = gates.gate_request(code="DR2", subject=change, user=eng)
         assert review.required_roles == ["finance"]
+        waiting = Notification.objects.filter(kind="gate_waiting", subject_id=review.pk)
+        assert {n.recipient for n in waiting} == {cast.finance}
         with pytest.raises(PermissionDenied):
             gates.gate_decide(review=review, user=cast.pm, decision="approve")
         gates.gate_decide(review=review, user=cast.finance, decision="approve")

@@ -1,0 +1,161 @@
+"""Notification jobs: the e-mails of new notifications, and the daily sweep of what fell overdue.
+
+``send_notification_emails`` claims the rows it mails (``SELECT … FOR UPDATE SKIP LOCKED``, then
+``emailed_at`` set in the same transaction), so two workers, or a retry, never mail one twice; a mail
+server that fails gives the rows back for the next run. It is queued after the commit that raised
+them and also run every few minutes by beat, so a broker that was down loses no e-mail."""
+
+import datetime
+import logging
+from decimal import Decimal
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import CharField, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from delivery.models import OPEN_ISSUE_STATES, ProjectIssue
+from finance.models import Invoice, InvoiceState, ReceiptAllocation
+
+from . import services
+from .handlers import _content_type_id, _url_of
+from .kinds import render, subject_line
+from .models import Kind, Notification
+
+logger = logging.getLogger("ltc_portal.mail")
+
+#: notifications mailed per run (the next run takes the rest)
+EMAIL_BATCH = 500
+#: notifications older than this are no longer mailed (a person back after a long outage reads them in-app)
+EMAIL_MAX_AGE = datetime.timedelta(days=2)
+
+
+def queue_notification_emails() -> None:
+    """Queue the e-mail job (after a commit). A broker that is down is logged, not raised: beat's next
+    run mails the notifications anyway."""
+    try:
+        send_notification_emails.delay()
+    except Exception:  # noqa: BLE001 - the notifications are committed; the next beat run mails them
+        logger.warning("Could not queue the notification e-mails; beat's next run sends them", exc_info=True)
+
+
+def _email_wanted():
+    return Q(recipient__is_active=True) & ~Q(recipient__email="") & ~Q(recipient__notification_settings__email=False)
+
+
+@shared_task(acks_late=True)
+def send_notification_emails() -> int:
+    """Mail the notifications not mailed yet (those of people with e-mail off or no address are marked
+    done without mail). Returns how many e-mails went out."""
+    since = timezone.now() - EMAIL_MAX_AGE
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(emailed_at__isnull=True, created_at__gte=since)
+            .order_by("created_at", "id")
+            .values_list("pk", flat=True)[:EMAIL_BATCH]
+        )
+        if not claimed:
+            return 0
+        Notification.objects.filter(pk__in=claimed).update(emailed_at=timezone.now())
+        to_mail = list(
+            Notification.objects.filter(pk__in=claimed)
+            .filter(_email_wanted())
+            .select_related("recipient")
+            .order_by("created_at", "id")
+        )
+    if not to_mail:
+        return 0
+    base = settings.PORTAL_URL.rstrip("/")
+    inbox = base + reverse("notifications:list")
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for n in to_mail:
+            body = render(n.kind, n.params)
+            if n.url:
+                body += "\n\n" + base + n.url
+            body += "\n\n" + translation.gettext(
+                "You receive this e-mail because of a notification in the LTC portal. "
+                "Turn these e-mails off on your notifications page: %(url)s"
+            ) % {"url": inbox}
+            messages.append(
+                EmailMessage(
+                    subject=str(subject_line(n.kind)),
+                    body=body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[n.recipient.email],
+                )
+            )
+    try:
+        sent = get_connection(fail_silently=False).send_messages(messages) or 0
+    except Exception:  # noqa: BLE001 - give the rows back for the next run
+        logger.exception("Could not send %s notification e-mail(s); they are retried", len(messages))
+        Notification.objects.filter(pk__in=[n.pk for n in to_mail]).update(emailed_at=None)
+        return 0
+    return sent
+
+
+@shared_task(acks_late=True)
+def notify_overdue() -> dict:
+    """The daily sweep: the owner of every open issue past its due date, and the sales owner of every
+    invoice past its due date, are told once (per issue and due date; per invoice). Two statements,
+    whatever the number of rows; safe to run twice."""
+    today = timezone.localdate()
+    issues = (
+        ProjectIssue.objects.filter(state__in=OPEN_ISSUE_STATES, due_date__lt=today)
+        .annotate(
+            note_recipient=F("owner_id"),
+            kind=Value(Kind.ISSUE_OVERDUE),
+            note_params=JSONObject(title=F("title"), project=F("project__name"), due=Cast("due_date", CharField())),
+            note_url=_url_of("delivery:project-detail", "project_id"),
+            note_type=Value(_content_type_id(ProjectIssue)),
+            note_subject=F("pk"),
+            note_key=Concat(
+                Value("issue:"), Cast("pk", CharField()), Value(":overdue:"), Cast("due_date", CharField())
+            ),
+        )
+        .values_list("note_recipient", "kind", "note_params", "note_url", "note_type", "note_subject", "note_key")
+    )
+    money = DecimalField(max_digits=28, decimal_places=2)
+    paid = (
+        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
+        .order_by()
+        .values("invoice")
+        .annotate(t=Sum("amount"))
+        .values("t")
+    )
+    invoices = (
+        Invoice.objects.filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID], due_date__lt=today)
+        .annotate(
+            note_recipient=F("contract__opportunity__owner_id"),
+            kind=Value(Kind.INVOICE_OVERDUE),
+            note_params=JSONObject(
+                number=F("number"),
+                customer=F("contract__opportunity__customer__name"),
+                due=Cast("due_date", CharField()),
+                open=Cast(
+                    ExpressionWrapper(
+                        F("total")
+                        - Coalesce(Subquery(paid, output_field=money), Value(Decimal(0), output_field=money)),
+                        output_field=money,
+                    ),
+                    CharField(),
+                ),
+                currency=F("currency"),
+            ),
+            note_url=_url_of("contracts:contract-detail", "contract_id"),
+            note_type=Value(_content_type_id(Invoice)),
+            note_subject=F("pk"),
+            note_key=Concat(Value("invoice:"), Cast("pk", CharField()), Value(":overdue")),
+        )
+        .values_list("note_recipient", "kind", "note_params", "note_url", "note_type", "note_subject", "note_key")
+    )
+    with transaction.atomic():
+        made_issues = services.notify_from_query(queryset=issues)
+        # the overdue reminders (finance.reminders) already e-mail the sales owner
+        made_invoices = services.notify_from_query(queryset=invoices, emailed=True)
+    return {"issues": made_issues, "invoices": made_invoices}
