@@ -12,6 +12,23 @@ class FinanceConfig(AppConfig):
         from . import gates, handlers, selectors, tasks  # noqa: F401  (handlers subscribe; tasks register)
 
         gates.register()
+        from ltc_portal.core import dashboard
+        from ltc_portal.core.roles import Role
+
+        from . import home
+
+        dashboard.register(
+            dashboard.Panel(
+                key="my-projects",
+                template="finance/_home_projects.html",
+                context=home.projects_context,
+                roles=(Role.DELIVERY, Role.PMO),
+                order=3,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(key="finance", template="finance/_home_finance.html", context=home.finance_context, order=4)
+        )
         panels.register(
             slot="project.cockpit",
             key="budget",

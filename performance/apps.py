@@ -7,4 +7,10 @@ class PerformanceConfig(AppConfig):
     verbose_name = _("Performance and incentives")
 
     def ready(self):
-        from . import handlers, rules, tasks  # noqa: F401  (handlers subscribe; rules and tasks register)
+        from ltc_portal.core import dashboard
+
+        from . import handlers, home, rules, tasks  # noqa: F401  (handlers subscribe; rules and tasks register)
+
+        dashboard.register(
+            dashboard.Panel(key="hr", template="performance/_home_hr.html", context=home.hr_context, order=8)
+        )

@@ -8,4 +8,17 @@ class ControlsConfig(AppConfig):
     verbose_name = _("Control points")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the gate definitions' system check)
+        from ltc_portal.core import dashboard
+
+        from . import checks, home  # noqa: F401  (registers the gate definitions' system check)
+
+        dashboard.register(
+            dashboard.Panel(
+                key="decisions", template="controls/_home_decisions.html", context=home.decisions_context, order=1
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                key="my-requests", template="controls/_home_requests.html", context=home.requests_context, order=40
+            )
+        )

@@ -10,7 +10,7 @@ from .roles import user_roles
 class Panel:
     key: str
     template: str
-    context: object  # callable(request) -> dict
+    context: object  # callable(request) -> dict, or None to leave the panel out
     roles: tuple[str, ...] | None = None
     order: int = 100
 
@@ -29,5 +29,8 @@ def panels_for(request) -> list[dict]:
     for panel in sorted(_PANELS.values(), key=lambda p: p.order):
         if panel.roles is not None and not user.is_superuser and not (roles & set(panel.roles)):
             continue
-        shown.append({"key": panel.key, "template": panel.template, **panel.context(request)})
+        context = panel.context(request)
+        if context is None:  # nothing of this panel for this person today
+            continue
+        shown.append({"key": panel.key, "template": panel.template, **context})
     return shown

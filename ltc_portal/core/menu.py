@@ -53,7 +53,7 @@ MENU: tuple[MenuItem, ...] = (
         _("My decisions"),
         "controls:my-decisions",
         "check2-square",
-        (Role.SALES_DIRECTOR, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.EXECUTIVE),
+        (Role.SALES_DIRECTOR, Role.FINANCE, Role.PMO, Role.SOLUTION, Role.EXECUTIVE, Role.DELIVERY),
     ),
 )
 

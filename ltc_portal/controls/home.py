@@ -1,0 +1,44 @@
+"""The control points' panels on the home page: the decisions waiting for you (decide from the list,
+with the checklist and the evidence at hand) and the gate requests you made. Each costs a constant
+number of queries."""
+
+from django.utils import timezone
+
+from .models import GateReview
+from .selectors import decidable_roles, reviews_waiting_for, role_label
+
+#: reviews shown in a panel (the "My decisions" page has them all)
+SHOWN = 10
+
+
+def decisions_context(request) -> dict | None:
+    waiting = reviews_waiting_for(request.user)
+    if not waiting:
+        return None
+    now = timezone.now()
+    rows = []
+    for review in waiting[:SHOWN]:
+        rows.append(
+            {
+                "review": review,
+                "roles": [role_label(r) for r in decidable_roles(review, request.user)],
+                "days": (now - review.created_at).days,
+                "checklist": review.context.get("checklist") or [],
+                "evidence": [
+                    e for e in review.evidence if isinstance(e, str) and e.startswith(("https://", "http://"))
+                ],
+            }
+        )
+    return {"decisions": rows, "decisions_more": max(0, len(waiting) - SHOWN)}
+
+
+def requests_context(request) -> dict | None:
+    mine = list(
+        GateReview.objects.filter(requested_by=request.user)
+        .select_related("gate", "content_type")
+        .prefetch_related("subject")
+        .order_by("-created_at", "-id")[:SHOWN]
+    )
+    if not mine:
+        return None
+    return {"my_requests": mine}

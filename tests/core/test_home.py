@@ -1,0 +1,97 @@
+"""The home page holds each role's own work: decisions waiting (with approve/reject from the list), the
+sales pipeline and deals closing, a PM's projects with their health, finance's day, HR's cycles; a
+person without any sees none of them, and each panel's queries do not grow with the rows."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from delivery import services as delivery
+from finance.models import MonthlyAccount
+from ltc_portal.controls import services as gates
+from ltc_portal.controls.models import GateReview
+from tests.finance.test_accounting import entry, project_in_build, run
+from tests.opportunities.factories import Cast, OpportunityFactory
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def cast(make_user):
+    return Cast(make_user, prefix="h")
+
+
+def home(web, user):
+    client = web.as_user(user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/")
+    assert page.status_code == 200
+    return page.content.decode(), len(queries)
+
+
+def test_a_director_decides_from_the_home_page(cast, web):
+    opp = OpportunityFactory(owner=cast.owner, name="Harbour campus")
+    review = gates.gate_request(
+        code="ATI", subject=opp, user=cast.owner, evidence=["https://docs.example/ati", "javascript:alert(1)"]
+    )
+    page, _ = home(web, cast.director)
+    assert 'id="panel-decisions"' in page and "Harbour campus" in page
+    assert 'href="https://docs.example/ati"' in page and "javascript:" not in page  # only web links
+    r = web.post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve", "next": "/"})
+    assert r.status_code == 302 and r.url == "/"
+    assert GateReview.objects.get(pk=review.pk).state == "approved"
+    page, _ = home(web, cast.director)
+    assert 'id="panel-decisions"' not in page  # nothing waits any more
+    page, _ = home(web, cast.owner)
+    assert 'id="panel-my-requests"' in page and "ATI" in page
+
+
+def test_sales_sees_their_pipeline_and_deals_closing_this_month_never_anothers(cast, make_user, web):
+    other = make_user("h-other-sales", roles=["sales"])
+    OpportunityFactory(
+        owner=cast.owner, name="Mine closing", expected_close_date=TODAY, expected_value=Decimal("1234567.00")
+    )
+    OpportunityFactory(owner=other, name="Theirs closing", expected_close_date=TODAY)
+    page, few = home(web, cast.owner)
+    assert 'id="panel-pipeline"' in page and 'id="panel-closing"' in page
+    assert "Mine closing" in page and "Theirs closing" not in page
+    assert "1,234,567.00" in page  # amounts with thousands separators
+    for i in range(6):
+        OpportunityFactory(owner=cast.owner, name=f"More {i}", expected_close_date=TODAY, currency="USD")
+    _, many = home(web, cast.owner)
+    assert many == few
+
+
+def test_a_pm_sees_each_project_with_its_health_in_constant_queries(cast, web, make_user):
+    project = project_in_build(cast, budget_total=Decimal("100000.00"))
+    delivery.milestone_create(
+        project=project, user=cast.pm, data={"name": "Core switch", "planned_end": TODAY + datetime.timedelta(days=9)}
+    )
+    entry(project, cast.finance, TODAY.replace(day=1), "labour", "60000.00")
+    run()
+    assert MonthlyAccount.objects.filter(project=project).exists()
+    page, few = home(web, cast.pm)
+    assert 'id="panel-my-projects"' in page and project.name in page and "Core switch" in page
+    for n in range(2, 5):
+        project_in_build(cast, number=f"C-2026-00{n}")
+    page, many = home(web, cast.pm)
+    assert many == few
+    assert page.count('href="/projects/') >= 4
+    outsider = make_user("h-outsider-pm", roles=["delivery"])
+    page, _ = home(web, outsider)
+    assert 'id="panel-my-projects"' not in page
+
+
+def test_finance_and_hr_see_their_day_and_others_do_not(cast, web, make_user):
+    project_in_build(cast)
+    page, _ = home(web, cast.finance)
+    assert 'id="panel-finance"' in page and 'data-chart="home-ageing-chart"' in page
+    hr = make_user("h-hr", roles=["hr"])
+    page, _ = home(web, hr)
+    assert 'id="panel-hr"' in page and 'id="panel-finance"' not in page
+    page, _ = home(web, cast.owner)
+    assert 'id="panel-hr"' not in page and 'id="panel-finance"' not in page
