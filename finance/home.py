@@ -76,8 +76,6 @@ def _health(cpi, spi) -> tuple[str, str]:
 
 
 def finance_context(request) -> dict | None:
-    from .views import BUCKET_LABELS  # the bucket names the finance page shows
-
     user = request.user
     if not (user.is_superuser or has_role(user, Role.FINANCE)):
         return None
@@ -99,7 +97,7 @@ def finance_context(request) -> dict | None:
         "ageing_chart": {
             "type": "bar",
             "data": {
-                "labels": [str(BUCKET_LABELS[b]) for b in selectors.AGEING_BUCKETS],
+                "labels": [str(selectors.BUCKET_LABELS[b]) for b in selectors.AGEING_BUCKETS],
                 "datasets": [
                     {
                         "label": str(_("Receivables (%(cur)s)") % {"cur": ageing["currency"]}),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from contracts.models import ContractState, PaymentMilestone
 from contracts.selectors import contract_visible
@@ -358,11 +359,17 @@ def base_amounts(entries) -> None:
 # Invoices, receipts, receivables ------------------------------------------------------------------
 
 AGEING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+BUCKET_LABELS = {
+    "current": gettext_lazy("Not yet due"),
+    "1_30": gettext_lazy("1–30 days"),
+    "31_60": gettext_lazy("31–60 days"),
+    "61_90": gettext_lazy("61–90 days"),
+    "over_90": gettext_lazy("Over 90 days"),
+}
 
 
-def invoice_list(user) -> QuerySet:
-    """The invoices of the contracts the user reads (sales: their own customers'; HR none), with
-    ``paid_amount`` and ``outstanding``."""
+def with_outstanding(qs: QuerySet) -> QuerySet:
+    """Invoices with ``paid_amount`` (their allocations, one subquery) and ``outstanding``."""
     paid = (
         ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
         .order_by()
@@ -370,11 +377,16 @@ def invoice_list(user) -> QuerySet:
         .annotate(t=Sum("amount"))
         .values("t")
     )
-    return (
-        Invoice.objects.filter(contract__in=contract_visible(user))
-        .select_related("contract", "payment_milestone")
-        .annotate(paid_amount=Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
-        .annotate(outstanding=F("total") - F("paid_amount"))
+    return qs.annotate(
+        paid_amount=Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
+    ).annotate(outstanding=F("total") - F("paid_amount"))
+
+
+def invoice_list(user) -> QuerySet:
+    """The invoices of the contracts the user reads (sales: their own customers'; HR none), with
+    ``paid_amount`` and ``outstanding``."""
+    return with_outstanding(
+        Invoice.objects.filter(contract__in=contract_visible(user)).select_related("contract", "payment_milestone")
     )
 
 

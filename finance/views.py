@@ -231,13 +231,7 @@ def workspace(request):
     return render(request, "finance/workspace.html", context)
 
 
-BUCKET_LABELS = {
-    "current": _lazy("Not yet due"),
-    "1_30": _lazy("1–30 days"),
-    "31_60": _lazy("31–60 days"),
-    "61_90": _lazy("61–90 days"),
-    "over_90": _lazy("Over 90 days"),
-}
+BUCKET_LABELS = selectors.BUCKET_LABELS
 
 
 def _step(request, run, done):

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ltc_portal.core.context_processors.portal",
+                "notifications.context_processors.unread",
             ],
         },
     },

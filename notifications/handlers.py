@@ -11,7 +11,6 @@ and their e-mails go out after commit.
 Overdue issues and invoices are found by the daily sweep (``notifications.tasks``)."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
 from django.urls import NoReverseMatch, reverse
@@ -24,7 +23,7 @@ from ltc_portal.core.events import CREATED, Event, on
 from ltc_portal.core.roles import Role, user_display
 from performance.models import Appeal, Appraisal, AppraisalCycle, AppraisalState
 
-from . import services
+from . import services, sql
 from .models import Kind
 from .services import Note
 
@@ -42,17 +41,6 @@ def _url(name: str, *args) -> str:
         return reverse(name, args=args)
     except NoReverseMatch:
         return ""
-
-
-def _url_of(name: str, column: str):
-    """The page ``name`` of the row's ``column`` (an id) as an SQL expression, for set-based raises."""
-    sample = reverse(name, args=[987654321])
-    head, tail = sample.split("987654321", 1)
-    return Concat(Value(head), Cast(column, CharField()), Value(tail))
-
-
-def _content_type_id(model) -> int:
-    return ContentType.objects.get_for_model(model).pk
 
 
 def _subject_url(subject) -> str:
@@ -153,8 +141,8 @@ def cost_alerts(event: Event) -> None:
             cv=Cast("cost_variance_percent", CharField()),
             cpi=Cast("cpi", CharField()),
         ),
-        "note_url": _url_of("delivery:project-detail", "project_id"),
-        "note_type": Value(_content_type_id(VarianceAlert)),
+        "note_url": sql.url_of("delivery:project-detail", "project_id"),
+        "note_type": Value(sql.content_type_id(VarianceAlert)),
         "note_subject": F("pk"),
         "note_key": Concat(Value("variancealert:"), Cast("pk", CharField())),
     }
@@ -176,11 +164,11 @@ def cycle_published(event: Event) -> None:
             kind=Value(Kind.APPRAISAL_PUBLISHED),
             note_params=JSONObject(cycle=F("cycle__name"), grade=Coalesce("final_grade", Value(""))),
             note_url=Value(_url("performance:mine")),
-            note_type=Value(_content_type_id(Appraisal)),
+            note_type=Value(sql.content_type_id(Appraisal)),
             note_subject=F("pk"),
             note_key=Concat(Value("appraisal:"), Cast("pk", CharField()), Value(":published")),
         )
-        .values_list("note_recipient", "kind", "note_params", "note_url", "note_type", "note_subject", "note_key")
+        .values_list(*sql.NOTE_FIELDS)
     )
     services.notify_from_query(queryset=rows)
 

@@ -9,14 +9,19 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.db.models import F, QuerySet
+from django.db import connection, transaction
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from delivery.models import OPEN_ISSUE_STATES, ProjectIssue
+from finance.models import Invoice, InvoiceState
+from finance.selectors import with_outstanding
 from ltc_portal.core.events import after_commit
 
-from .models import Notification, NotificationSettings
+from . import sql
+from .models import Kind, Notification, NotificationSettings
 
 #: the columns a set-based raise fills from its query, in this order
 COLUMNS = ("recipient_id", "kind", "params", "url", "subject_type_id", "subject_id", "key")
@@ -140,3 +145,43 @@ def notification_settings_update(*, user, email: bool) -> NotificationSettings:
         raise PermissionDenied(_("Sign in first."))
     settings, _created = NotificationSettings.objects.update_or_create(user=user, defaults={"email": bool(email)})
     return settings
+
+
+# Building blocks of set-based raises, and the overdue sweep -------------------------------------------
+
+
+@transaction.atomic
+def notify_overdue(*, day) -> dict:
+    """Tell the owner of every open issue past its due date (once per issue and due date) and the sales
+    owner of every invoice past its due date (once per invoice). Two statements, whatever the number
+    of rows; safe to run twice. The overdue reminders (finance) already e-mail the invoices."""
+    issues = ProjectIssue.objects.filter(state__in=OPEN_ISSUE_STATES, due_date__lt=day).annotate(
+        note_recipient=F("owner_id"),
+        kind=Value(Kind.ISSUE_OVERDUE),
+        note_params=JSONObject(title=F("title"), project=F("project__name"), due=Cast("due_date", CharField())),
+        note_url=sql.url_of("delivery:project-detail", "project_id"),
+        note_type=Value(sql.content_type_id(ProjectIssue)),
+        note_subject=F("pk"),
+        note_key=Concat(Value("issue:"), Cast("pk", CharField()), Value(":overdue:"), Cast("due_date", CharField())),
+    )
+    invoices = with_outstanding(
+        Invoice.objects.filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID], due_date__lt=day)
+    ).annotate(
+        note_recipient=F("contract__opportunity__owner_id"),
+        kind=Value(Kind.INVOICE_OVERDUE),
+        note_params=JSONObject(
+            number=F("number"),
+            customer=F("contract__opportunity__customer__name"),
+            due=Cast("due_date", CharField()),
+            open=Cast("outstanding", CharField()),
+            currency=F("currency"),
+        ),
+        note_url=sql.url_of("contracts:contract-detail", "contract_id"),
+        note_type=Value(sql.content_type_id(Invoice)),
+        note_subject=F("pk"),
+        note_key=Concat(Value("invoice:"), Cast("pk", CharField()), Value(":overdue")),
+    )
+    return {
+        "issues": notify_from_query(queryset=issues.values_list(*sql.NOTE_FIELDS)),
+        "invoices": notify_from_query(queryset=invoices.values_list(*sql.NOTE_FIELDS), emailed=True),
+    }

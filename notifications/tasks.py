@@ -7,24 +7,18 @@ them and also run every few minutes by beat, so a broker that was down loses no 
 
 import datetime
 import logging
-from decimal import Decimal
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import CharField, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from delivery.models import OPEN_ISSUE_STATES, ProjectIssue
-from finance.models import Invoice, InvoiceState, ReceiptAllocation
-
 from . import services
-from .handlers import _content_type_id, _url_of
 from .kinds import render, subject_line
-from .models import Kind, Notification
+from .models import Notification
 
 logger = logging.getLogger("ltc_portal.mail")
 
@@ -101,61 +95,5 @@ def send_notification_emails() -> int:
 
 @shared_task(acks_late=True)
 def notify_overdue() -> dict:
-    """The daily sweep: the owner of every open issue past its due date, and the sales owner of every
-    invoice past its due date, are told once (per issue and due date; per invoice). Two statements,
-    whatever the number of rows; safe to run twice."""
-    today = timezone.localdate()
-    issues = (
-        ProjectIssue.objects.filter(state__in=OPEN_ISSUE_STATES, due_date__lt=today)
-        .annotate(
-            note_recipient=F("owner_id"),
-            kind=Value(Kind.ISSUE_OVERDUE),
-            note_params=JSONObject(title=F("title"), project=F("project__name"), due=Cast("due_date", CharField())),
-            note_url=_url_of("delivery:project-detail", "project_id"),
-            note_type=Value(_content_type_id(ProjectIssue)),
-            note_subject=F("pk"),
-            note_key=Concat(
-                Value("issue:"), Cast("pk", CharField()), Value(":overdue:"), Cast("due_date", CharField())
-            ),
-        )
-        .values_list("note_recipient", "kind", "note_params", "note_url", "note_type", "note_subject", "note_key")
-    )
-    money = DecimalField(max_digits=28, decimal_places=2)
-    paid = (
-        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
-        .order_by()
-        .values("invoice")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
-    invoices = (
-        Invoice.objects.filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID], due_date__lt=today)
-        .annotate(
-            note_recipient=F("contract__opportunity__owner_id"),
-            kind=Value(Kind.INVOICE_OVERDUE),
-            note_params=JSONObject(
-                number=F("number"),
-                customer=F("contract__opportunity__customer__name"),
-                due=Cast("due_date", CharField()),
-                open=Cast(
-                    ExpressionWrapper(
-                        F("total")
-                        - Coalesce(Subquery(paid, output_field=money), Value(Decimal(0), output_field=money)),
-                        output_field=money,
-                    ),
-                    CharField(),
-                ),
-                currency=F("currency"),
-            ),
-            note_url=_url_of("contracts:contract-detail", "contract_id"),
-            note_type=Value(_content_type_id(Invoice)),
-            note_subject=F("pk"),
-            note_key=Concat(Value("invoice:"), Cast("pk", CharField()), Value(":overdue")),
-        )
-        .values_list("note_recipient", "kind", "note_params", "note_url", "note_type", "note_subject", "note_key")
-    )
-    with transaction.atomic():
-        made_issues = services.notify_from_query(queryset=issues)
-        # the overdue reminders (finance.reminders) already e-mail the sales owner
-        made_invoices = services.notify_from_query(queryset=invoices, emailed=True)
-    return {"issues": made_issues, "invoices": made_invoices}
+    """The daily sweep (beat): see ``services.notify_overdue``."""
+    return services.notify_overdue(day=timezone.localdate())
