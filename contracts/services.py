@@ -6,8 +6,9 @@ from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, unmet_conditions
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said, unmet_conditions
 from ltc_portal.core.money import quantize
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
@@ -155,7 +156,7 @@ def contract_sign(*, contract: Contract, user: User, reason: str = "") -> Contra
     contract = run_transition(contract, "sign", user=user, reason=reason)
     opportunity_win(opportunity=contract.opportunity, user=user, contract_number=contract.number)
     for pm in contract.payment_milestones.filter(trigger=Trigger.ON_SIGNING):
-        run_effect(pm, "become_due", user=user, reason=_("Contract signed"))
+        run_effect(pm, "become_due", user=user, reason=said(gettext_noop("Contract signed")))
     return contract
 
 
@@ -202,7 +203,10 @@ def payments_due_on_acceptance(*, milestone, user: User) -> list[PaymentMileston
     ):
         due.append(
             run_effect(
-                pm, "become_due", user=user, reason=_("Milestone “%(name)s” accepted") % {"name": milestone.name}
+                pm,
+                "become_due",
+                user=user,
+                reason=said(gettext_noop("Milestone “%(name)s” accepted"), name=milestone.name),
             )
         )
     return due
@@ -248,7 +252,10 @@ def payments_due_on_date(*, day) -> list[PaymentMilestone]:
     ).order_by("planned_date", "pk"):
         due.append(
             run_effect(
-                pm, "become_due", user=None, reason=_("Planned date %(date)s reached") % {"date": pm.planned_date}
+                pm,
+                "become_due",
+                user=None,
+                reason=said(gettext_noop("Planned date %(date)s reached"), date=pm.planned_date),
             )
         )
     return due
@@ -259,9 +266,11 @@ def contract_follow_invoices(*, contract: Contract, user: User | None) -> Contra
     invoice is settled (both steps the portal takes; nothing happens while their conditions fail)."""
     contract = Contract.objects.get(pk=contract.pk)
     if contract.state == ContractState.HANDED_OVER and not unmet_conditions(contract, "fulfil"):
-        contract = run_effect(contract, "fulfil", user=user, reason=_("Every payment milestone is invoiced."))
+        contract = run_effect(
+            contract, "fulfil", user=user, reason=said(gettext_noop("Every payment milestone is invoiced."))
+        )
     if contract.state == ContractState.FULFILLED and not unmet_conditions(contract, "close"):
-        contract = run_effect(contract, "close", user=user, reason=_("Every invoice is settled."))
+        contract = run_effect(contract, "close", user=user, reason=said(gettext_noop("Every invoice is settled.")))
     return contract
 
 

@@ -33,58 +33,76 @@ def _projects_in(state):
     return lambda: Project.objects.filter(state=state)
 
 
-@check(_("The project must be in analyze (pre-sales, before ATB)."))
+@check(
+    _("The project must be in analyze (pre-sales, before ATB)."),
+    passed=_("Project in analyze."),
+)
 def in_analyze(project):
-    """Project in analyze."""
     return project.state == ProjectState.ANALYZE
 
 
-@check(_("The project must be in plan (after ATB, before the contract)."))
+@check(
+    _("The project must be in plan (after ATB, before the contract)."),
+    passed=_("Project in plan."),
+)
 def in_plan(project):
-    """Project in plan."""
     return project.state == ProjectState.PLAN
 
 
-@check(_("Record the technical solution."))
+@check(
+    _("Record the technical solution."),
+    passed=_("Technical solution recorded."),
+)
 def technical_solution(project):
-    """Technical solution recorded."""
     return bool(project.technical_solution.strip())
 
 
-@check(_("Record the delivery approach."))
+@check(
+    _("Record the delivery approach."),
+    passed=_("Delivery approach recorded."),
+)
 def delivery_approach(project):
-    """Delivery approach recorded."""
     return bool(project.delivery_approach.strip())
 
 
-@check(_("The opportunity needs a quote with a cost estimate (概算)."))
+@check(
+    _("The opportunity needs a quote with a cost estimate (概算)."),
+    passed=_("Cost estimate (概算) recorded on the quote."),
+)
 def cost_estimate(project):
-    """Cost estimate (概算) recorded on the quote."""
     q = latest_quote(project.opportunity)
     return bool(q and q.estimate_lines.exists())
 
 
-@check(_("Record the key risks."))
+@check(
+    _("Record the key risks."),
+    passed=_("Key risks recorded."),
+)
 def key_risks(project):
-    """Key risks recorded."""
     return bool(project.key_risks.strip())
 
 
-@check(_("Record the final scope."))
+@check(
+    _("Record the final scope."),
+    passed=_("Final scope recorded."),
+)
 def final_scope(project):
-    """Final scope recorded."""
     return bool(project.final_scope.strip())
 
 
-@check(_("Record the delivery plan draft."))
+@check(
+    _("Record the delivery plan draft."),
+    passed=_("Delivery plan draft recorded."),
+)
 def delivery_plan(project):
-    """Delivery plan draft recorded."""
     return bool(project.delivery_plan.strip())
 
 
-@check(_("Assign the project manager."))
+@check(
+    _("Assign the project manager."),
+    passed=_("Project manager assigned."),
+)
 def pm_assigned(project):
-    """Project manager assigned."""
     return project.pm_id is not None
 
 
@@ -99,24 +117,30 @@ def _reviews_approved(opp, codes) -> list[str]:
     ]
 
 
-@check(_("DRA and DTRB must be approved on the delivery project."))
+@check(
+    _("DRA and DTRB must be approved on the delivery project."),
+    passed=_("DRA and DTRB approved."),
+)
 def dra_dtrb_approved(opp):
-    """DRA and DTRB approved."""
     return _reviews_approved(opp, (DTRB, DRA))
 
 
-@check(_("DRB and DTRC must be approved on the delivery project."))
+@check(
+    _("DRB and DTRC must be approved on the delivery project."),
+    passed=_("DRB and DTRC approved."),
+)
 def drb_dtrc_approved(opp):
-    """DRB and DTRC approved."""
     return _reviews_approved(opp, (DTRC, DRB))
 
 
 # DR1, DR3, DR4 on the project ----------------------------------------------------------------------
 
 
-@check(_("The contract must be signed and handed over (合同交底)."))
+@check(
+    _("The contract must be signed and handed over (合同交底)."),
+    passed=_("Contract signed and handed over."),
+)
 def contract_handed_over(project):
-    """Contract signed and handed over."""
     return project.contract is not None and project.contract.state in (
         ContractState.HANDED_OVER,
         ContractState.FULFILLED,
@@ -128,47 +152,59 @@ def contract_handed_over(project):
     lambda p: (
         _("Accept or waive every milestone first: %(names)s.")
         % {"names": ", ".join(p.milestones.filter(state=MilestoneState.PLANNED).values_list("name", flat=True)[:10])}
-    )
+        if p.milestones.exists()
+        else _("Record the project's milestones first.")
+    ),
+    passed=_("Every milestone accepted or waived."),
 )
 def milestones_done(project):
-    """Every milestone accepted or waived."""
     return project.milestones.exists() and not project.milestones.filter(state=MilestoneState.PLANNED).exists()
 
 
-@check(_("Resolve the open critical issues first."))
+@check(
+    _("Resolve the open critical issues first."),
+    passed=_("No open critical issue."),
+)
 def no_open_critical_issue(project):
-    """No open critical issue."""
     return not project.issues.filter(severity=Severity.CRITICAL, state__in=OPEN_ISSUE_STATES).exists()
 
 
-@check(_("Every quality check must have passed or have its defects closed."))
+@check(
+    _("Every quality check must have passed or have its defects closed."),
+    passed=_("Quality checks passed or their defects closed."),
+)
 def quality_passed(project):
-    """Quality checks passed or their defects closed."""
     return not Defect.objects.filter(quality_check__project=project, closed_at__isnull=True).exists() and not (
         project.quality_checks.filter(result="failed").exclude(defects__isnull=False).exists()
     )
 
 
-@check(_("Record the final acceptance: date, who signed for the customer, and the document reference."))
+@check(
+    _("Record the final acceptance: date, who signed for the customer, and the document reference."),
+    passed=_("Final acceptance signed."),
+)
 def final_acceptance(project):
-    """Final acceptance signed."""
     return bool(
         project.final_acceptance_date and project.final_acceptance_by.strip() and project.final_acceptance_ref.strip()
     )
 
 
-@check(_("Record the lessons learned."))
+@check(
+    _("Record the lessons learned."),
+    passed=_("Lessons learned recorded."),
+)
 def lessons_learned(project):
-    """Lessons learned recorded."""
     return bool(project.lessons_learned.strip())
 
 
 # DR2 on change requests ------------------------------------------------------------------------------
 
 
-@check(_("State the impact on scope, schedule and cost, and the reason."))
+@check(
+    _("State the impact on scope, schedule and cost, and the reason."),
+    passed=_("Impacts on scope, schedule and cost stated."),
+)
 def impacts_stated(change):
-    """Impacts on scope, schedule and cost stated."""
     return bool(change.scope_impact.strip() and change.reason.strip())
 
 

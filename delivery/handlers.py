@@ -3,11 +3,12 @@ transaction): ATI approved opens the pre-sales project; ATB approved moves it to
 abandoned opportunity cancels it; a signed contract is linked to it; an approved change that changes
 the contract value records the amendment."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
 from contracts.services import contract_amend
 from ltc_portal.core.events import Event, on
+from ltc_portal.core.fsm import said
 from opportunities.models import Opportunity
 
 from .models import ChangeRequest
@@ -42,7 +43,7 @@ def change_approved(event: Event) -> None:
         contract_amend(
             contract=change.project.contract,
             value_change=change.contract_value_impact,
-            reason=_("Change #%(id)s: %(title)s") % {"id": change.pk, "title": change.title},
+            reason=said(gettext_noop("Change #%(id)s: %(title)s"), id=change.pk, title=change.title),
             user=event.user,
             change_request_id=change.pk,
         )

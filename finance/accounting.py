@@ -33,12 +33,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import ContractAmendment
 from delivery.models import Milestone, MilestoneState, Project, ProjectState, RiskResponse
 from delivery.services import risks_raise_by_portal
 from ltc_portal.core.events import mail_after_commit
-from ltc_portal.core.fsm import run_effect
+from ltc_portal.core.fsm import run_effect, said
 from ltc_portal.core.roles import Role
 from opportunities.models import CostCategory
 
@@ -493,7 +494,7 @@ def execute_run(run_id: int) -> AccountingRun:
     run = AccountingRun.objects.select_related("period").get(pk=run_id)
     if run.state in (RunState.SUCCEEDED, RunState.FAILED):
         return run
-    run = run_effect(run, "start", user=None, reason=_("Picked up by the accounting job"))
+    run = run_effect(run, "start", user=None, reason=said(gettext_noop("Picked up by the accounting job")))
     try:
         with transaction.atomic():
             _tune_for_aggregates()
@@ -517,7 +518,7 @@ def execute_run(run_id: int) -> AccountingRun:
                 run,
                 "succeed",
                 user=None,
-                reason=_("%(n)s accounts written") % {"n": len(accounts)},
+                reason=said(gettext_noop("%(n)s accounts written"), n=len(accounts)),
                 data={"projects": len(accounts)},
                 projects=len(accounts),
             )
@@ -581,7 +582,10 @@ def raise_variance_alerts(period: AccountingPeriod, accounts: list[MonthlyAccoun
         alerts.append(
             VarianceAlert(project=project, period=period, cost_variance_percent=a.cost_variance_percent, cpi=a.cpi)
         )
-    risks = {r.project_id: r for r in risks_raise_by_portal(items=items, reason=_("Raised by the monthly accounting"))}
+    risks = {
+        r.project_id: r
+        for r in risks_raise_by_portal(items=items, reason=said(gettext_noop("Raised by the monthly accounting")))
+    }
     for alert in alerts:
         alert.risk_id = risks[alert.project_id].pk if alert.project_id in risks else None
     VarianceAlert.objects.bulk_create(alerts)

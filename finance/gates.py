@@ -23,15 +23,19 @@ from .models import (
 )
 
 
-@check(_("Draft the project's budget (a budget version with lines)."))
+@check(
+    _("Draft the project's budget (a budget version with lines)."),
+    passed=_("Budget draft recorded."),
+)
 def budget_draft(project):
-    """Budget draft recorded."""
     return project.budgets.filter(lines__isnull=False).exists()
 
 
-@check(_("Submit the project's budget (a budget version in state submitted)."))
+@check(
+    _("Submit the project's budget (a budget version in state submitted)."),
+    passed=_("Budget (预算) submitted."),
+)
 def budget_submitted(project):
-    """Budget (预算) submitted."""
     return project.budgets.filter(state=BudgetState.SUBMITTED).exists()
 
 
@@ -41,9 +45,11 @@ FINAL_ACCOUNTS_NEEDED = _(
 )
 
 
-@check(FINAL_ACCOUNTS_NEEDED)
+@check(
+    FINAL_ACCOUNTS_NEEDED,
+    passed=_("Final accounts prepared, complete, and not older than the project's last money record."),
+)
 def final_accounts_prepared(project):
-    """Final accounts prepared, complete, and not older than the project's last money record."""
     final = FinalAccount.objects.filter(project=project, state=FinalAccountState.PREPARED).first()
     if final is None or not final.complete or final.prepared_at is None:
         return False
@@ -81,10 +87,12 @@ def _not_invoiced(project) -> list[str]:
 
 
 @check(
-    lambda p: _("Invoice every payment milestone in full first: %(left)s.") % {"left": ", ".join(_not_invoiced(p)[:10])}
+    lambda p: (
+        _("Invoice every payment milestone in full first: %(left)s.") % {"left": ", ".join(_not_invoiced(p)[:10])}
+    ),
+    passed=_("Every payment milestone invoiced."),
 )
 def payments_invoiced(project):
-    """Every payment milestone invoiced."""
     return not _not_invoiced(project)
 
 

@@ -2,18 +2,19 @@
 DR1 approved approves the submitted budget; DR1 rejected rejects it; an approved change with a cost
 impact makes the next budget version (submitted)."""
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from delivery.models import DR1, ChangeRequest, Project
 from ltc_portal.controls.models import GateReview
 from ltc_portal.core.events import Event, on
+from ltc_portal.core.fsm import said
 
 from .services import budget_approve_submitted, budget_reject_submitted, budget_version_for_change
 
 
 @on(Project, "dr1")
 def dr1_approved(event: Event) -> None:
-    budget_approve_submitted(project=event.subject, user=event.user, reason=_("DR1 approved"))
+    budget_approve_submitted(project=event.subject, user=event.user, reason=said(gettext_noop("DR1 approved")))
 
 
 @on(GateReview, "reject")
@@ -24,7 +25,7 @@ def dr1_rejected(event: Event) -> None:
             project=review.subject,
             user=event.user,
             gate_review_id=review.pk,
-            reason=_("DR1 rejected: %(why)s") % {"why": event.reason},
+            reason=said(gettext_noop("DR1 rejected: %(why)s"), why=event.reason),
         )
 
 

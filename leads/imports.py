@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ltc_portal.core import tables
-from ltc_portal.core.fsm import log_created_many
+from ltc_portal.core.fsm import log_created_many, said
 from ltc_portal.core.tables import ImportFileError
 
 from .models import Lead, LeadImport, LeadSource, Timeline
@@ -132,7 +133,9 @@ def run_import(lead_import: LeadImport) -> LeadImport:
         lead.derive()
     with transaction.atomic():
         created = Lead.objects.bulk_create(valid, batch_size=BATCH)
-        log_created_many(created, user=user, reason=_("Imported from %(file)s") % {"file": lead_import.filename})
+        log_created_many(
+            created, user=user, reason=said(gettext_noop("Imported from %(file)s"), file=lead_import.filename)
+        )
         lead_import.imported_count = len(valid)
         return _finish(lead_import, LeadImport.Status.IMPORTED)
 

@@ -10,52 +10,68 @@ from .models import ATB, ATC, Opportunity, QuoteState
 from .selectors import accepted_quote, latest_quote, opportunity_visible
 
 
-@check(_("Record the customer."))
+@check(
+    _("Record the customer."),
+    passed=_("Customer recorded."),
+)
 def customer_recorded(opp):
-    """Customer recorded."""
     return opp.customer_id is not None
 
 
-@check(_("Record the customer's need (need summary)."))
+@check(
+    _("Record the customer's need (need summary)."),
+    passed=_("Need recorded."),
+)
 def need_recorded(opp):
-    """Need recorded."""
     return bool(opp.need_summary.strip())
 
 
-@check(_("Record the customer's budget."))
+@check(
+    _("Record the customer's budget."),
+    passed=_("Customer budget recorded."),
+)
 def budget_recorded(opp):
-    """Customer budget recorded."""
     return bool(opp.customer_budget)
 
 
-@check(_("Record the timeline (expected close date)."))
+@check(
+    _("Record the timeline (expected close date)."),
+    passed=_("Timeline recorded."),
+)
 def timeline_recorded(opp):
-    """Timeline recorded."""
     return opp.expected_close_date is not None
 
 
-@check(_("The expected value must be greater than zero."))
+@check(
+    _("The expected value must be greater than zero."),
+    passed=_("Expected value above zero."),
+)
 def value_positive(opp):
-    """Expected value above zero."""
     return opp.expected_value > 0
 
 
-@check(_("Submit a quote version with priced lines and an estimate (概算), so its gross margin is known."))
+@check(
+    _("Submit a quote version with priced lines and an estimate (概算), so its gross margin is known."),
+    passed=_("A submitted quote with estimate and gross margin."),
+)
 def quote_submitted(opp):
-    """A submitted quote with estimate and gross margin."""
     q = latest_quote(opp)
     return bool(q and q.state == QuoteState.SUBMITTED and q.revenue > 0 and q.estimate_lines.exists())
 
 
-@check(_("The customer must have accepted a quote version: that is the final quote."))
+@check(
+    _("The customer must have accepted a quote version: that is the final quote."),
+    passed=_("Final quote accepted by the customer."),
+)
 def final_quote(opp):
-    """Final quote accepted by the customer."""
     return accepted_quote(opp) is not None
 
 
-@check(_("Record the payment terms on the final quote."))
+@check(
+    _("Record the payment terms on the final quote."),
+    passed=_("Payment terms recorded."),
+)
 def payment_terms_recorded(opp):
-    """Payment terms recorded."""
     q = accepted_quote(opp)
     return bool(q and q.payment_terms.strip())
 

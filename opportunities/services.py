@@ -5,11 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leads.models import Lead
 from ltc_portal.controls.models import ReviewState
 from ltc_portal.controls.selectors import latest_review
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said
 from ltc_portal.core.money import quantize
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
@@ -71,7 +72,10 @@ def opportunity_create_from_lead(*, lead: Lead, user: User | None) -> Opportunit
         updated_by=user,
     )
     log_created(
-        opportunity, user=user, reason=_("Converted from lead #%(id)s") % {"id": lead.pk}, data={"lead_id": lead.pk}
+        opportunity,
+        user=user,
+        reason=said(gettext_noop("Converted from lead #%(id)s"), id=lead.pk),
+        data={"lead_id": lead.pk},
     )
     return opportunity
 
@@ -124,7 +128,7 @@ def opportunity_transition(*, opportunity: Opportunity, name: str, user: User, r
 def opportunity_win(*, opportunity: Opportunity, user: User, contract_number: str) -> Opportunity:
     """The opportunity's contract was signed (called by contracts.services.contract_sign)."""
     return run_effect(
-        opportunity, "win", user=user, reason=_("Contract %(number)s signed") % {"number": contract_number}
+        opportunity, "win", user=user, reason=said(gettext_noop("Contract %(number)s signed"), number=contract_number)
     )
 
 
@@ -193,7 +197,7 @@ def quote_create(*, opportunity: Opportunity, user: User, data: dict) -> Quote:
     _validate_lines(lines, estimate_lines, data["currency"])
     version = (opp.quotes.aggregate(v=Max("version"))["v"] or 0) + 1
     for older in opp.quotes.filter(state__in=[QuoteState.DRAFT, QuoteState.SUBMITTED]):
-        run_effect(older, "supersede", user=user, reason=_("Replaced by version %(v)s") % {"v": version})
+        run_effect(older, "supersede", user=user, reason=said(gettext_noop("Replaced by version %(v)s"), v=version))
     quote = Quote(opportunity=opp, version=version, created_by=user, updated_by=user)
     assign_fields(quote, data, QUOTE_FIELDS)
     quote.full_clean(exclude=["version"])
@@ -255,7 +259,9 @@ def quote_transition(*, quote: Quote, name: str, user: User, reason: str = "") -
     quote = run_transition(quote, name, user=user, reason=reason)
     if name == "accept":
         for other in quote.opportunity.quotes.filter(state=QuoteState.SUBMITTED).exclude(pk=quote.pk):
-            run_effect(other, "supersede", user=user, reason=_("Version %(v)s accepted") % {"v": quote.version})
+            run_effect(
+                other, "supersede", user=user, reason=said(gettext_noop("Version %(v)s accepted"), v=quote.version)
+            )
     return quote
 
 

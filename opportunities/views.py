@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ltc_portal.controls import registry
-from ltc_portal.controls.selectors import gates_for
+from ltc_portal.controls.selectors import gates_for, next_gates
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.pages import form_errors_from, refusal_text
 
@@ -149,6 +149,7 @@ def opportunity_detail(request, pk):
     user = request.user
     project = _project_of(opportunity, user)
     can_change = user.has_perm("opportunities.change_opportunity", opportunity)
+    project_gates, project_later = next_gates(gates_for(project, user)) if project else ([], [])
     return render(
         request,
         "opportunities/opportunity_detail.html",
@@ -160,7 +161,8 @@ def opportunity_detail(request, pk):
             "gates": gates_for(opportunity, user),
             "project": project,
             "project_url": _url_or_none(project) if project else None,
-            "project_gates": gates_for(project, user) if project else [],
+            "project_gates": project_gates,
+            "project_later": project_later,
             "can_edit": can_change and opportunity.is_open,
             "can_quote": can_change and opportunity.is_open and opportunity.state != OpportunityState.CONTRACTING,
             # the contracts app adds the reverse accessor; the opportunity page only lists and links them

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from delivery.models import (
     AcceptanceCertificate,
@@ -39,7 +40,7 @@ from delivery.models import (
     TeamMember,
 )
 from finance.models import MonthlyAccount
-from ltc_portal.core.fsm import run_effect, run_effect_many
+from ltc_portal.core.fsm import run_effect, run_effect_many, said
 from ltc_portal.core.models import TransitionLog
 
 from .models import Appraisal, AppraisalCycle, CycleState, Kpi, KpiSource, KpiTemplate, ManagerScore, PeerScore
@@ -332,7 +333,7 @@ def score_cycle(cycle_id: int) -> AppraisalCycle:
                 appraisals,
                 "scored",
                 user=None,
-                reason=_("Scored by the KPI job"),
+                reason=said(gettext_noop("Scored by the KPI job")),
                 update_fields=[
                     "contribution",
                     "results",
@@ -349,7 +350,7 @@ def score_cycle(cycle_id: int) -> AppraisalCycle:
                 locked,
                 "scored",
                 user=None,
-                reason=_("%(n)s appraisals scored") % {"n": len(appraisals)},
+                reason=said(gettext_noop("%(n)s appraisals scored"), n=len(appraisals)),
                 data={"appraisals": len(appraisals)},
             )
     except Exception as exc:

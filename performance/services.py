@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ltc_portal.core.events import after_commit
 from ltc_portal.core.fsm import (
@@ -20,6 +21,7 @@ from ltc_portal.core.fsm import (
     run_effect,
     run_effect_many,
     run_transition,
+    said,
 )
 from ltc_portal.core.money import split_by_largest_remainder
 from ltc_portal.core.services import assign_fields
@@ -238,7 +240,7 @@ def _open_appraisals(cycle: AppraisalCycle, user: User) -> dict:
         if uid not in existing
     ]
     made = Appraisal.objects.bulk_create(new, batch_size=1000)
-    log_created_many(made, user=user, reason=_("Opened with the cycle"))
+    log_created_many(made, user=user, reason=said(gettext_noop("Opened with the cycle")))
     untemplated = sorted({a.project_role for a in made if a.template_id is None})
     return {"appraisals": len(made), "roles_without_template": untemplated}
 
@@ -303,14 +305,16 @@ def cycle_transition(*, cycle: AppraisalCycle, name: str, user: User, reason: st
         now = timezone.now()
         for appraisal in scored:
             appraisal.published_at = now
-        run_effect_many(scored, "publish", user=user, reason=_("Cycle published"), update_fields=["published_at"])
+        run_effect_many(
+            scored, "publish", user=user, reason=said(gettext_noop("Cycle published")), update_fields=["published_at"]
+        )
     elif name == "close":
         standing = list(
             Appraisal.objects.select_for_update().filter(
                 cycle=cycle, state__in=[AppraisalState.PUBLISHED, AppraisalState.ACKNOWLEDGED]
             )
         )  # an appraisal under appeal waits for HR's decision
-        run_effect_many(standing, "finalise", user=user, reason=_("Cycle closed"))
+        run_effect_many(standing, "finalise", user=user, reason=said(gettext_noop("Cycle closed")))
     return cycle
 
 
@@ -429,7 +433,9 @@ def appeal_decide(*, appeal: Appeal, user: User, decision: str, new_grade: str =
         appraisal,
         "finalise",
         user=user,
-        reason=_("Appeal %(state)s: %(decision)s") % {"state": appeal.get_state_display(), "decision": appeal.decision},
+        reason=said(
+            gettext_noop("Appeal %(state)s: %(decision)s"), state=appeal.get_state_display(), decision=appeal.decision
+        ),
         data={"appeal": appeal.pk, "new_grade": appeal.new_grade},
     )
     return appeal
@@ -578,7 +584,7 @@ def bonus_pool_transition(*, pool: BonusPool, name: str, user: User, reason: str
 def cycle_score_now(*, cycle: AppraisalCycle) -> AppraisalCycle:
     """Put a cycle to scoring as the portal's own step (the management command then runs the job in
     its own process, not through the queue)."""
-    return run_effect(cycle, "score", user=None, reason=_("Scored by hand (manage.py score_cycle)"))
+    return run_effect(cycle, "score", user=None, reason=said(gettext_noop("Scored by hand (manage.py score_cycle)")))
 
 
 @transaction.atomic
@@ -587,7 +593,9 @@ def cycles_score_ended(*, day) -> list[AppraisalCycle]:
     own step, logged) and its job queued after commit."""
     queued = []
     for cycle in AppraisalCycle.objects.filter(state=CycleState.OPEN, end__lt=day).order_by("end", "pk"):
-        cycle = run_effect(cycle, "score", user=None, reason=_("The window ended on %(end)s") % {"end": cycle.end})
+        cycle = run_effect(
+            cycle, "score", user=None, reason=said(gettext_noop("The window ended on %(end)s"), end=cycle.end)
+        )
         after_commit(lambda pk=cycle.pk: current_app.tasks[SCORE_TASK].delay(pk))
         queued.append(cycle)
     return queued

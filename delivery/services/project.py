@@ -5,9 +5,10 @@ from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import Contract
-from ltc_portal.core.fsm import lock, log_created, run_effect, run_transition
+from ltc_portal.core.fsm import lock, log_created, run_effect, run_transition, said
 from ltc_portal.core.roles import Role, has_role
 from opportunities.models import Opportunity
 
@@ -39,7 +40,9 @@ def project_open_for(*, opportunity: Opportunity, user: User | None) -> Project:
     project = Project.objects.create(
         opportunity=opportunity, name=opportunity.name, currency=opportunity.currency, created_by=user, updated_by=user
     )
-    log_created(project, user=user, reason=_("ATI approved for opportunity #%(id)s") % {"id": opportunity.pk})
+    log_created(
+        project, user=user, reason=said(gettext_noop("ATI approved for opportunity #%(id)s"), id=opportunity.pk)
+    )
     return project
 
 
@@ -79,7 +82,7 @@ def project_plan_for(*, opportunity: Opportunity, user: User | None) -> Project 
     project = Project.objects.filter(opportunity=opportunity, state=ProjectState.ANALYZE).first()
     if project is None:
         return None
-    return run_effect(project, "plan", user=user, reason=_("ATB approved"))
+    return run_effect(project, "plan", user=user, reason=said(gettext_noop("ATB approved")))
 
 
 def project_cancel_for(*, opportunity: Opportunity, user: User | None, reason: str) -> Project | None:
@@ -93,7 +96,9 @@ def project_cancel_for(*, opportunity: Opportunity, user: User | None, reason: s
         project,
         "cancel",
         user=user,
-        reason=_("Opportunity %(step)s: %(reason)s") % {"step": opportunity.get_state_display(), "reason": reason},
+        reason=said(
+            gettext_noop("Opportunity %(step)s: %(reason)s"), step=opportunity.get_state_display(), reason=reason
+        ),
     )
 
 

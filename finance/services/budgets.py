@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from delivery.models import ChangeRequest, Project
 from delivery.rules import project_open, project_writable
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said
 from ltc_portal.core.money import quantize
 
 from ..models import Budget, BudgetLine, BudgetState
@@ -134,4 +135,6 @@ def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Bu
     log_created(budget, user=user, reason=note)
     budget = run_effect(budget, "submit", user=user, reason=note)
     # the DR2 decision approved the change with its cost impact: that is this version's approval
-    return run_effect(budget, "approve", user=user, reason=_("Approved with change #%(id)s (DR2)") % {"id": change.pk})
+    return run_effect(
+        budget, "approve", user=user, reason=said(gettext_noop("Approved with change #%(id)s (DR2)"), id=change.pk)
+    )

@@ -23,11 +23,12 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from delivery.models import Project
 from delivery.rules import is_team_member, project_open
 from ltc_portal.core.events import after_commit
-from ltc_portal.core.fsm import TransitionRefused, log_created, log_created_many, run_transition
+from ltc_portal.core.fsm import TransitionRefused, log_created, log_created_many, run_transition, said
 from ltc_portal.core.services import assign_fields
 
 from ..models import AccountingPeriod, CostEntry, CostEntryState, CostImport, ExchangeRate, PeriodState
@@ -231,7 +232,11 @@ def cost_entry_create(*, project: Project, user: User, data: dict) -> CostEntry:
         raise ValidationError(
             {"source_ref": [_("An entry with this source system and reference already exists.")]}
         ) from exc
-    log_created(entry, user=user, reason=_("Counts at once: entered by finance.") if entry.state == "approved" else "")
+    log_created(
+        entry,
+        user=user,
+        reason=said(gettext_noop("Counts at once: entered by finance.")) if entry.state == "approved" else "",
+    )
     return entry
 
 
@@ -342,7 +347,7 @@ def record_checked(*, check: BulkCheck, user: User) -> list[CostEntry]:
         entry.period = period_of(entry.date)
     base_amounts(entries)
     created = CostEntry.objects.bulk_create(entries, batch_size=1000)
-    log_created_many(created, user=user, reason=_("Imported in bulk; counts at once."))
+    log_created_many(created, user=user, reason=said(gettext_noop("Imported in bulk; counts at once.")))
     return created
 
 

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import PaymentMilestone, PaymentMilestoneState
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said
 from ltc_portal.core.money import quantize
 
 from ..models import Invoice, InvoiceCounter, InvoiceState, Receipt, ReceiptAllocation
@@ -181,7 +182,7 @@ def _allocate(receipt: Receipt, items: list[dict], user: User, on: datetime.date
     made = ReceiptAllocation.objects.bulk_create(made)
     for invoice in touched.values():
         step = "pay" if invoice.total == paid[invoice.pk] else "pay_partly"
-        run_effect(invoice, step, user=user, reason=_("Receipt %(ref)s") % {"ref": receipt.reference})
+        run_effect(invoice, step, user=user, reason=said(gettext_noop("Receipt %(ref)s"), ref=receipt.reference))
     return made
 
 

@@ -152,7 +152,7 @@ class GateReviewAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             decision = Decision.REJECT if "reject" in request.POST else Decision.APPROVE
             try:
-                services.gate_decide(
+                review = services.gate_decide(
                     review=review,
                     user=request.user,
                     decision=decision,
@@ -166,7 +166,11 @@ class GateReviewAdmin(admin.ModelAdmin):
                 reasons = getattr(exc, "reasons", [])
                 messages.error(request, " ".join([str(getattr(exc, "detail", exc)), *map(str, reasons)]))
             else:
-                messages.success(request, _("Your decision on %(review)s is recorded.") % {"review": review})
+                messages.success(
+                    request,
+                    _("Your decision on %(gate)s is recorded; the review is %(state)s.")
+                    % {"gate": review.gate.code, "state": review.get_state_display()},
+                )
                 return redirect(f"{reverse('admin:controls_gatereview_changelist')}?queue=mine")
         context = {
             **self.admin_site.each_context(request),

@@ -56,6 +56,8 @@ def register_subject(
 def register_check(key: str, check: Check) -> None:
     if not isinstance(check, Check):
         raise TypeError(f"{key}: register a ltc_portal.core.fsm.Check")
+    if check.passed is None:
+        raise TypeError(f"{key}: a checklist item needs the sentence shown when it passes (check(..., passed=_(...)))")
     _CHECKS[key] = check
 
 
@@ -111,6 +113,12 @@ def subject_type_of(instance) -> SubjectType | None:
 
 def check(key: str) -> Check | None:
     return _CHECKS.get(key)
+
+
+def passed_sentence(key: str) -> str:
+    """What a checklist says of the check ``key`` when it passes, in the active language."""
+    c = _CHECKS.get(key)
+    return str(c.passed) if c is not None and c.passed is not None else key
 
 
 def check_keys() -> list[str]:

@@ -79,9 +79,25 @@ def run_checklist(definition: GateDefinition, subject) -> list[ChecklistItem]:
             )
             continue
         failures = c.failures(subject)
-        doc = (c.__doc__ or key).strip().splitlines()[0]
-        items.append(ChecklistItem(key, not failures, " ".join(failures) if failures else doc))
+        items.append(
+            ChecklistItem(key, not failures, " ".join(failures) if failures else registry.passed_sentence(key))
+        )
     return items
+
+
+def stored_checklist(items: list[dict]) -> list[ChecklistItem]:
+    """A checklist kept on an approved review, in the reader's language: a passed line is said again from
+    its check's sentence (the stored text is in the language of whoever approved)."""
+    return [
+        ChecklistItem(
+            item["check"],
+            item["passed"],
+            registry.passed_sentence(item["check"])
+            if item["passed"] and registry.check(item["check"]) is not None
+            else item["message"],
+        )
+        for item in items
+    ]
 
 
 @dataclass
@@ -94,6 +110,13 @@ class GateStatus:
     can_request: bool
     request_blockers: list[str] = field(default_factory=list)
     decidable_roles: list[str] = field(default_factory=list)
+    may_request: bool = False  # the user is who requests this gate (whether or not it can be requested now)
+
+    @property
+    def other_blockers(self) -> list[str]:
+        """What stops the request beyond the checklist's failed lines (shown once, in the checklist)."""
+        failed = {item.message for item in self.checklist if not item.passed}
+        return [b for b in self.request_blockers if b not in failed]
 
 
 def gates_for(subject, user=None) -> list[GateStatus]:
@@ -118,7 +141,7 @@ def gates_for(subject, user=None) -> list[GateStatus]:
         if review is not None and review.state == ReviewState.APPROVED and "checklist" in review.context:
             # as it stood when approved: the subject has moved on since (a project in plan is no longer
             # "in analyze"), which must not read as a failed check of a passed gate
-            checklist = [ChecklistItem(**item) for item in review.context["checklist"]]
+            checklist = stored_checklist(review.context["checklist"])
         else:
             checklist = run_checklist(d, subject)
         blockers = request_blockers(d, subject, user, review=review, checklist=checklist) if user else []
@@ -132,9 +155,19 @@ def gates_for(subject, user=None) -> list[GateStatus]:
                 can_request=user is not None and not blockers,
                 request_blockers=blockers,
                 decidable_roles=decidable_roles(review, user) if (review and user) else [],
+                may_request=bool(user is not None and st.can_request(subject, user)),
             )
         )
     return statuses
+
+
+def next_gates(statuses: list[GateStatus]) -> tuple[list[GateStatus], list[GateStatus]]:
+    """Split a subject's gates into what comes next (the pending ones, else the first not yet approved)
+    and the rest (approved ones and those further on), for a page that shows another record's gates."""
+    shown = [g for g in statuses if g.status == ReviewState.PENDING]
+    if not shown:
+        shown = [g for g in statuses if g.status != ReviewState.APPROVED][:1]
+    return shown, [g for g in statuses if g not in shown]
 
 
 def required_roles_for(definition: GateDefinition, subject) -> list[str]:

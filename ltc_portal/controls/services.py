@@ -6,8 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect
+from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, said
 
 from . import registry
 from .models import Decision, GateDecision, GateDefinition, GateReview, ReviewState
@@ -165,7 +166,7 @@ def _finalise_approval(review: GateReview, user, comment: str) -> GateReview:
             subject,
             review.gate.transition,
             user=user,
-            reason=_("%(code)s approved") % {"code": review.gate.code},
+            reason=said(gettext_noop("%(code)s approved"), code=review.gate.code),
             gate_review_id=review.pk,
         )
     return review

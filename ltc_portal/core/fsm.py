@@ -48,12 +48,14 @@ class Check:
     """A condition that explains itself.
 
     ``func(instance)`` returns True (passes), False (fails with ``message``), or a list of problems
-    in words (passes when empty). ``message`` may be a callable ``(instance) -> str``.
+    in words (passes when empty). ``message`` may be a callable ``(instance) -> str``. ``passed`` is
+    the (translated) sentence a checklist shows when it passes; every check a gate lists has one.
     """
 
-    def __init__(self, func, message):
+    def __init__(self, func, message, passed=None):
         self.func = func
         self.message = message
+        self.passed = passed
         self.__name__ = func.__name__
         self.__doc__ = func.__doc__
 
@@ -69,11 +71,12 @@ class Check:
         return [str(r) for r in result]
 
 
-def check(message):
-    """Decorator: turn a predicate into a ``Check`` with the sentence shown when it fails."""
+def check(message, *, passed=None):
+    """Decorator: turn a predicate into a ``Check`` with the sentence shown when it fails (and, for a
+    gate's checklist, the one shown when it passes)."""
 
     def decorate(func):
-        return Check(func, message)
+        return Check(func, message, passed)
 
     return decorate
 
@@ -221,6 +224,43 @@ def lock(instance):
     return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
 
 
+class Said(str):
+    """A reason the portal writes itself (not one a person typed): the text in the language of the
+    moment, with its message id and values, so that the history says it again in the reader's language
+    (``reason_text``). Build it with ``said(gettext_noop("…%(x)s…"), x=…)``."""
+
+    msgid: str
+    params: dict
+
+    def __new__(cls, msgid: str, params: dict):
+        text = _(msgid) % params if params else _(msgid)
+        obj = super().__new__(cls, text)
+        obj.msgid, obj.params = msgid, params
+        return obj
+
+
+def said(msgid: str, **params) -> Said:
+    return Said(msgid, {k: str(v) for k, v in params.items()})
+
+
+def _log_data(reason, data) -> dict:
+    if isinstance(reason, Said):
+        return {**(data or {}), "said": [reason.msgid, reason.params]}
+    return data or {}
+
+
+def reason_text(entry) -> str:
+    """A log row's reason in the active language (a reason the portal wrote), else as it was typed."""
+    kept = (entry.data or {}).get("said") if isinstance(entry.data, dict) else None
+    if kept:
+        try:
+            msgid, params = kept
+            return _(msgid) % params if params else _(msgid)
+        except (KeyError, TypeError, ValueError):
+            pass
+    return entry.reason
+
+
 def _log(instance, name, source, target, user, *, reason="", data=None, gate_review_id=None) -> TransitionLog:
     return TransitionLog.objects.create(
         content_type=ContentType.objects.get_for_model(type(instance)),
@@ -230,7 +270,7 @@ def _log(instance, name, source, target, user, *, reason="", data=None, gate_rev
         target=target,
         by=user if (user is not None and user.is_authenticated) else None,
         reason=reason or "",
-        data=data or {},
+        data=_log_data(reason, data),
         gate_review_id=gate_review_id,
     )
 
@@ -331,6 +371,7 @@ def log_created_many(instances, *, user, reason: str = "") -> None:
                 target=getattr(i, "state", ""),
                 by=by,
                 reason=reason or "",
+                data=_log_data(reason, None),
             )
             for i in instances
         ],
@@ -377,7 +418,14 @@ def run_effect_many(instances, name: str, *, user, reason: str, update_fields=()
     TransitionLog.objects.bulk_create(
         [
             TransitionLog(
-                content_type=ct, object_id=pk, transition=name, source=source, target=t.target, by=by, reason=reason
+                content_type=ct,
+                object_id=pk,
+                transition=name,
+                source=source,
+                target=t.target,
+                by=by,
+                reason=reason,
+                data=_log_data(reason, None),
             )
             for pk, source in moves
         ],
@@ -418,4 +466,5 @@ def history(instance) -> list[TransitionLog]:
         e.source_label = states.get(e.source, e.source)
         e.target_label = states.get(e.target, e.target)
         e.transition_label = steps.get(e.transition, e.transition)
+        e.reason_text = reason_text(e)
     return entries

@@ -88,7 +88,7 @@ def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_se
     try:
         # ATI: blocked until the timeline is recorded, then requested by the owner and approved by the director.
         page = alice.open(opp_path)
-        expect(alice.gate("ATI").locator(".gate-blockers")).to_contain_text("expected close date")
+        expect(alice.gate("ATI").locator(".gate-checklist .text-danger")).to_contain_text("expected close date")
         alice.submit(page.locator("#edit-opportunity"))
         page.fill("input[name=expected_close_date]", "2027-03-31")
         page.fill("input[name=probability]", "50")

@@ -37,5 +37,5 @@ class TransitionLogSerializer(serializers.Serializer):
     target = serializers.CharField()
     by = serializers.CharField(source="by.username", default=None)
     at = serializers.DateTimeField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(source="reason_text")  # a reason the portal wrote, in the reader's language
     gate_review_id = serializers.IntegerField(allow_null=True)
