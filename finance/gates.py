@@ -3,12 +3,14 @@ review shows the variance against the estimate), DR4 prepared final accounts (�
 milestone invoiced."""
 
 from django.db.models import Sum
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from contracts.models import fully_invoiced
-from delivery.models import DR1
+from delivery.models import DR1, DR2
 from ltc_portal.controls import registry
-from ltc_portal.core.fsm import check
+from ltc_portal.core.fsm import check, said
 
 from . import selectors
 from .models import (
@@ -96,6 +98,10 @@ def payments_invoiced(project):
     return not _not_invoiced(project)
 
 
+def _amount(value) -> str:
+    return number_format(value, 2, force_grouping=True)
+
+
 def dr1_context(definition, project) -> dict:
     """What DR1's deciders see: the submitted budget against the estimate (概算) of the quote."""
     if definition.code != DR1:
@@ -104,18 +110,18 @@ def dr1_context(definition, project) -> dict:
     row = selectors.budget_variance(project, budget) if budget is not None else None
     if row is None or row.estimate is None:
         return {}
-    percent = row.percent if row.percent is not None else "—"
-    summary = _(
-        "Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
-        "%(variance)s %(cur)s (%(percent)s%%)."
-    ) % {
-        "v": budget.version,
-        "budget": budget.total,
-        "estimate": row.estimate,
-        "variance": row.variance,
-        "percent": percent,
-        "cur": row.currency,
-    }
+    summary = said(
+        gettext_noop(
+            "Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
+            "%(variance)s %(cur)s (%(percent)s%%)."
+        ),
+        v=budget.version,
+        budget=_amount(budget.total),
+        estimate=_amount(row.estimate),
+        variance=_amount(row.variance),
+        percent=row.percent if row.percent is not None else "—",
+        cur=row.currency,
+    )
     return {
         "budget_version": budget.version,
         "budget_total": str(budget.total),
@@ -124,7 +130,70 @@ def dr1_context(definition, project) -> dict:
         "variance_percent": str(row.percent) if row.percent is not None else None,
         "currency": row.currency,
         "summary": str(summary),
+        "sentences": [summary.kept],
     }
+
+
+def dr2_context(definition, change) -> dict:
+    """What DR2's deciders see: the change's cost impact on the current budget, its contract value
+    impact on the contract's current value, and its schedule impact."""
+    if definition.code != DR2:
+        return {}
+    project = change.project
+    cur = project.currency
+    budget = selectors.budget_current(project)
+    contract = project.contract
+    parts, figures = [], {"currency": cur, "cost_impact": str(change.cost_impact)}
+    if change.cost_impact and budget is not None:
+        figures.update(budget_version=budget.version, budget_before=str(budget.total))
+        parts.append(
+            said(
+                gettext_noop("Cost %(impact)s %(cur)s: budget v%(v)s %(old)s → %(new)s %(cur)s."),
+                impact=_signed(change.cost_impact),
+                cur=cur,
+                v=budget.version,
+                old=_amount(budget.total),
+                new=_amount(budget.total + change.cost_impact),
+            )
+        )
+    elif change.cost_impact:
+        parts.append(
+            said(
+                gettext_noop("Cost %(impact)s %(cur)s (no approved budget yet)."),
+                impact=_signed(change.cost_impact),
+                cur=cur,
+            )
+        )
+    if change.contract_value_impact and contract is not None:
+        before = contract.current_value
+        figures.update(contract=contract.number, contract_value_before=str(before))
+        parts.append(
+            said(
+                gettext_noop("Contract value %(impact)s %(cur)s: %(number)s %(old)s → %(new)s %(cur)s."),
+                impact=_signed(change.contract_value_impact),
+                cur=contract.currency,
+                number=contract.number,
+                old=_amount(before),
+                new=_amount(before + change.contract_value_impact),
+            )
+        )
+    elif change.contract_value_impact:
+        parts.append(
+            said(
+                gettext_noop("Contract value %(impact)s %(cur)s (no signed contract yet)."),
+                impact=_signed(change.contract_value_impact),
+                cur=cur,
+            )
+        )
+    if change.schedule_impact_days:
+        parts.append(said(gettext_noop("Schedule %(days)s days."), days=f"{change.schedule_impact_days:+d}"))
+    if not parts:
+        parts.append(said(gettext_noop("No cost, contract value or schedule impact.")))
+    return {**figures, "summary": " ".join(parts), "sentences": [p.kept for p in parts]}
+
+
+def _signed(value) -> str:
+    return ("+" if value > 0 else "−") + _amount(abs(value))
 
 
 def register():
@@ -133,3 +202,4 @@ def register():
     registry.register_check("finance.final_accounts_prepared", final_accounts_prepared)
     registry.register_check("finance.payments_invoiced", payments_invoiced)
     registry.register_request_context(dr1_context)
+    registry.register_request_context(dr2_context)

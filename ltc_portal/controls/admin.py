@@ -7,21 +7,30 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ltc_portal.core.admin import PortalAdmin
 from ltc_portal.core.fsm import TransitionRefused
 from ltc_portal.core.roles import Role, user_roles
 
 from . import selectors, services
 from .models import Decision, GateDecision, GateDefinition, GateReview, ReviewState
+from .selectors import role_labels
+
+
+def _subject_url(subject) -> str | None:
+    try:
+        return subject.get_absolute_url()
+    except (AttributeError, NoReverseMatch):
+        return None
 
 
 @admin.register(GateDefinition)
-class GateDefinitionAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "name_zh", "subject_type", "required_roles", "transition", "active")
+class GateDefinitionAdmin(PortalAdmin):
+    list_display = ("code", "name", "name_zh", "subject_type", "roles", "transition", "active")
     list_editable = ("active",)
     ordering = ("order",)
 
@@ -30,6 +39,10 @@ class GateDefinitionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    @admin.display(description=gettext_lazy("deciding roles"))
+    def roles(self, obj):
+        return role_labels(obj.required_roles)
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -78,17 +91,9 @@ class DecideForm(forms.Form):
 
 
 @admin.register(GateReview)
-class GateReviewAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "gate",
-        "subject_link",
-        "state",
-        "requested_by",
-        "required_roles",
-        "created_at",
-        "decide_link",
-    )
+class GateReviewAdmin(PortalAdmin):
+    list_display = ("id", "decide_link", "gate_code", "subject_link", "state", "requested_by", "roles", "created_at")
+    list_display_links = ("id",)
     list_filter = (WaitingForMeFilter, "state", "gate")
     list_select_related = ("gate", "requested_by", "content_type")
     inlines = [GateDecisionInline]
@@ -99,7 +104,7 @@ class GateReviewAdmin(admin.ModelAdmin):
         "requested_by",
         "comment",
         "evidence",
-        "required_roles",
+        "roles",
         "context",
         "state",
         "created_at",
@@ -126,9 +131,17 @@ class GateReviewAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=gettext_lazy("gate"), ordering="gate__order")
+    def gate_code(self, obj):
+        return obj.gate.code
+
     @admin.display(description=gettext_lazy("subject"))
     def subject_link(self, obj):
         return f"{obj.gate.get_subject_type_display()} #{obj.object_id}"
+
+    @admin.display(description=gettext_lazy("deciding roles"))
+    def roles(self, obj):
+        return role_labels(obj.required_roles)
 
     @admin.display(description=gettext_lazy("decide"))
     def decide_link(self, obj):
@@ -176,6 +189,9 @@ class GateReviewAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "review": review,
+            "roles_label": role_labels(review.required_roles),
+            "evidence": selectors.web_evidence(review),
+            "subject_url": _subject_url(review.subject),
             "form": form,
             "roles": roles,
             "checklist": selectors.run_checklist(review.gate, review.subject),

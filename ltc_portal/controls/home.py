@@ -5,7 +5,7 @@ number of queries."""
 from django.utils import timezone
 
 from .models import GateReview
-from .selectors import decidable_roles, reviews_waiting_for, role_label
+from .selectors import decidable_roles, reviews_waiting_for, role_label, web_evidence
 
 #: reviews shown in a panel (the "My decisions" page has them all)
 SHOWN = 10
@@ -24,9 +24,7 @@ def decisions_context(request) -> dict | None:
                 "roles": [role_label(r) for r in decidable_roles(review, request.user)],
                 "days": (now - review.created_at).days,
                 "checklist": review.context.get("checklist") or [],
-                "evidence": [
-                    e for e in review.evidence if isinstance(e, str) and e.startswith(("https://", "http://"))
-                ],
+                "evidence": web_evidence(review),
             }
         )
     return {"decisions": rows, "decisions_more": max(0, len(waiting) - SHOWN)}

@@ -8,7 +8,7 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.fsm import Check, check, unmet_conditions
+from ltc_portal.core.fsm import Check, check, say_again, unmet_conditions
 from ltc_portal.core.roles import Role, has_role, user_roles
 
 from . import registry
@@ -21,6 +21,10 @@ def role_label(code: str) -> str:
     if code in ROLE_LABELS:
         return str(ROLE_LABELS[code])
     return str(registry.subject_roles().get(code, (code,))[0])
+
+
+def role_labels(codes) -> str:
+    return ", ".join(role_label(c) for c in codes or [])
 
 
 # Reading the state of a subject's gates --------------------------------------------------------
@@ -246,6 +250,21 @@ def reviews_waiting_for(user) -> list[GateReview]:
         ):
             waiting.append(review)
     return waiting
+
+
+def review_summary(review: GateReview) -> str:
+    """What the deciders are shown of the subject when it was requested (DR1's budget against the
+    estimate, DR2's impacts), in the reader's language."""
+    context = review.context if isinstance(review.context, dict) else {}
+    sentences = context.get("sentences")
+    if isinstance(sentences, list) and sentences:
+        return " ".join(say_again(kept, "") for kept in sentences).strip() or context.get("summary", "")
+    return context.get("summary", "")
+
+
+def web_evidence(review: GateReview) -> list[str]:
+    """The review's evidence links a page may show as links: web addresses only (never javascript:)."""
+    return [e for e in review.evidence or [] if isinstance(e, str) and e.startswith(("https://", "http://"))]
 
 
 def review_visible(user, qs: QuerySet | None = None) -> QuerySet:

@@ -8,7 +8,17 @@ admin.site.site_title = _("LTC portal")
 admin.site.index_title = _("Administration")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class PortalAdmin(admin.ModelAdmin):
+    """The portal's admins: an app shows on the admin index for staff who may view one of its models.
+    Roles are groups without Django model permissions (the rules and each admin's ``has_view_permission``
+    decide), so Django's default (model permissions) would show finance an empty index."""
+
+    def has_module_permission(self, request):
+        user = request.user
+        return bool(user.is_active and user.is_staff and (self.has_view_permission(request) or user.is_superuser))
+
+
+class ReadOnlyAdmin(PortalAdmin):
     """For records that are kept forever: visible, never added, changed or deleted here."""
 
     def has_add_permission(self, request, obj=None):
@@ -21,7 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class VisibleToUserAdmin(admin.ModelAdmin):
+class VisibleToUserAdmin(PortalAdmin):
     """Admin whose list holds only what the user may see (the same selector as pages and API),
     and whose object rights come from the rules permissions."""
 

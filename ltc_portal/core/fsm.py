@@ -238,6 +238,11 @@ class Said(str):
         obj.msgid, obj.params = msgid, params
         return obj
 
+    @property
+    def kept(self) -> list:
+        """What to store to say it again later (``say_again``)."""
+        return [self.msgid, self.params]
+
 
 def said(msgid: str, **params) -> Said:
     return Said(msgid, {k: str(v) for k, v in params.items()})
@@ -245,20 +250,25 @@ def said(msgid: str, **params) -> Said:
 
 def _log_data(reason, data) -> dict:
     if isinstance(reason, Said):
-        return {**(data or {}), "said": [reason.msgid, reason.params]}
+        return {**(data or {}), "said": reason.kept}
     return data or {}
 
 
-def reason_text(entry) -> str:
-    """A log row's reason in the active language (a reason the portal wrote), else as it was typed."""
-    kept = (entry.data or {}).get("said") if isinstance(entry.data, dict) else None
+def say_again(kept, fallback: str = "") -> str:
+    """A sentence kept as ``[msgid, params]`` (``Said.kept``) in the active language; ``fallback`` when
+    there is none or it no longer fits its message."""
     if kept:
         try:
             msgid, params = kept
             return _(msgid) % params if params else _(msgid)
         except (KeyError, TypeError, ValueError):
             pass
-    return entry.reason
+    return fallback
+
+
+def reason_text(entry) -> str:
+    """A log row's reason in the active language (a reason the portal wrote), else as it was typed."""
+    return say_again((entry.data or {}).get("said") if isinstance(entry.data, dict) else None, entry.reason)
 
 
 def _log(instance, name, source, target, user, *, reason="", data=None, gate_review_id=None) -> TransitionLog:
