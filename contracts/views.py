@@ -169,6 +169,7 @@ def _render_detail(request, contract, handover_form=None):
     if project is not None and not request.user.has_perm("delivery.view_project", project):
         project = None
     milestones = list(contract.payment_milestones.all())
+    amendments = list(contract.amendments.select_related("recorded_by"))
     return render(
         request,
         "contracts/contract_detail.html",
@@ -177,6 +178,8 @@ def _render_detail(request, contract, handover_form=None):
             "opportunity": opportunity,
             "project": project,
             "milestones": milestones,
+            "amendments": amendments,
+            "current_value": quantize(contract.value + sum((a.value_change for a in amendments), start=Decimal(0))),
             "milestones_total": quantize(sum((m.amount for m in milestones), start=Decimal(0))),
             # the handover has its own form below; the panel keeps the other steps
             "transitions": [t for t in transitions if t.name != "hand_over"],

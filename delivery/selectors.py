@@ -4,12 +4,13 @@ the PM cockpit (with the panels downstream apps contribute), and the latest DR2 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from contracts.models import ContractState, PaymentMilestone
 from ltc_portal.controls.models import GateReview
 from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
-from ltc_portal.core.roles import user_roles
+from ltc_portal.core.roles import user_display, user_roles
 
 from .authority import has_authority
 from .models import (
@@ -144,3 +145,27 @@ def project_cockpit(project: Project, user) -> dict:
         "transitions": describe_transitions(project, user, names={"start_implementation"}),
         "cockpit_panels": panels.panels_for("project.cockpit", subject=project, user=user),
     }
+
+
+def customer_projects_panel(customer, user) -> dict | None:
+    """The customer's page: their delivery projects the user reads, newest first (one query)."""
+    rows = list(
+        project_visible(user)
+        .filter(opportunity__customer=customer)
+        .select_related("pm")
+        .order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1]
+    )
+    return panels.record_panel(
+        id="customer-projects",
+        title=_("Projects"),
+        columns=[(_("Project"), False), (_("Phase"), False), (_("Project manager"), False)],
+        rows=rows,
+        row=lambda p: (
+            p.get_absolute_url(),
+            [
+                panels.cell(p.name),
+                panels.cell(p.get_state_display(), badge=p.state),
+                panels.cell(user_display(p.pm) or "—"),
+            ],
+        ),
+    )

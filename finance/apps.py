@@ -7,6 +7,17 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
+        from ltc_portal.core import panels as record_panels
+
+        from . import selectors as panel_reads
+
+        record_panels.register(
+            slot="customer.360",
+            key="finance",
+            template=record_panels.RECORD_TEMPLATE,
+            context=panel_reads.customer_invoices_panel,
+            order=40,
+        )
         from ltc_portal.core import panels
 
         from . import gates, handlers, selectors, tasks  # noqa: F401  (handlers subscribe; tasks register)

@@ -3,7 +3,6 @@ review shows the variance against the estimate), DR4 prepared final accounts (å†
 milestone invoiced."""
 
 from django.db.models import Sum
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -11,6 +10,7 @@ from contracts.models import fully_invoiced
 from delivery.models import DR1, DR2
 from ltc_portal.controls import registry
 from ltc_portal.core.fsm import check, said
+from ltc_portal.core.money import money_text
 
 from . import selectors
 from .models import (
@@ -99,7 +99,7 @@ def payments_invoiced(project):
 
 
 def _amount(value) -> str:
-    return number_format(value, 2, force_grouping=True)
+    return money_text(value)
 
 
 def dr1_context(definition, project) -> dict:

@@ -9,16 +9,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from contracts.models import ContractState, PaymentMilestone
 from contracts.selectors import contract_visible
 from delivery.models import Milestone, Project, ProjectState
 from delivery.rules import project_writable
 from delivery.selectors import project_visible
+from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
-from ltc_portal.core.money import quantize
+from ltc_portal.core.money import money_text, quantize
 from opportunities.models import OPEN_OPPORTUNITY_STATES, CostCategory
 from opportunities.selectors import opportunity_visible
 
@@ -673,3 +675,52 @@ def workspace(user, period: str) -> dict:
         "receivables": receivables_summary(user, today),
         "forecast": cash_forecast(user, months=12, today=today),
     }
+
+
+def customer_invoices_panel(customer, user) -> dict | None:
+    """The customer's page: their invoices the user reads, newest first, with what is outstanding and
+    what is overdue per currency (two queries)."""
+    qs = invoice_list(user).filter(contract__opportunity__customer=customer)
+    rows = list(qs.exclude(state=InvoiceState.DRAFT).order_by("-issue_date", "-id")[: panels.RECORD_ROWS + 1])
+    if not rows:
+        return None
+    today = timezone.localdate()
+    open_states = [InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID]
+    totals = (
+        qs.filter(state__in=open_states)
+        .order_by()
+        .values("currency")
+        .annotate(
+            due=Sum("outstanding"),
+            overdue=Coalesce(Sum("outstanding", filter=Q(due_date__lt=today)), Value(Decimal(0), output_field=MONEY)),
+        )
+        .order_by("currency")
+    )
+    footer = "; ".join(
+        gettext("Outstanding %(due)s, of which overdue %(overdue)s")
+        % {"due": money_text(t["due"], t["currency"]), "overdue": money_text(t["overdue"], t["currency"])}
+        for t in totals
+    )
+    return panels.record_panel(
+        id="customer-invoices",
+        title=gettext_lazy("Invoices"),
+        columns=[
+            (gettext_lazy("Invoice"), False),
+            (gettext_lazy("State"), False),
+            (gettext_lazy("Total"), True),
+            (gettext_lazy("Outstanding"), True),
+            (gettext_lazy("Due"), False),
+        ],
+        rows=rows,
+        row=lambda i: (
+            reverse("contracts:contract-detail", args=[i.contract_id]),
+            [
+                panels.cell(i.number or "—"),
+                panels.cell(i.get_state_display(), badge=i.state),
+                panels.cell(money_text(i.total, i.currency), end=True),
+                panels.cell(money_text(i.outstanding, i.currency), end=True),
+                panels.cell(i.due_date.isoformat() if i.due_date else "—"),
+            ],
+        ),
+        footer=footer,
+    )

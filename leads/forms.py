@@ -6,7 +6,7 @@ from ltc_portal.core.forms import TransitionForm  # noqa: F401  (used by the vie
 from ltc_portal.core.money import ISO_4217
 from ltc_portal.core.roles import Role, has_role
 
-from .models import Customer, Lead
+from .models import Contact, Customer, Lead
 
 
 class LeadForm(forms.ModelForm):
@@ -73,3 +73,9 @@ class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["name", "tax_id", "industry"]
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone"]

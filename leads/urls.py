@@ -18,4 +18,6 @@ urlpatterns = [
     path("customers/new/", views.customer_form, name="customer-create"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
     path("customers/<int:pk>/edit/", views.customer_form, name="customer-edit"),
+    path("customers/<int:customer_pk>/contacts/new/", views.contact_form, name="contact-create"),
+    path("contacts/<int:pk>/edit/", views.contact_form, name="contact-edit"),
 ]

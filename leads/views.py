@@ -9,15 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ltc_portal.core import panels
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition, describe_transitions, history
 from ltc_portal.core.pages import form_errors_from, page_of
 
 from . import selectors, services
 from .api.filters import CustomerFilter, LeadFilter
 from .export import leads_workbook
-from .forms import CustomerForm, LeadForm, LeadImportForm, TransitionForm
+from .forms import ContactForm, CustomerForm, LeadForm, LeadImportForm, TransitionForm
 from .models import OPEN_LEAD_STATES, LeadState
 from .scoring import PART_LABELS, score_breakdown
+
+#: rows of each list on the customer's page (the panel says how many more there are)
+CUSTOMER_ROWS = 20
 
 
 def _querystring_without_page(request) -> str:
@@ -257,10 +261,44 @@ def customer_detail(request, pk):
         {
             "customer": customer,
             "contacts": selectors.contact_visible(request.user).filter(customer=customer),
-            "leads": selectors.lead_list(request.user).filter(customer=customer),
+            "leads": selectors.lead_list(request.user).filter(customer=customer)[:CUSTOMER_ROWS],
             "can_edit": request.user.has_perm("leads.change_customer", customer),
+            "can_add_contact": request.user.has_perm("leads.add_contact")
+            and request.user.has_perm("leads.change_customer", customer),
+            # what the downstream apps hold for this customer: opportunities, contracts, projects, invoices
+            "panels": panels.panels_for("customer.360", subject=customer, user=request.user),
         },
     )
+
+
+@login_required
+def contact_form(request, customer_pk=None, pk=None):
+    """Add a contact to a customer, or change one: the services decide who may."""
+    contact = (
+        get_object_or_404(selectors.contact_visible(request.user).select_related("customer"), pk=pk) if pk else None
+    )
+    customer = contact.customer if contact else get_object_or_404(selectors.customer_list(request.user), pk=customer_pk)
+    allowed = (
+        request.user.has_perm("leads.change_contact", contact)
+        if contact
+        else request.user.has_perm("leads.add_contact") and request.user.has_perm("leads.change_customer", customer)
+    )
+    if not allowed:
+        raise PermissionDenied
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        data = {**form.cleaned_data, "customer": customer}
+        try:
+            if contact:
+                services.contact_update(contact=contact, user=request.user, data=data)
+            else:
+                services.contact_create(user=request.user, data=data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("leads:customer-detail", pk=customer.pk)
+    return render(request, "leads/contact_form.html", {"form": form, "contact": contact, "customer": customer})
 
 
 @login_required

@@ -7,6 +7,17 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = _("Opportunities (OTO, OTD)")
 
     def ready(self):
+        from ltc_portal.core import panels as record_panels
+
+        from . import selectors as panel_reads
+
+        record_panels.register(
+            slot="customer.360",
+            key="opportunities",
+            template=record_panels.RECORD_TEMPLATE,
+            context=panel_reads.customer_opportunities_panel,
+            order=10,
+        )
         from ltc_portal.core import dashboard
         from ltc_portal.core.roles import Role
 

@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.utils.translation import gettext_lazy as _
 
-from ltc_portal.core.money import quantize
-from ltc_portal.core.roles import Role, user_roles
+from ltc_portal.core import panels
+from ltc_portal.core.money import money_text, quantize
+from ltc_portal.core.roles import Role, user_display, user_roles
 
 from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, Quote, QuoteState
 from .rules import OPPORTUNITY_READERS
@@ -116,3 +118,28 @@ def weighted_forecast(user, qs: QuerySet | None = None) -> list[dict]:
         b["expected_value"] += opp.expected_value
         b["weighted_value"] += opp.weighted_value
     return [buckets[k] for k in sorted(buckets)]
+
+
+def customer_opportunities_panel(customer, user) -> dict | None:
+    """The customer's page: their opportunities the user reads, newest first (one query)."""
+    rows = list(
+        opportunity_visible(user)
+        .filter(customer=customer)
+        .select_related("owner")
+        .order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1]
+    )
+    return panels.record_panel(
+        id="customer-opportunities",
+        title=_("Opportunities"),
+        columns=[(_("Opportunity"), False), (_("State"), False), (_("Expected value"), True), (_("Owner"), False)],
+        rows=rows,
+        row=lambda o: (
+            o.get_absolute_url(),
+            [
+                panels.cell(o.name),
+                panels.cell(o.get_state_display(), badge=o.state),
+                panels.cell(money_text(o.expected_value, o.currency), end=True),
+                panels.cell(user_display(o.owner)),
+            ],
+        ),
+    )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 # Active ISO 4217 codes (2024 list, funds and precious metals left out).
@@ -178,6 +179,14 @@ def validate_currency(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not an ISO 4217 currency code."), code="currency", params={"value": value}
         )
+
+
+def money_text(amount, currency: str = "") -> str:
+    """An amount as a reader reads it: two decimals, thousands grouped, then the currency."""
+    if amount is None:
+        return "—"
+    text = number_format(quantize(amount), 2, force_grouping=True)
+    return f"{text} {currency}".strip()
 
 
 def quantize(amount: Decimal) -> Decimal:

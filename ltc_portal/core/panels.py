@@ -35,3 +35,30 @@ def panels_for(slot: str, *, subject, user) -> list[dict]:
         if context is not None:
             shown.append({"key": panel.key, "template": panel.template, "context": context})
     return shown
+
+
+#: rows of a record list on another record's page (the panel says when there are more)
+RECORD_ROWS = 20
+RECORD_TEMPLATE = "includes/record_panel.html"
+
+
+def cell(text, *, end: bool = False, badge: str = "") -> dict:
+    return {"text": text, "end": end, "badge": badge}
+
+
+def record_panel(*, id: str, title, columns: list[tuple], rows: list, row: Callable, footer: str = "") -> dict | None:
+    """The context of ``includes/record_panel.html`` from at most RECORD_ROWS + 1 records (fetch one
+    more than you show to know there are more): ``columns`` as ``(label, end_aligned)``, ``row(record)
+    -> (url, [cell, …])``. None (the panel is left out) when there are no records."""
+    if not rows:
+        return None
+    shown = rows[:RECORD_ROWS]
+    return {
+        "id": id,
+        "title": title,
+        "columns": [{"label": label, "end": end} for label, end in columns],
+        "rows": [dict(zip(("url", "cells"), row(r), strict=True)) for r in shown],
+        "more": len(rows) > RECORD_ROWS,
+        "shown": len(shown),
+        "footer": footer,
+    }

@@ -367,7 +367,7 @@ class TestDR3AndDR4:
         assert project.state == "closed"
 
 
-def test_a_change_of_contract_value_records_the_amendment(cast, make_user):
+def test_a_change_of_contract_value_records_the_amendment(cast, make_user, web):
     project = pass_dr1(project_in_plan_with_contract(cast), cast)
     eng = make_user("eng", roles=["delivery"])
     staff_and_plan(project, cast, eng)
@@ -388,3 +388,7 @@ def test_a_change_of_contract_value_records_the_amendment(cast, make_user):
     amendment = contract.amendments.get()
     assert (amendment.value_change, amendment.change_request_id) == (Decimal("120000.00"), change.pk)
     assert contract.current_value == Decimal("1120000.00") and contract.value == Decimal("1000000.00")
+    # the contract page shows the signed value, the current value and the amendment with its change
+    page = web.as_user(cast.finance).get(f"/contracts/{contract.pk}/").content.decode()
+    assert "1,000,000.00" in page and 'id="current-value">1,120,000.00' in page
+    assert 'id="amendments"' in page and "+120,000.00" in page and f"/projects/changes/{change.pk}/" in page
