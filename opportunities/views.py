@@ -171,6 +171,7 @@ def opportunity_detail(request, pk):
             and opportunity.state == OpportunityState.CONTRACTING
             and not opportunity.contracts.exclude(state="terminated").exists(),
             "min_margin": margin_floor(),
+            "can_read_lead": opportunity.lead_id is not None and user.has_perm("leads.view_lead", opportunity.lead),
         },
     )
 

@@ -422,3 +422,38 @@ def test_the_project_page_costs_the_same_for_the_pmo_and_a_team_member_whatever_
             },
         )
     assert _queries(client, project.get_absolute_url()) == few
+
+
+def test_readers_see_risks_and_issues_without_edit_links_they_could_not_use(web, cast, project):
+    add_records(project, cast, 1)
+    risk, issue = project.risks.get(), project.issues.get()
+    page = web.as_user(cast.owner).get(project.get_absolute_url()).content.decode()  # sales reads, never writes
+    assert f'data-risk="{risk.pk}"' in page and f'data-issue="{issue.pk}"' in page
+    assert f"/projects/risks/{risk.pk}/edit/" not in page and f"/projects/issues/{issue.pk}/edit/" not in page
+    # the pages behind those links are refused on a styled page that says why and leads home
+    r = web.get(f"/projects/risks/{risk.pk}/edit/")
+    assert r.status_code == 403 and 'id="error-page"' in r.content.decode() and 'href="/"' in r.content.decode()
+    pm_page = web.as_user(cast.pm).get(project.get_absolute_url()).content.decode()
+    assert f"/projects/risks/{risk.pk}/edit/" in pm_page and f"/projects/issues/{issue.pk}/edit/" in pm_page
+
+
+def test_the_pm_sees_the_lead_an_opportunity_came_from_without_a_link(web, cast, project):
+    from tests.leads.factories import LeadFactory
+
+    opp = project.opportunity
+    opp.lead = LeadFactory(owner=cast.owner)
+    opp.save()
+    page = web.as_user(cast.pm).get(opp.get_absolute_url()).content.decode()
+    assert "From lead" in page and f"/leads/{opp.lead_id}/" not in page
+    assert web.get(f"/leads/{opp.lead_id}/").status_code == 404
+    owner_page = web.as_user(cast.owner).get(opp.get_absolute_url()).content.decode()
+    assert f'href="/leads/{opp.lead_id}/"' in owner_page
+
+
+def test_unknown_pages_get_the_styled_404_and_api_paths_json(web, cast, client):
+    r = web.as_user(cast.pm).get("/no/such/page/")
+    assert r.status_code == 404 and 'id="error-page"' in r.content.decode() and 'id="navbar"' in r.content.decode()
+    r = web.get("/no/such/page/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "This page does not exist" not in r.content.decode()
+    r = web.get("/api/v1/no-such-resource/")
+    assert r.status_code == 404 and r["Content-Type"].startswith("application/json")
