@@ -1,14 +1,13 @@
 """Forms of the delivery project pages. They only validate input; services write."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import PaymentMilestone, PaymentMilestoneState, Trigger
 from ltc_portal.core.forms import BootstrapForm, bootstrap, date_input
 from ltc_portal.core.money import ISO_4217
-from ltc_portal.core.roles import Role
+from ltc_portal.core.roles import DELIVERY_SIDE_ROLES, Role, people, user_display
 
 from .models import (
     ChangeRequest,
@@ -23,6 +22,7 @@ from .models import (
     Risk,
     TeamMember,
 )
+from .selectors import record_people
 
 PM_TEXT_FIELDS = [
     "name",
@@ -68,15 +68,8 @@ class ProjectForm(forms.ModelForm):
             for name in CLOSING_FIELDS:  # final acceptance and lessons come at the end of delivery
                 del self.fields[name]
         if can_assign_pm:
-            self.fields["pm"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True, groups__name=Role.DELIVERY)
-                .distinct()
-                .order_by("username")
-            )
-            self.fields["pm"].label_from_instance = lambda u: (
-                f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
-            )
+            self.fields["pm"].queryset = people(Role.DELIVERY)
+            self.fields["pm"].label_from_instance = user_display
             self.fields["pm_change_limit"].widget.attrs["min"] = "0"
         else:
             for name in PMO_ONLY_FIELDS:
@@ -87,14 +80,6 @@ class ProjectForm(forms.ModelForm):
 # The delivery records (DOMAIN.md §6) -------------------------------------------------------------
 # ModelForms for their labels and field validation only: the views hand ``service_data()`` to the
 # services, which write (nothing here calls ``save``).
-
-
-def _people():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
-
-
-def _person_label(u):
-    return f"{u.get_full_name()} ({u.username})" if u.get_full_name() else u.username
 
 
 class RecordForm(forms.ModelForm):
@@ -108,8 +93,8 @@ class RecordForm(forms.ModelForm):
         self.project = project
         for name in self.people_fields:
             if name in self.fields:
-                self.fields[name].queryset = _people()
-                self.fields[name].label_from_instance = _person_label
+                self.fields[name].queryset = self.people_for(name)
+                self.fields[name].label_from_instance = user_display
         for field in self.fields.values():
             if isinstance(field, forms.DateField):
                 field.widget = date_input()
@@ -117,12 +102,19 @@ class RecordForm(forms.ModelForm):
                 field.widget.attrs["rows"] = 2
         bootstrap(self, small=self.small)
 
+    def people_for(self, name: str):
+        """Whom the people field ``name`` offers: by default the project's PM and team."""
+        return record_people(self.project, getattr(self.instance, f"{name}_id", None))
+
     def service_data(self) -> dict:
         return {name: self.cleaned_data.get(name) for name in self._meta.fields}
 
 
 class TeamMemberForm(RecordForm):
     people_fields = ("user",)
+
+    def people_for(self, name: str):
+        return people(*DELIVERY_SIDE_ROLES)  # who may join a team: the delivery side
 
     class Meta:
         model = TeamMember
@@ -139,8 +131,8 @@ class DelegationForm(RecordForm):
     def __init__(self, *args, project=None, **kwargs):
         super().__init__(*args, project=project, **kwargs)
         team = project.team.values("user_id") if project is not None else []
-        self.fields["grantee"].queryset = _people().filter(pk__in=team)
-        self.fields["grantee"].label_from_instance = _person_label
+        self.fields["grantee"].queryset = people().filter(pk__in=team)
+        self.fields["grantee"].label_from_instance = user_display
         self.fields["limit_amount"].widget.attrs["min"] = "0"
 
 

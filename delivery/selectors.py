@@ -10,7 +10,7 @@ from contracts.models import ContractState, PaymentMilestone
 from ltc_portal.controls.models import GateReview
 from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
-from ltc_portal.core.roles import user_display, user_roles
+from ltc_portal.core.roles import DELIVERY_SIDE_ROLES, people, user_display, user_roles
 
 from .authority import has_authority
 from .models import (
@@ -169,3 +169,14 @@ def customer_projects_panel(customer, user) -> dict | None:
             ],
         ),
     )
+
+
+def record_people(project, current=None) -> QuerySet:
+    """Whom a record of the project may name (a risk or issue owner, an inspector, an action owner):
+    active people on the delivery side, the project's PM and team, and whoever the record names now."""
+    match = Q(groups__name__in=list(DELIVERY_SIDE_ROLES))
+    if project is not None:
+        match |= Q(pk=project.pm_id) | Q(pk__in=project.team.values("user_id"))
+    if current is not None:
+        match |= Q(pk=current)
+    return people().filter(match).distinct()

@@ -26,7 +26,7 @@ class FinanceConfig(AppConfig):
         from ltc_portal.core import dashboard
         from ltc_portal.core.roles import Role
 
-        from . import home
+        from . import flow, home
 
         dashboard.register(
             dashboard.Panel(
@@ -39,6 +39,15 @@ class FinanceConfig(AppConfig):
         )
         dashboard.register(
             dashboard.Panel(key="finance", template="finance/_home_finance.html", context=home.finance_context, order=4)
+        )
+        dashboard.register(
+            dashboard.Panel(
+                key="ltc-flow",
+                template="finance/_home_flow.html",
+                context=flow.flow_context,
+                roles=(Role.EXECUTIVE,),
+                order=1,
+            )
         )
         panels.register(
             slot="project.cockpit",

@@ -1,10 +1,9 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from ltc_portal.core.forms import TransitionForm  # noqa: F401  (used by the views)
 from ltc_portal.core.money import ISO_4217
-from ltc_portal.core.roles import Role, has_role
+from ltc_portal.core.roles import Role, has_role, people, user_display
 
 from .models import Contact, Customer, Lead
 
@@ -36,12 +35,8 @@ class LeadForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None and (user.is_superuser or has_role(user, Role.SALES_DIRECTOR)):
-            self.fields["owner"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True, groups__name__in=[Role.SALES, Role.SALES_DIRECTOR])
-                .distinct()
-                .order_by("username")
-            )
+            self.fields["owner"].queryset = people(Role.SALES, Role.SALES_DIRECTOR)
+            self.fields["owner"].label_from_instance = user_display
             self.fields["owner"].required = False
         else:
             del self.fields["owner"]

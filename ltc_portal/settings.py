@@ -225,6 +225,9 @@ LOGGING = {
 # Business settings.
 # Gross margin (percent of revenue) below which ATB and ATC also need the executive's approval.
 MIN_GROSS_MARGIN = Decimal(env.str("MIN_GROSS_MARGIN", default="15"))
+#: the homes' funnels and LTC flow look back this many days; a deal is "stuck" after this many in one stage
+FUNNEL_DAYS = env.int("FUNNEL_DAYS", default=365)
+STUCK_DEAL_DAYS = env.int("STUCK_DEAL_DAYS", default=30)
 LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=50_000)
 #: the most rows and bytes of one uploaded file of cost entries (finance's import page)
 COST_IMPORT_MAX_ROWS = env.int("COST_IMPORT_MAX_ROWS", default=20_000)

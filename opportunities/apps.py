@@ -43,3 +43,21 @@ class OpportunitiesConfig(AppConfig):
                 order=6,
             )
         )
+        dashboard.register(
+            dashboard.Panel(
+                key="funnel",
+                template="opportunities/_home_funnel.html",
+                context=home.funnel_context,
+                roles=(Role.SALES_DIRECTOR, Role.EXECUTIVE, Role.SOLUTION, Role.PMO),
+                order=6,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                key="stuck",
+                template="opportunities/_home_stuck.html",
+                context=home.stuck_context,
+                roles=(Role.SALES, Role.SALES_DIRECTOR, Role.SOLUTION, Role.PMO),
+                order=7,
+            )
+        )

@@ -3,15 +3,15 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Customer
 from leads.selectors import customer_visible
 from ltc_portal.core.forms import TransitionForm, bootstrap  # noqa: F401  (TransitionForm: used by the views)
 from ltc_portal.core.money import ISO_4217
-from ltc_portal.core.roles import Role, has_role
+from ltc_portal.core.roles import Role, has_role, people, user_display
 
 from .models import CostCategory, LineCategory, Opportunity, OpportunityState
 
@@ -19,7 +19,7 @@ MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 def _people(*roles):
-    return get_user_model().objects.filter(is_active=True, groups__name__in=list(roles)).distinct().order_by("username")
+    return people(*roles)
 
 
 class OpportunityForm(forms.ModelForm):
@@ -54,6 +54,8 @@ class OpportunityForm(forms.ModelForm):
             customers = customers | Customer.objects.filter(pk=self.instance.customer_id)
         self.fields["customer"].queryset = customers.distinct().order_by("name")
         self.fields["solution_owner"].queryset = _people(Role.SOLUTION, Role.SALES, Role.SALES_DIRECTOR)
+        self.fields["solution_owner"].label_from_instance = user_display
+        self.fields["owner"].label_from_instance = user_display
         self.fields["solution_owner"].required = False
         if user is not None and (user.is_superuser or has_role(user, Role.SALES_DIRECTOR)):
             self.fields["owner"].queryset = _people(Role.SALES, Role.SALES_DIRECTOR)
@@ -98,7 +100,10 @@ class QuoteLineForm(forms.Form):
         max_value=Decimal("100"),
         initial=Decimal("0"),
     )
-    unit_cost = forms.DecimalField(label=_("Unit cost"), min_value=Decimal("0"), initial=Decimal("0"), **MONEY)
+    # informational (the quote's cost is its estimate): kept, not shown in the editor
+    unit_cost = forms.DecimalField(
+        label=_("Unit cost"), min_value=Decimal("0"), initial=Decimal("0"), required=False, **MONEY
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,3 +149,37 @@ def formset_rows(formset) -> list[dict]:
         for form in formset.forms
         if form.cleaned_data and id(form) not in deleted
     ]
+
+
+class PipelineFilterForm(forms.Form):
+    """The pipeline's filters: owner, customer, month of expected close (YYYY-MM)."""
+
+    owner = forms.ModelChoiceField(queryset=None, required=False, label=_("Owner"))
+    customer = forms.ModelChoiceField(queryset=None, required=False, label=_("Customer"))
+    close_month = forms.RegexField(
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        label=_("Closing in"),
+        error_messages={"invalid": _("Give the month as YYYY-MM.")},
+    )
+
+    def __init__(self, *args, owners, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].label_from_instance = user_display
+        self.fields["customer"].queryset = customers
+
+    def where(self) -> Q:
+        """The filter as a condition (only when valid: an invalid filter narrows nothing)."""
+        where = Q()
+        if not self.is_valid():
+            return where
+        data = self.cleaned_data
+        if data.get("owner"):
+            where &= Q(owner=data["owner"])
+        if data.get("customer"):
+            where &= Q(customer=data["customer"])
+        if data.get("close_month"):
+            year, month = map(int, data["close_month"].split("-"))
+            where &= Q(expected_close_date__year=year, expected_close_date__month=month)
+        return where

@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
+from leads.models import Customer
 from ltc_portal.core import panels
 from ltc_portal.core.money import money_text, quantize
 from ltc_portal.core.roles import Role, user_display, user_roles
@@ -51,11 +53,13 @@ def accepted_quote(opportunity: Opportunity) -> Quote | None:
 PIPELINE_CARDS = 25
 
 
-def pipeline_by_stage(user, cards: int = PIPELINE_CARDS) -> list[dict]:
+def pipeline_by_stage(user, cards: int = PIPELINE_CARDS, where: Q | None = None) -> list[dict]:
     """Open opportunities by stage: count, total and weighted value per currency (aggregated in the
     database), and the first ``cards`` opportunities by expected close date. One aggregate query and
-    one query per stage, whatever the number of opportunities."""
-    visible = opportunity_visible(user).filter(state__in=OPEN_OPPORTUNITY_STATES)
+    one query per stage, whatever the number of opportunities. ``where`` narrows them (the page's
+    filters: owner, customer, close month)."""
+    where = where or Q()
+    visible = opportunity_visible(user).filter(where, state__in=OPEN_OPPORTUNITY_STATES)
     stages = {
         s: {
             "state": s,
@@ -87,7 +91,7 @@ def pipeline_by_stage(user, cards: int = PIPELINE_CARDS) -> list[dict]:
     for state, stage in stages.items():
         if stage["count"]:
             stage["opportunities"] = list(
-                opportunity_list(user).filter(state=state).order_by("expected_close_date", "pk")[:cards]
+                opportunity_list(user).filter(where, state=state).order_by("expected_close_date", "pk")[:cards]
             )
         stage["more"] = max(0, stage["count"] - len(stage["opportunities"]))
     return list(stages.values())
@@ -118,6 +122,18 @@ def weighted_forecast(user, qs: QuerySet | None = None) -> list[dict]:
         b["expected_value"] += opp.expected_value
         b["weighted_value"] += opp.weighted_value
     return [buckets[k] for k in sorted(buckets)]
+
+
+def pipeline_choices(user) -> tuple[QuerySet, QuerySet]:
+    """Who owns and which customers have open opportunities the user sees: the pipeline's filters."""
+    open_visible = opportunity_visible(user).filter(state__in=OPEN_OPPORTUNITY_STATES).order_by()
+    owners = (
+        get_user_model()
+        .objects.filter(pk__in=open_visible.values("owner"))
+        .order_by("first_name", "last_name", "username")
+    )
+    customers = Customer.objects.filter(pk__in=open_visible.values("customer")).order_by("name")
+    return owners, customers
 
 
 def customer_opportunities_panel(customer, user) -> dict | None:

@@ -23,12 +23,13 @@ from . import selectors, services
 from .forms import (
     EstimateLineFormSet,
     OpportunityForm,
+    PipelineFilterForm,
     QuoteForm,
     QuoteLineFormSet,
     TransitionForm,
     formset_rows,
 )
-from .models import OPEN_OPPORTUNITY_STATES, OpportunityState, QuoteState, margin_floor
+from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, QuoteState, margin_floor
 
 PAGE_SIZE = 25
 CHART_COLOURS = ("#0d6efd", "#198754", "#fd7e14", "#6f42c1", "#d63384", "#20c997")
@@ -59,13 +60,24 @@ def _forecast_chart(forecast: list[dict]) -> dict:
                     "label": _("Weighted value (%(currency)s)") % {"currency": cur},
                     "data": [float(values.get((m, cur), 0)) for m in months],
                     "backgroundColor": CHART_COLOURS[i % len(CHART_COLOURS)],
+                    "yAxisID": f"y{i}",
                 }
                 for i, cur in enumerate(currencies)
             ],
         },
         "options": {
             "responsive": True,
-            "scales": {"y": {"beginAtZero": True}},
+            # never two currencies on one axis: each has its own, named after it (the sales side has no
+            # exchange rates; the cash forecast in finance is the base-currency view)
+            "scales": {
+                f"y{i}": {
+                    "beginAtZero": True,
+                    "position": "left" if i % 2 == 0 else "right",
+                    "title": {"display": True, "text": cur},
+                    "grid": {"drawOnChartArea": i == 0},
+                }
+                for i, cur in enumerate(currencies)
+            },
             "plugins": {"legend": {"display": len(currencies) > 1}},
         },
     }
@@ -75,13 +87,16 @@ def _forecast_chart(forecast: list[dict]) -> dict:
 def opportunity_list_page(request):
     """The pipeline board: one column per open stage, then the weighted forecast by month."""
     _require_view_perm(request.user)
-    stages = selectors.pipeline_by_stage(request.user)
+    owners, customers = selectors.pipeline_choices(request.user)
+    filters = PipelineFilterForm(request.GET or None, owners=owners, customers=customers)
+    where = filters.where()
+    stages = selectors.pipeline_by_stage(request.user, where=where)
     for stage in stages:
         stage["money"] = [
             {"currency": cur, "total": total, "weighted": stage["weighted"].get(cur, 0)}
             for cur, total in sorted(stage["totals"].items())
         ]
-    forecast = selectors.weighted_forecast(request.user)
+    forecast = selectors.weighted_forecast(request.user, Opportunity.objects.filter(where))
     return render(
         request,
         "opportunities/opportunity_list.html",
@@ -89,6 +104,8 @@ def opportunity_list_page(request):
             "stages": stages,
             "forecast": forecast,
             "forecast_chart": _forecast_chart(forecast),
+            "filters": filters,
+            "filtered": bool(where),
             "can_add": request.user.has_perm("opportunities.add_opportunity"),
         },
     )

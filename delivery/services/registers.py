@@ -39,6 +39,7 @@ from ..models import (
     RiskState,
 )
 from ..rules import issue_workable, project_writable
+from ..selectors import record_people
 
 RISK_FIELDS = ("category", "description", "probability", "impact", "owner", "response", "plan", "trigger")
 ISSUE_FIELDS = ("title", "description", "source", "severity", "owner", "due_date", "resolution", "risk")
@@ -57,12 +58,21 @@ def _writable(project: Project, user: User) -> Project:
     return project
 
 
-def _check_people(data: dict, *fields: str):
-    """People named on a record (owner, inspector) must be active users."""
+def _check_people(data: dict, *fields: str, project: Project, record=None):
+    """People named on a record (owner, inspector) must be active and on the delivery side or on the
+    project's team (``record_people``, what the pages' pickers offer); whoever the record names now stays
+    allowed."""
     errors = {}
     for f in fields:
-        if f in data and (data[f] is None or not data[f].is_active):
+        if f not in data:
+            continue
+        person = data[f]
+        if person is None or not person.is_active:
             errors[f] = [_("Choose an active user.")]
+            continue
+        current = getattr(record, f"{f}_id", None) if record is not None else None
+        if not record_people(project, current).filter(pk=person.pk).exists():
+            errors[f] = [_("Choose someone on the delivery side or on the project's team.")]
     if errors:
         raise ValidationError(errors)
 
@@ -85,7 +95,7 @@ def risk_create(*, project: Project, user: User, data: dict) -> Risk:
     """A new risk in ``open``; its exposure is probability × impact (computed on save)."""
     project = _writable(lock(project), user)
     data = dict(data)
-    _check_people(data, "owner")
+    _check_people(data, "owner", project=project)
     risk = Risk(project=project, created_by=user, updated_by=user)
     assign_fields(risk, data, RISK_FIELDS)
     risk.full_clean()
@@ -105,7 +115,7 @@ def risk_update(*, risk: Risk, user: User, data: dict) -> Risk:
             [_("The record is in state “%(state)s”.") % {"state": risk.get_state_display()}],
         )
     data = dict(data)
-    _check_people(data, "owner")
+    _check_people(data, "owner", project=risk.project, record=risk)
     assign_fields(risk, data, RISK_FIELDS)
     risk.updated_by = user
     risk.full_clean()
@@ -170,7 +180,7 @@ def issue_create(*, project: Project, user: User, data: dict) -> ProjectIssue:
     the same project)."""
     project = _writable(lock(project), user)
     data = dict(data)
-    _check_people(data, "owner")
+    _check_people(data, "owner", project=project)
     _check_same_project(project, data, "risk")
     issue = ProjectIssue(project=project, created_by=user, updated_by=user)
     assign_fields(issue, data, ISSUE_FIELDS)
@@ -191,7 +201,7 @@ def issue_update(*, issue: ProjectIssue, user: User, data: dict) -> ProjectIssue
             [_("The record is in state “%(state)s”.") % {"state": issue.get_state_display()}],
         )
     data = dict(data)
-    _check_people(data, "owner")
+    _check_people(data, "owner", project=issue.project, record=issue)
     _check_same_project(issue.project, data, "risk")
     owner_before = issue.owner_id
     assign_fields(issue, data, ISSUE_FIELDS)
@@ -234,7 +244,7 @@ def quality_check_create(*, project: Project, user: User, data: dict) -> Quality
     project = _writable(lock(project), user)
     data = dict(data)
     defects = data.pop("defects", None) or []
-    _check_people(data, "inspector")
+    _check_people(data, "inspector", project=project)
     _check_same_project(project, data, "milestone")
     qc = QualityCheck(project=project, created_by=user, updated_by=user)
     assign_fields(qc, data, QUALITY_CHECK_FIELDS)
@@ -303,9 +313,11 @@ def meeting_create(*, project: Project, user: User, data: dict) -> Meeting:
                 }
             )
         try:
-            _check_people(a, "owner")
+            _check_people(a, "owner", project=project)
         except ValidationError as exc:
-            raise ValidationError({"actions": [_("Action owners must be active users.")]}) from exc
+            raise ValidationError(
+                {"actions": [_("Action owners must be active users on the delivery side or on the project's team.")]}
+            ) from exc
         action = MeetingAction(meeting=meeting, created_by=user, updated_by=user, **a)
         action.full_clean(exclude=["meeting"])
         built.append(action)

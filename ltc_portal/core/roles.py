@@ -5,6 +5,7 @@ roles implicitly: they see everything (``sees_everything``), but decide nothing 
 """
 
 import rules
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -70,3 +71,16 @@ def user_display(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
+
+
+#: the roles a person needs to join a project's team (the delivery side of the company)
+DELIVERY_SIDE_ROLES = (Role.DELIVERY, Role.PMO, Role.SOLUTION)
+
+
+def people(*roles: str):
+    """Active users holding one of ``roles`` (every active user when none), by name: what a people
+    picker offers. Label the choices with ``user_display``."""
+    qs = get_user_model().objects.filter(is_active=True)
+    if roles:
+        qs = qs.filter(groups__name__in=list(roles)).distinct()
+    return qs.order_by("first_name", "last_name", "username")

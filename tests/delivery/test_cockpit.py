@@ -457,3 +457,26 @@ def test_unknown_pages_get_the_styled_404_and_api_paths_json(web, cast, client):
     assert "This page does not exist" not in r.content.decode()
     r = web.get("/api/v1/no-such-resource/")
     assert r.status_code == 404 and r["Content-Type"].startswith("application/json")
+
+
+def test_people_pickers_offer_who_fits_by_name(web, cast, project, eng, make_user):
+    hr = make_user("hr-person", roles=["hr"], first_name="Hanna", last_name="Reyes")
+    make_user("outsider-eng", roles=["delivery"], first_name="Otto", last_name="Side")
+    eng.first_name, eng.last_name = "Eva", "Ng"
+    eng.save()
+    services.team_member_add(project=project, user=cast.pm, data={"user": eng, "role": "engineer", "start_date": TODAY})
+    client = web.as_user(cast.pm)
+    page = client.get(project.get_absolute_url()).content.decode()
+    member_form = page.split('id="member-form"')[1].split("</form>")[0]
+    assert "Eva Ng" in member_form and "Otto Side" in member_form  # the delivery side may join
+    assert "Hanna Reyes" not in member_form and f'value="{hr.pk}"' not in member_form
+    risk_form = client.get(f"/projects/{project.pk}/risk/new/").content.decode()
+    owner_select = risk_form.split('name="owner"')[1].split("</select>")[0]
+    assert "Eva Ng" in owner_select and "Otto Side" in owner_select and "eng<" not in owner_select
+    assert f'value="{hr.pk}"' not in owner_select
+    # the service refuses the same people the picker leaves out, in the API too
+    r = client.post(
+        f"/projects/{project.pk}/risk/new/",
+        {"category": "x", "description": "y", "probability": "2", "impact": "2", "owner": hr.pk, "response": "accept"},
+    )
+    assert r.status_code == 200 and not project.risks.exists()

@@ -115,7 +115,6 @@ def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_se
         page.select_option("select[name=lines-0-category]", "equipment")
         page.fill("input[name=lines-0-quantity]", "1")
         page.fill("input[name=lines-0-unit_price]", "1800000")
-        page.fill("input[name=lines-0-unit_cost]", "1100000")
         page.select_option("select[name=estimate-0-category]", "equipment")
         page.fill("input[name=estimate-0-amount]", "1150000")
         page.fill("textarea[name=payment_terms]", "30% on signing, 70% on acceptance")

@@ -493,3 +493,47 @@ def test_pipeline_shows_the_first_cards_and_counts_the_rest(web, make_user):
     assert page.count('class="card card-body p-2 border opportunity-card"') == PIPELINE_CARDS
     assert "and 2 more" in page and f"{PIPELINE_CARDS + 2} opportunities" in page
     assert "27,000 CNY" in page and "13,500 CNY" in page
+
+
+def test_pipeline_filters_by_owner_customer_and_close_month(web, cast, director, other_sales):
+    import datetime
+    import json
+
+    mine = OpportunityFactory(owner=cast.owner, name="Mine in March", expected_close_date=datetime.date(2027, 3, 5))
+    theirs = OpportunityFactory(
+        owner=other_sales, name="Theirs in April", expected_close_date=datetime.date(2027, 4, 9), currency="GBP"
+    )
+    client = web.as_user(director)
+    page = client.get("/opportunities/").content.decode()
+    assert "Mine in March" in page and "Theirs in April" in page
+    chart = json.loads(re.search(r'id="forecast-chart-data" type="application/json">(.*?)</script>', page).group(1))
+    axes = {d["label"]: d["yAxisID"] for d in chart["data"]["datasets"]}
+    assert len(set(axes.values())) == 2  # CNY and GBP never share an axis
+    assert {chart["options"]["scales"][a]["title"]["text"] for a in axes.values()} == {"CNY", "GBP"}
+
+    page = client.get(f"/opportunities/?owner={cast.owner.pk}").content.decode()
+    assert (
+        "Mine in March" in page and "Theirs in April" not in page and "GBP" not in page.split('id="forecast-table"')[1]
+    )
+    page = client.get(f"/opportunities/?customer={theirs.customer_id}").content.decode()
+    assert "Theirs in April" in page and "Mine in March" not in page
+    page = client.get("/opportunities/?close_month=2027-03").content.decode()
+    assert "Mine in March" in page and "Theirs in April" not in page
+
+    # a bad filter narrows nothing and says why; never a 500
+    for query in (
+        "close_month=2027-13",
+        "close_month=%00",
+        "owner=abc",
+        f"owner={director.pk}",
+        "customer=99999999999999",
+    ):
+        r = client.get(f"/opportunities/?{query}")
+        assert r.status_code == 200, query
+        assert 'id="filter-errors"' in r.content.decode() and "Mine in March" in r.content.decode(), query
+
+    # a salesperson is offered only their own customers and themselves
+    page = web.as_user(cast.owner).get("/opportunities/").content.decode()
+    form = page.split('id="pipeline-filters"')[1].split("</form>")[0]
+    assert str(mine.customer) in form and str(theirs.customer) not in form and other_sales.username not in form
+    assert mine.pk

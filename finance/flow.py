@@ -1,0 +1,211 @@
+"""The executive's LTC flow: lead → opportunity → bid → contract → invoiced → collected over the last
+FUNNEL_DAYS, with counts, values in the base currency (at each record's date; amounts without a rate
+are left out and named), the conversion between stages, the median days of each stage (from the
+transition log), the leakage (lost and abandoned deals with their reasons), bookings and margin by
+month, the portfolio's health by CPI/SPI band and DSO. A constant number of queries."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contracts.selectors import contract_visible
+from delivery.models import ProjectState
+from delivery.selectors import project_visible
+from leads.models import Lead, LeadState
+from leads.selectors import lead_visible
+from ltc_portal.core import flow
+from opportunities.models import Opportunity, OpportunityState
+from opportunities.selectors import opportunity_visible
+
+from . import selectors
+from .models import LIVE_INVOICE_STATES, Invoice, MonthlyAccount, ReceiptAllocation
+from .selectors import MONEY, rate_on
+
+LEAKS_SHOWN = 5
+ACTIVE_PROJECT_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
+
+
+def _in_base(qs, amount: str, currency: str, day) -> dict:
+    """Σ amount × rate on its day, and the currencies that lack a rate (left out of the sum)."""
+    rows = qs.annotate(_rate=rate_on(currency, day)).aggregate(
+        total=Coalesce(Sum(F(amount) * F("_rate"), output_field=MONEY), Value(Decimal(0), output_field=MONEY)),
+        n=Count("pk"),
+    )
+    missing = sorted(
+        set(qs.annotate(_rate=rate_on(currency, day)).filter(_rate__isnull=True).values_list(currency, flat=True))
+    )
+    return {"count": rows["n"], "value": rows["total"].quantize(Decimal("0.01")), "missing": missing}
+
+
+def _percent(part, whole) -> int | None:
+    return round(part * 100 / whole) if whole else None
+
+
+def flow_context(request) -> dict | None:
+    user = request.user
+    now = timezone.now()
+    since = now - datetime.timedelta(days=settings.FUNNEL_DAYS)
+    since_day = since.date()
+    opportunities = opportunity_visible(user)
+
+    leads = (
+        lead_visible(user)
+        .filter(created_at__gte=since)
+        .aggregate(n=Count("pk"), converted=Count("pk", filter=Q(state=LeadState.CONVERTED)))
+    )
+    opened = _in_base(opportunities.filter(created_at__gte=since), "expected_value", "currency", OuterRef("created_at"))
+    reached = flow.reached(Opportunity, opportunities, since)
+    contracts = contract_visible(user).filter(signed_date__gte=since_day)
+    signed = _in_base(contracts, "value", "currency", OuterRef("signed_date"))
+    invoices = Invoice.objects.filter(contract__in=contract_visible(user), state__in=LIVE_INVOICE_STATES)
+    invoiced = _in_base(invoices.filter(issue_date__gte=since_day), "total", "currency", OuterRef("issue_date"))
+    allocations = ReceiptAllocation.objects.filter(invoice__in=invoices, date__gte=since_day)
+    collected = _in_base(allocations, "amount", "invoice__currency", OuterRef("date"))
+    if not (leads["n"] or opened["count"] or signed["count"] or invoiced["count"]):
+        return None
+
+    opp_days = flow.median_days_in_state(Opportunity, opportunities, since)
+    lead_days = flow.median_days_in_state(Lead, lead_visible(user), since)
+    invoice_days = flow.median_days_in_state(Invoice, invoices, since)
+
+    def days(medians, *states):
+        values = [medians[s][1] for s in states if s in medians]
+        return round(sum(values), 1) if values else None
+
+    stages = [
+        {"key": "lead", "label": _("Leads"), "count": leads["n"], "value": None, "days": days(lead_days, *LEAD_OPEN)},
+        {
+            "key": "opportunity",
+            "label": _("Opportunities"),
+            "count": opened["count"],
+            "value": opened["value"],
+            "days": days(opp_days, OpportunityState.VALIDATING, OpportunityState.ANALYSIS),
+        },
+        {
+            "key": "bid",
+            "label": _("Bids"),
+            "count": reached.get(OpportunityState.BIDDING, 0),
+            "value": None,
+            "days": days(opp_days, OpportunityState.BIDDING, OpportunityState.CONTRACTING),
+        },
+        {"key": "contract", "label": _("Contracts"), "count": signed["count"], "value": signed["value"], "days": None},
+        {
+            "key": "invoiced",
+            "label": _("Invoiced"),
+            "count": invoiced["count"],
+            "value": invoiced["value"],
+            "days": None,
+        },
+        {
+            "key": "collected",
+            "label": _("Collected"),
+            "count": collected["count"],
+            "value": collected["value"],
+            "days": days(invoice_days, "issued", "partially_paid"),
+        },
+    ]
+    conversions = [
+        _percent(leads["converted"], leads["n"]),
+        _percent(reached.get(OpportunityState.BIDDING, 0), opened["count"]),
+        _percent(reached.get(OpportunityState.WON, 0), reached.get(OpportunityState.BIDDING, 0)),
+        _percent(invoiced["value"], signed["value"]),
+        _percent(collected["value"], invoiced["value"]),
+    ]
+    for stage, conversion in zip(stages[1:], conversions, strict=True):
+        stage["conversion"] = conversion
+    stages[0]["conversion"] = None
+
+    leaks = list(
+        opportunities.filter(state__in=[OpportunityState.LOST, OpportunityState.ABANDONED], updated_at__gte=since)
+        .order_by()
+        .values("state", "loss_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "loss_reason")[:LEAKS_SHOWN]
+    )
+    for leak in leaks:
+        leak["state_label"] = OpportunityState(leak["state"]).label
+    missing = sorted(set(opened["missing"] + signed["missing"] + invoiced["missing"] + collected["missing"]))
+    return {
+        "flow_days": settings.FUNNEL_DAYS,
+        "flow_currency": settings.BASE_CURRENCY,
+        "flow_stages": stages,
+        "flow_lost": reached.get(OpportunityState.LOST, 0),
+        "flow_abandoned": reached.get(OpportunityState.ABANDONED, 0),
+        "flow_leaks": leaks,
+        "flow_missing_rates": missing,
+        "bookings_chart": _bookings_chart(contracts),
+        "health": _portfolio_health(user),
+        "dso": selectors.receivables_summary(user, timezone.localdate())["dso_days"],
+    }
+
+
+LEAD_OPEN = (LeadState.NEW, LeadState.CONTACTED, LeadState.NURTURING, LeadState.QUALIFIED)
+
+
+def _bookings_chart(contracts) -> dict:
+    """Contracts signed per month: value and gross margin (of the accepted quote), in base currency."""
+    rows = (
+        contracts.annotate(month=TruncMonth("signed_date"), _rate=rate_on("currency", OuterRef("signed_date")))
+        .filter(_rate__isnull=False)
+        .order_by()
+        .values("month")
+        .annotate(
+            booked=Sum(F("value") * F("_rate"), output_field=MONEY),
+            margin=Sum((F("quote__revenue") - F("quote__cost")) * F("_rate"), output_field=MONEY),
+        )
+        .order_by("month")
+    )
+    labels, booked, margin = [], [], []
+    for r in rows:
+        labels.append(r["month"].strftime("%Y-%m"))
+        booked.append(float(r["booked"] or 0))
+        margin.append(float(r["margin"] or 0))
+    cur = settings.BASE_CURRENCY
+    return {
+        "type": "bar",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {"label": str(_("Bookings (%(cur)s)") % {"cur": cur}), "data": booked},
+                {"label": str(_("Gross margin (%(cur)s)") % {"cur": cur}), "data": margin, "type": "line"},
+            ],
+        },
+        "options": {
+            "responsive": True,
+            "scales": {"y": {"beginAtZero": True, "title": {"display": True, "text": cur}}},
+        },
+    }
+
+
+def _portfolio_health(user) -> list[dict]:
+    """Active projects by the band of their last monthly account's CPI and SPI (worst of the two)."""
+    last = MonthlyAccount.objects.filter(project=OuterRef("pk")).order_by("-period__period", "-id")
+    rows = (
+        project_visible(user)
+        .filter(state__in=ACTIVE_PROJECT_STATES)
+        .annotate(cpi=Subquery(last.values("cpi")[:1]), spi=Subquery(last.values("spi")[:1]))
+        .values_list("cpi", "spi")
+    )
+    bands = {"success": 0, "warning": 0, "danger": 0, "light": 0}
+    for cpi, spi in rows:
+        values = [v for v in (cpi, spi) if v is not None]
+        if not values:
+            bands["light"] += 1
+        elif min(values) >= 1:
+            bands["success"] += 1
+        elif min(values) >= Decimal("0.9"):
+            bands["warning"] += 1
+        else:
+            bands["danger"] += 1
+    labels = {
+        "success": _("On track"),
+        "warning": _("Watch (CPI or SPI 0.9–1)"),
+        "danger": _("At risk (below 0.9)"),
+        "light": _("Not yet accounted"),
+    }
+    return [{"tone": k, "label": labels[k], "count": n} for k, n in bands.items()]

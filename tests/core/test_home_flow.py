@@ -1,0 +1,149 @@
+"""The director's funnel and stuck deals, and the executive's LTC flow: every figure on a worked
+example whose dates are set in the transition log, what each reader may see, and constant queries."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from finance import services as finance
+from opportunities import services as sales
+from tests.finance.factories import invoice_every_payment
+from tests.leads.factories import CustomerFactory
+from tests.opportunities.factories import Cast, OpportunityFactory, pass_ati, project_in_plan_with_contract
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+@pytest.fixture
+def cast(make_user):
+    return Cast(make_user, prefix="flow")
+
+
+def _on(days_ago: int):
+    """Act that many days ago (the transition log is append-only: its dates are made, not edited)."""
+    return time_machine.travel(NOW - datetime.timedelta(days=days_ago), tick=False)
+
+
+def _deal(owner, name):
+    """A deal opened through the service, as users open them (its creation is in the log)."""
+    return sales.opportunity_create(
+        user=owner,
+        data={
+            "customer": CustomerFactory(owner=owner),
+            "name": name,
+            "need_summary": "Campus network",
+            "customer_budget": Decimal("1200000.00"),
+            "expected_value": Decimal("1000000.00"),
+            "probability": 40,
+            "expected_close_date": timezone.localdate() + datetime.timedelta(days=90),
+        },
+    )
+
+
+def _panel(page: str, panel_id: str) -> str:
+    start = page.index(f'id="{panel_id}"')
+    return page[start : page.index("</table>", start)]
+
+
+def test_the_funnel_counts_converts_and_takes_median_days_from_the_log(web, cast, settings):
+    settings.STUCK_DEAL_DAYS = 5
+    with _on(20):
+        a = _deal(cast.owner, "Deal A")
+    with _on(10):
+        pass_ati(a, cast)  # 10 days in validating, in analysis for 10 days now
+    with _on(8):
+        b = _deal(cast.owner, "Deal B")
+    with _on(4):
+        pass_ati(b, cast)  # 4 days in validating
+    with _on(6):
+        c = _deal(cast.owner, "Deal C")
+    with _on(3):
+        sales.opportunity_transition(opportunity=c, name="abandon", user=cast.owner, reason="No budget after all")
+
+    page = web.as_user(cast.director).get("/").content.decode()
+    funnel = _panel(page, "panel-funnel")
+    row = funnel.split('data-stage="validating"')[1].split("</tr>")[0]
+    assert ">3<" in row and ">4.0<" in row  # three opened; median of 10, 4 and 3 days
+    row = funnel.split('data-stage="analysis"')[1].split("</tr>")[0]
+    assert ">2<" in row and "67%" in row  # two of three reached analysis
+    assert "abandoned: 1" in funnel.split("</table>")[-1] or "abandoned: 1" in page
+
+    stuck = _panel(page, "panel-stuck")
+    assert "Deal A" in stuck and "10 days" in stuck and "Deal B" not in stuck and "Deal C" not in stuck
+
+    # a salesperson sees no funnel (a director's panel) but their own stuck deals only
+    with _on(40):
+        _deal(cast.director, "Not yours")
+    page = web.as_user(cast.owner).get("/").content.decode()
+    assert 'id="panel-funnel"' not in page and "Deal A" in _panel(page, "panel-stuck") and "Not yours" not in page
+
+
+def test_the_funnel_queries_do_not_grow_with_the_deals(client, cast):
+    for i in range(2):
+        pass_ati(OpportunityFactory(owner=cast.owner, name=f"Q{i}"), cast)
+
+    def count():
+        client.force_login(cast.director)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for i in range(4):
+        pass_ati(OpportunityFactory(owner=cast.owner, name=f"R{i}"), cast)
+    assert count() == few
+
+
+def test_the_executive_sees_lead_to_cash_in_base_currency(web, cast, make_user):
+    project = project_in_plan_with_contract(cast)
+    invoice = invoice_every_payment(project, cast)[0]
+    finance.receipt_create(
+        user=cast.finance,
+        data={
+            "customer": project.opportunity.customer,
+            "amount": Decimal("100000.00"),
+            "currency": "CNY",
+            "date": timezone.localdate(),
+            "payer": "Customer",
+            "reference": "BANK-FLOW",
+            "allocations": [{"invoice": invoice, "amount": Decimal("100000.00")}],
+        },
+    )
+    lost = pass_ati(OpportunityFactory(owner=cast.owner, name="Gone"), cast)
+    sales.opportunity_transition(opportunity=lost, name="lose", user=cast.owner, reason="Budget cut")
+    page = web.as_user(cast.executive).get("/").content.decode()
+    flow = page[page.index('id="panel-ltc-flow"') :]
+    counts = {k: flow.split(f'data-count="{k}">')[1].split("<")[0] for k in ("opportunity", "bid", "contract")}
+    assert counts == {"opportunity": "2", "bid": "1", "contract": "1"}
+    values = {
+        k: flow.split(f'data-value="{k}">')[1].split("<")[0].strip() for k in ("contract", "invoiced", "collected")
+    }
+    assert values == {"contract": "1,000,000", "invoiced": f"{invoice.total:,.0f}", "collected": "100,000"}
+    assert "Budget cut (1)" in flow and "Lost: 1" in flow
+    assert 'data-chart="home-bookings-chart"' in flow and "Portfolio health" in flow
+
+    # nobody but the executive gets the panel
+    for person in (cast.owner, cast.director, cast.finance, cast.pm):
+        assert 'id="panel-ltc-flow"' not in web.as_user(person).get("/").content.decode()
+    assert make_user("flow-hr", roles=["hr"])
+
+
+def test_the_flow_costs_constant_queries(client, cast):
+    project_in_plan_with_contract(cast)
+
+    def count():
+        client.force_login(cast.executive)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for i in range(3):
+        pass_ati(OpportunityFactory(owner=cast.owner, name=f"More {i}"), cast)
+    assert count() == few
