@@ -104,3 +104,89 @@ def cycle_distribution(cycle: AppraisalCycle) -> dict[str, int]:
         .values_list("final_grade", "n")
     )
     return {g: counts.get(g, 0) for g in ("S", "A", "B", "C", "D")}
+
+
+# Scores to give ------------------------------------------------------------------------------------------
+
+#: the cycle states in which a PM's manager scores (and advice) are still given
+MANAGER_SCORING = ("open", "scoring", "calibrating")
+
+
+def _overlap(a_first, a_last, b_first, b_last, start, end) -> bool:
+    first = max(a_first, b_first, start)
+    last = min(a_last or end, b_last or end, end)
+    return first <= last
+
+
+def peers_to_review(user) -> list[dict]:
+    """For each open cycle, the colleagues ``user`` shared a project's team with inside the window
+    (never themselves), with the review they gave already (if any). Two queries per open cycle."""
+    if not user.is_authenticated:
+        return []
+    out = []
+    for cycle in AppraisalCycle.objects.filter(state="open").order_by("end", "id"):
+        window = TeamMember.objects.filter(start_date__lte=cycle.end).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=cycle.start)
+        )
+        mine = list(window.filter(user=user).values_list("project_id", "start_date", "end_date"))
+        if not mine:
+            continue
+        colleagues: dict[int, object] = {}
+        others = window.filter(project_id__in={p for p, _f, _l in mine}).exclude(user=user).select_related("user")
+        for other in others.order_by("user__username"):
+            if any(
+                p == other.project_id and _overlap(f, last, other.start_date, other.end_date, cycle.start, cycle.end)
+                for p, f, last in mine
+            ):
+                colleagues.setdefault(other.user_id, other.user)
+        given = {
+            r.reviewee_id: r
+            for r in PeerReview.objects.filter(cycle=cycle, reviewer=user, reviewee__in=colleagues).prefetch_related(
+                "scores"
+            )
+        }
+        for person in colleagues.values():
+            review = given.get(person.pk)
+            out.append(
+                {
+                    "cycle": cycle,
+                    "person": person,
+                    "given": {s.kpi_id: s.score for s in review.scores.all()} if review else {},
+                    "comment": review.comment if review else "",
+                }
+            )
+    return out
+
+
+def appraisals_to_score(user) -> list[dict]:
+    """The appraisals a PM scores: people on their projects in a cycle that is open, scoring or
+    calibrating (never themselves), with the manager scores they gave already."""
+    if not user.is_authenticated:
+        return []
+    on_my_project = TeamMember.objects.filter(
+        user=OuterRef("employee"), project__pm=user, start_date__lte=OuterRef("cycle__end")
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef("cycle__start")))
+    appraisals = list(
+        Appraisal.objects.filter(Exists(on_my_project), cycle__state__in=MANAGER_SCORING)
+        .exclude(employee=user)
+        .select_related("cycle", "employee")
+        .order_by("cycle__end", "cycle_id", "employee__username")[:500]
+    )
+    given: dict[int, dict] = {}
+    for row in ManagerScore.objects.filter(appraisal__in=appraisals, created_by=user).values_list(
+        "appraisal_id", "kpi_id", "score"
+    ):
+        given.setdefault(row[0], {})[row[1]] = row[2]
+    return [{"appraisal": a, "given": given.get(a.pk, {})} for a in appraisals]
+
+
+def kpis_scored_by(source: str) -> list:
+    """The live (not retired) indicators scored by ``source`` (``manager`` or ``peer``)."""
+    return list(Kpi.objects.filter(source=source, retired_at__isnull=True).order_by("dimension", "code"))
+
+
+def manager_row(user, appraisal_id: int) -> dict:
+    """One appraisal as the PM's scoring row (after they saved it)."""
+    appraisal = Appraisal.objects.select_related("cycle", "employee").get(pk=appraisal_id)
+    given = dict(ManagerScore.objects.filter(appraisal=appraisal, created_by=user).values_list("kpi_id", "score"))
+    return {"appraisal": appraisal, "given": given}
