@@ -18,6 +18,7 @@ from .models import (
     KpiTemplate,
     ManagerScore,
     PeerReview,
+    TrainingCourse,
 )
 from .rules import is_hr_user
 
@@ -190,3 +191,25 @@ def manager_row(user, appraisal_id: int) -> dict:
     appraisal = Appraisal.objects.select_related("cycle", "employee").get(pk=appraisal_id)
     given = dict(ManagerScore.objects.filter(appraisal=appraisal, created_by=user).values_list("kpi_id", "score"))
     return {"appraisal": appraisal, "given": given}
+
+
+def training_course_list(user) -> QuerySet:
+    """Everyone signed in reads the catalogue (HR also the retired courses)."""
+    if not user.is_authenticated:
+        return TrainingCourse.objects.none()
+    return TrainingCourse.objects.all() if is_hr_user(user) else TrainingCourse.objects.filter(active=True)
+
+
+def training_for_gaps(appraisals) -> dict[int, list[dict]]:
+    """For each appraisal, its gaps' dimensions with the active courses of each (one query for the
+    KPIs, one for the courses, whatever the number of appraisals)."""
+    codes = {code for a in appraisals for code in (a.gaps or [])}
+    dimension_of = dict(Kpi.objects.filter(code__in=codes).values_list("code", "dimension"))
+    courses: dict[str, list] = {}
+    for course in TrainingCourse.objects.filter(active=True, dimension__in=set(dimension_of.values())):
+        courses.setdefault(course.dimension, []).append(course)
+    out = {}
+    for a in appraisals:
+        dims = list(dict.fromkeys(dimension_of[c] for c in (a.gaps or []) if c in dimension_of))
+        out[a.pk] = [{"dimension": d, "courses": courses[d]} for d in dims if d in courses]
+    return out

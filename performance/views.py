@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -50,7 +51,17 @@ def _by_dimension(appraisal) -> dict:
 @login_required
 def my_performance(request):
     mine = list(selectors.appraisal_list(request.user).filter(employee=request.user).order_by("-cycle__end"))
+    training = selectors.training_for_gaps(mine)
+    language = get_language() or ""
+    labels = dict(Dimension.choices)
     for appraisal in mine:
+        appraisal.training = [
+            {
+                "dimension": labels.get(t["dimension"], t["dimension"]),
+                "courses": [{"title": c.title_in(language), "link": c.link} for c in t["courses"]],
+            }
+            for t in training.get(appraisal.pk, [])
+        ]
         appraisal.chart = _by_dimension(appraisal)
         appraisal.chart_id = f"appraisal-chart-{appraisal.pk}"
         appraisal.steps = [t for t in describe_transitions(appraisal, request.user) if t.allowed]
