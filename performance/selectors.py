@@ -3,6 +3,7 @@ employee their own once published; a PM those of the people on their projects fo
 the team; HR all. Executives read aggregates only (performance.selectors.cycle_distribution), never
 someone else's appraisal."""
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from delivery.models import TeamMember
@@ -213,3 +214,46 @@ def training_for_gaps(appraisals) -> dict[int, list[dict]]:
         dims = list(dict.fromkeys(dimension_of[c] for c in (a.gaps or []) if c in dimension_of))
         out[a.pk] = [{"dimension": d, "courses": courses[d]} for d in dims if d in courses]
     return out
+
+
+# Promotion list ----------------------------------------------------------------------------------------------
+
+#: the grades that count towards the promotion list
+PROMOTING = ("S", "A")
+
+
+def promotion_list(user) -> list[dict]:
+    """HR's promotion list: per cycle kind, the people whose final grade was S or A in each of the
+    ``PROMOTION_STREAK`` latest published (or closed) cycles of that kind. Two queries; nobody but HR
+    reads it."""
+    if not (user.is_authenticated and is_hr_user(user)):
+        return []
+    streak = max(1, settings.PROMOTION_STREAK)
+    latest: dict[str, list] = {}
+    for cycle in AppraisalCycle.objects.filter(state__in=("published", "closed")).order_by("kind", "-end", "-id"):
+        if len(latest.setdefault(cycle.kind, [])) < streak:
+            latest[cycle.kind].append(cycle)
+    chosen = {c.pk: c for cycles in latest.values() if len(cycles) == streak for c in cycles}
+    grades: dict[tuple, dict] = {}
+    rows = (
+        Appraisal.objects.filter(cycle__in=chosen, final_grade__in=PROMOTING)
+        .select_related("employee")
+        .order_by("employee__username")
+    )
+    people = {}
+    for a in rows:
+        kind = chosen[a.cycle_id].kind
+        grades.setdefault((kind, a.employee_id), {})[a.cycle_id] = a.final_grade
+        people[a.employee_id] = a.employee
+    out = []
+    for (kind, employee_id), by_cycle in grades.items():
+        if len(by_cycle) == streak:
+            cycles = latest[kind]
+            out.append(
+                {
+                    "employee": people[employee_id],
+                    "kind": kind,
+                    "cycles": [{"cycle": c, "grade": by_cycle[c.pk]} for c in reversed(cycles)],
+                }
+            )
+    return sorted(out, key=lambda r: (r["kind"], r["employee"].username))

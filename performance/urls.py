@@ -13,6 +13,7 @@ urlpatterns = [
     path("scores/peer/<int:cycle_pk>/<int:user_pk>/", views.peer_review_give, name="peer-review-give"),
     path("scores/manager/<int:pk>/", views.manager_score_give, name="manager-score-give"),
     path("hr/", views.workspace, name="workspace"),
+    path("hr/promotions/", views.promotions, name="promotions"),
     path("hr/cycles/<int:pk>/transitions/<slug:name>/", views.cycle_step, name="cycle-step"),
     path("hr/appraisals/<int:pk>/calibrate/", views.calibrate, name="calibrate"),
     path("hr/appeals/<int:pk>/decide/", views.appeal_decide, name="appeal-decide"),

@@ -5,6 +5,7 @@ write; refusals are messages in the services' words."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -290,3 +291,14 @@ def manager_score_give(request, pk):
         return {"m": selectors.manager_row(request.user, appraisal.pk), "manager_kpis": kpis}
 
     return _answer(request, action, done=_("Scores saved."), partial="performance/_manager_form.html", context=context)
+
+
+@login_required
+def promotions(request):
+    """HR's promotion list: S or A in each of the latest PROMOTION_STREAK published cycles of a kind."""
+    _require_hr(request)
+    return render(
+        request,
+        "performance/promotions.html",
+        {"rows": selectors.promotion_list(request.user), "streak": settings.PROMOTION_STREAK},
+    )
