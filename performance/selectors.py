@@ -4,9 +4,9 @@ the team; HR all. Executives read aggregates only (performance.selectors.cycle_d
 someone else's appraisal."""
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
-from delivery.models import TeamMember
+from delivery.models import ProjectRole, TeamMember
 from ltc_portal.core.roles import Role, has_role
 
 from .models import (
@@ -257,3 +257,69 @@ def promotion_list(user) -> list[dict]:
                 }
             )
     return sorted(out, key=lambda r: (r["kind"], r["employee"].username))
+
+
+# Executives' overview -----------------------------------------------------------------------------------------
+
+#: a group smaller than this shows only its size (never a grade someone could trace to a person)
+MIN_GROUP = 3
+PUBLISHED_CYCLES = ("published", "closed")
+
+
+def reads_overview(user) -> bool:
+    return bool(user.is_authenticated and (is_hr_user(user) or has_role(user, Role.EXECUTIVE) or user.is_superuser))
+
+
+def overview_cycles(user) -> list:
+    if not reads_overview(user):
+        return []
+    return list(AppraisalCycle.objects.filter(state__in=PUBLISHED_CYCLES).order_by("-end", "-id")[:24])
+
+
+def _groups(rows, labels: dict) -> list[dict]:
+    """Rows of (group, grade, n, score sum) → one entry per group; a group under MIN_GROUP people
+    keeps only its size."""
+    groups: dict[str, dict] = {}
+    for key, grade, n, total in rows:
+        g = groups.setdefault(key, {"key": key, "label": labels.get(key, key), "n": 0, "grades": {}, "sum": 0})
+        g["n"] += n
+        g["grades"][grade] = g["grades"].get(grade, 0) + n
+        g["sum"] += total or 0
+    out = []
+    for g in sorted(groups.values(), key=lambda g: str(g["label"])):
+        shown = g["n"] >= MIN_GROUP
+        out.append(
+            {
+                "key": g["key"],
+                "label": g["label"],
+                "n": g["n"],
+                "shown": shown,
+                "grades": [g["grades"].get(x, 0) for x in ("S", "A", "B", "C", "D")] if shown else [],
+                "mean": round(g["sum"] / g["n"], 1) if shown and g["n"] else None,
+            }
+        )
+    return out
+
+
+def grade_overview(user, cycle) -> dict:
+    """The final grades of a published cycle in aggregate, by portal role and by project role (what
+    executives see): two grouped queries; a group under MIN_GROUP people shows only its size."""
+    if not reads_overview(user) or cycle is None or cycle.state not in PUBLISHED_CYCLES:
+        return {"by_role": [], "by_project_role": []}
+    graded = Appraisal.objects.filter(cycle=cycle).exclude(final_grade="").order_by()
+    by_role = (
+        graded.annotate(group=F("employee__groups__name"))
+        .exclude(group__isnull=True)
+        .values("group", "final_grade")
+        .annotate(n=Count("id", distinct=True), total=Sum("score"))
+        .values_list("group", "final_grade", "n", "total")
+    )
+    by_project_role = (
+        graded.values("project_role", "final_grade")
+        .annotate(n=Count("id"), total=Sum("score"))
+        .values_list("project_role", "final_grade", "n", "total")
+    )
+    return {
+        "by_role": _groups(by_role, dict(Role.choices)),
+        "by_project_role": _groups(by_project_role, dict(ProjectRole.choices)),
+    }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("scores/manager/<int:pk>/", views.manager_score_give, name="manager-score-give"),
     path("hr/", views.workspace, name="workspace"),
     path("hr/promotions/", views.promotions, name="promotions"),
+    path("overview/", views.overview, name="overview"),
     path("hr/cycles/<int:pk>/transitions/<slug:name>/", views.cycle_step, name="cycle-step"),
     path("hr/appraisals/<int:pk>/calibrate/", views.calibrate, name="calibrate"),
     path("hr/appeals/<int:pk>/decide/", views.appeal_decide, name="appeal-decide"),

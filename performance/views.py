@@ -302,3 +302,25 @@ def promotions(request):
         "performance/promotions.html",
         {"rows": selectors.promotion_list(request.user), "streak": settings.PROMOTION_STREAK},
     )
+
+
+@login_required
+def overview(request):
+    """Executives (and HR) read a published cycle in aggregate: final grades by role and by project
+    role; a group under three people shows only its size."""
+    if not selectors.reads_overview(request.user):
+        raise PermissionDenied(_("The performance overview is for executives and HR."))
+    cycles = selectors.overview_cycles(request.user)
+    raw = request.GET.get("cycle", "")
+    chosen = next((c for c in cycles if str(c.pk) == raw), cycles[0] if cycles else None)
+    return render(
+        request,
+        "performance/overview.html",
+        {
+            "cycles": cycles,
+            "cycle": chosen,
+            "grades": GRADES,
+            "min_group": selectors.MIN_GROUP,
+            **selectors.grade_overview(request.user, chosen),
+        },
+    )
