@@ -26,7 +26,7 @@ def row(page, key):
     return re.search(rf'<tr data-group="{key}">(.*?)</tr>', page, re.S).group(1)
 
 
-def test_executives_read_grades_by_group_and_small_groups_only_by_size(web, make_user):
+def test_executives_read_grades_by_group_and_small_groups_only_by_size(web, api, make_user):
     boss, hr = make_user("ov-exec", roles=["executive"]), make_user("ov-hr", roles=["hr"])
     engineers = [make_user(f"ov-e{i}", roles=["delivery"]) for i in range(3)]
     seller = make_user("ov-s", roles=["sales"])
@@ -49,6 +49,10 @@ def test_executives_read_grades_by_group_and_small_groups_only_by_size(web, make
     page = client.get(reverse("performance:overview"), {"cycle": hidden.pk}).content.decode()
     assert f'data-cycle="{published.pk}"' in page and f'value="{hidden.pk}"' not in page
     assert web.as_user(hr).get(reverse("performance:overview")).status_code == 200
+    # never a person's appraisal: not in the API, not on My performance, not in the HR workspace
+    assert api.as_user(boss).get("/api/v1/appraisals/").json()["results"] == []
+    assert 'data-appraisal="' not in web.as_user(boss).get(reverse("performance:mine")).content.decode()
+    assert web.as_user(boss).get(reverse("performance:workspace")).status_code == 403
     for outsider in (engineers[0], seller, make_user("ov-fin", roles=["finance"])):
         assert web.as_user(outsider).get(reverse("performance:overview")).status_code == 403
     client = web.as_user(boss)  # the same test client, signed in as the executive again
