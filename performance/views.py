@@ -280,7 +280,7 @@ def manager_score_give(request, pk):
     def action():
         if errors:
             raise ValidationError({"scores": errors})
-        if not scores and advice is None:
+        if not scores and (advice is None or advice.strip() == appraisal.advice):
             raise ValidationError({"scores": [_("Give at least one score.")]})
         for item in scores:
             services.manager_score_set(appraisal=appraisal, kpi=item["kpi"], user=request.user, score=item["score"])
