@@ -9,8 +9,9 @@ PYTEST_ARGS ?=
 DEV_ENV := DEBUG=$${DEBUG:-true}
 # bench-l seeds 1M cost entries: on its own scratch PostgreSQL database (created if missing), never DATABASE_URL
 BENCH_L_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ltc_scale
+BENCH_PERF_DATABASE_URL ?= $(BENCH_L_DATABASE_URL)
 
-.PHONY: help run test deps assets system-deps worker beat lint bench bench-l messages migrate demo clean
+.PHONY: help run test deps assets system-deps worker beat lint bench bench-l bench-perf-l messages migrate demo clean
 
 help:
 	@echo "make run      set up everything and serve the portal on http://127.0.0.1:$(PORT) (SQLite, eager Celery)"
@@ -20,6 +21,7 @@ help:
 	@echo "make lint     ruff check and format, migrations up to date, manage.py check (gates against their definitions)"
 	@echo "make bench    benchmarks, figures written to bench/results/"
 	@echo "make bench-l  the monthly accounting at size L (seed_scale --size L) on PostgreSQL BENCH_L_DATABASE_URL"
+	@echo "make bench-perf-l  the KPI scoring of a yearly cycle at size L on PostgreSQL BENCH_PERF_DATABASE_URL (target ≤ 20 s)"
 	@echo "make messages refresh and compile the zh_Hans catalogue (needs gettext)"
 
 $(STAMP): pyproject.toml
@@ -73,10 +75,15 @@ bench: deps
 	$(DEV_ENV) $(BIN)/python bench/run.py
 	$(DEV_ENV) $(BIN)/python bench/sales.py
 	$(DEV_ENV) $(BIN)/python bench/finance.py
+	$(DEV_ENV) $(BIN)/python bench/performance.py
 
 bench-l: deps
 	@case "$(BENCH_L_DATABASE_URL)" in postgres*) ;; *) echo "bench-l runs on PostgreSQL: set BENCH_L_DATABASE_URL=postgres://…"; exit 1;; esac
 	DATABASE_URL=$(BENCH_L_DATABASE_URL) BENCH_SIZE=L BENCH_EXPLAIN=$${BENCH_EXPLAIN:-1} $(DEV_ENV) $(BIN)/python bench/finance.py
+
+bench-perf-l: deps
+	@case "$(BENCH_PERF_DATABASE_URL)" in postgres*) ;; *) echo "bench-perf-l runs on PostgreSQL: set BENCH_PERF_DATABASE_URL=postgres://…"; exit 1;; esac
+	DATABASE_URL=$(BENCH_PERF_DATABASE_URL) BENCH_SIZE=L $(DEV_ENV) $(BIN)/python bench/performance.py
 
 messages: deps system-deps
 	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=tests --no-obsolete

@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Performance: the days after publication in which a person may appeal their appraisal.
 APPEAL_DAYS = env.int("APPEAL_DAYS", default=14)
+#: S or A in this many consecutive published cycles of one kind puts a person on the promotion list
+PROMOTION_STREAK = env.int("PROMOTION_STREAK", default=2)
 
 # Overdue reminders: the days overdue at which an invoice's reminder goes out (each level once).
 OVERDUE_REMINDER_DAYS = [int(d) for d in env.list("OVERDUE_REMINDER_DAYS", default=["1", "15", "30"])]

@@ -11,7 +11,7 @@ from ltc_portal.core.fsm import TransitionRefused
 from ltc_portal.core.pages import refusal_text
 
 from . import services
-from .models import Appraisal, AppraisalCycle, Kpi, KpiTemplate, KpiTemplateItem
+from .models import Appraisal, AppraisalCycle, Kpi, KpiTemplate, KpiTemplateItem, TrainingCourse
 from .rules import is_hr_user
 
 
@@ -65,3 +65,36 @@ class AppraisalAdmin(HrStaffAdmin):
     list_display = ("cycle", "employee", "project_role", "score", "grade", "final_grade", "state")
     list_filter = ("cycle", "state", "final_grade")
     list_select_related = ("cycle", "employee")
+
+
+@admin.register(TrainingCourse)
+class TrainingCourseAdmin(admin.ModelAdmin):
+    """HR staff keep the catalogue here too, through the same services (never deleted: retire it with
+    ``active``)."""
+
+    list_display = ("title", "title_zh", "dimension", "link", "active")
+    list_filter = ("dimension", "active")
+    fields = ("dimension", "title", "title_zh", "link", "active")
+
+    def _hr(self, request) -> bool:
+        return request.user.is_staff and is_hr_user(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self._hr(request)
+
+    def has_add_permission(self, request):
+        return self._hr(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._hr(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in self.fields}
+        if change:
+            services.training_course_update(course=obj, user=request.user, data=data)
+        else:
+            form.instance = services.training_course_create(user=request.user, data=data)
+            obj.pk = form.instance.pk

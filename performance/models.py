@@ -550,3 +550,28 @@ class BonusAllocation(models.Model):
 
     def __str__(self):
         return f"{self.employee_id}: {self.amount}"
+
+
+# Training catalogue -----------------------------------------------------------------------------------------
+
+
+class TrainingCourse(AuditedModel):
+    """A course HR suggests for a dimension: "My performance" offers the active courses of each gap's
+    dimension."""
+
+    dimension = models.CharField(_("dimension"), max_length=10, choices=Dimension.choices, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    title_zh = models.CharField(_("Chinese title"), max_length=200, blank=True)
+    link = models.URLField(_("link"), max_length=500, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("training course")
+        verbose_name_plural = _("training courses")
+        ordering = ["dimension", "title", "id"]
+
+    def __str__(self):
+        return self.title
+
+    def title_in(self, language: str) -> str:
+        return self.title_zh if language.startswith("zh") and self.title_zh else self.title

@@ -43,6 +43,7 @@ from .models import (
     ManagerScore,
     PeerReview,
     PeerScore,
+    TrainingCourse,
 )
 from .rules import is_hr_user
 from .scoring import memberships, people
@@ -104,6 +105,34 @@ def kpi_retire(*, kpi: Kpi, user: User) -> Kpi:
         kpi.updated_by = user
         kpi.save(update_fields=["retired_at", "updated_by", "updated_at"])
     return kpi
+
+
+# Training catalogue --------------------------------------------------------------------------------------
+
+COURSE_FIELDS = ("dimension", "title", "title_zh", "link", "active")
+
+
+@transaction.atomic
+def training_course_create(*, user: User, data: dict) -> TrainingCourse:
+    """A course of the catalogue HR keeps (dimension → courses)."""
+    _require_hr(user, _("Only HR keeps the training catalogue."))
+    course = TrainingCourse(created_by=user, updated_by=user)
+    assign_fields(course, data, COURSE_FIELDS)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def training_course_update(*, course: TrainingCourse, user: User, data: dict) -> TrainingCourse:
+    """Change a course, or retire it with ``active`` false (never deleted: people were offered it)."""
+    _require_hr(user, _("Only HR keeps the training catalogue."))
+    course = lock(course)
+    assign_fields(course, data, COURSE_FIELDS)
+    course.updated_by = user
+    course.full_clean()
+    course.save()
+    return course
 
 
 # Templates -----------------------------------------------------------------------------------------------

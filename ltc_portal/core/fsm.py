@@ -28,6 +28,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, FSMFieldMixin, TransitionNotAllowed
 
 from . import events
+from .bulk import update_many
 from .models import TransitionLog
 
 
@@ -419,7 +420,7 @@ def run_effect_many(instances, name: str, *, user, reason: str, update_fields=()
     moves = [(i.pk, getattr(i, field)) for i in instances]
     for i in instances:
         i.__dict__[field] = t.target  # the protected field, set by its transition's door
-    model._default_manager.bulk_update(instances, [field, *update_fields], batch_size=1000)
+    update_many(model, instances, [field, *update_fields], batch_size=1000)
     for i in instances:  # the optimistic lock of a later save() compares against the new state
         if hasattr(i, "_update_initial_state"):
             i._update_initial_state()

@@ -49,6 +49,8 @@ MENU: tuple[MenuItem, ...] = (
         "person-badge",
         (Role.SALES, Role.SALES_DIRECTOR, Role.SOLUTION, Role.DELIVERY, Role.PMO, Role.FINANCE, Role.EXECUTIVE),
     ),
+    MenuItem(_("Performance overview"), "performance:overview", "bar-chart", (Role.EXECUTIVE,)),
+    MenuItem(_("Scores to give"), "performance:scores", "star-half"),
     MenuItem(
         _("My decisions"),
         "controls:my-decisions",

@@ -17,6 +17,7 @@ from performance.models import (
     KpiTemplateItem,
     ManagerScore,
     PeerReview,
+    TrainingCourse,
 )
 from performance.rules import is_hr_user
 from performance.selectors import appraisal_visible
@@ -214,3 +215,9 @@ class BonusPoolSerializer(serializers.ModelSerializer):
         model = BonusPool
         fields = ["id", "cycle", "amount", "currency", "grade_coefficients", "state", "allocations"]
         read_only_fields = ["state", "allocations"]
+
+
+class TrainingCourseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingCourse
+        fields = ["id", "dimension", "title", "title_zh", "link", "active"]

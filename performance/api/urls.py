@@ -9,6 +9,7 @@ from .views import (
     KpiViewSet,
     ManagerScoreViewSet,
     PeerReviewViewSet,
+    TrainingCourseViewSet,
 )
 
 router = SimpleRouter()
@@ -19,6 +20,7 @@ router.register("appraisals", AppraisalViewSet, basename="appraisal")
 router.register("manager-scores", ManagerScoreViewSet, basename="manager-score")
 router.register("peer-reviews", PeerReviewViewSet, basename="peer-review")
 router.register("appeals", AppealViewSet, basename="appeal")
+router.register("training-courses", TrainingCourseViewSet, basename="training-course")
 router.register("bonus-pools", BonusPoolViewSet, basename="bonus-pool")
 
 urlpatterns = router.urls

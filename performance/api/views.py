@@ -13,7 +13,17 @@ from ltc_portal.core import excel
 from ltc_portal.core.api.mixins import TransitionsMixin
 from ltc_portal.core.api.viewsets import RestrictedViewSet
 from performance import selectors, services
-from performance.models import Appeal, Appraisal, AppraisalCycle, BonusPool, Kpi, KpiTemplate, ManagerScore, PeerReview
+from performance.models import (
+    Appeal,
+    Appraisal,
+    AppraisalCycle,
+    BonusPool,
+    Kpi,
+    KpiTemplate,
+    ManagerScore,
+    PeerReview,
+    TrainingCourse,
+)
 
 from .serializers import (
     AppealDecisionSerializer,
@@ -25,6 +35,7 @@ from .serializers import (
     KpiTemplateSerializer,
     ManagerScoreSerializer,
     PeerReviewSerializer,
+    TrainingCourseSerializer,
 )
 
 WRITE_METHODS = ["get", "post", "patch", "put", "head", "options"]
@@ -227,3 +238,30 @@ class BonusPoolViewSet(TransitionsMixin, mixins.CreateModelMixin, mixins.ListMod
             _("Bonus %(cycle)s") % {"cycle": pool.cycle}, headers, rows, widths=[28, 28, 8, 14, 14, 16, 8]
         )
         return excel.download(content, f"bonus-pool-{pool.pk}.xlsx")
+
+
+class TrainingCourseViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    RestrictedViewSet,
+):
+    """The training catalogue (dimension → courses): HR writes (retire with `active` false, never
+    delete); everyone signed in reads the active courses."""
+
+    queryset = TrainingCourse.objects.none()
+    selector = staticmethod(selectors.training_course_list)
+    serializer_class = TrainingCourseSerializer
+    filterset_fields = ["dimension", "active"]
+    http_method_names = WRITE_METHODS
+
+    def perform_create(self, serializer):
+        serializer.instance = services.training_course_create(
+            user=self.request.user, data=dict(serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.training_course_update(
+            course=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
+        )
