@@ -7,4 +7,7 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self):
+        from . import search
+
+        search.register()
         from . import handlers  # noqa: F401  (contracts follow finance's invoices)

@@ -7,6 +7,9 @@ class DeliveryConfig(AppConfig):
     verbose_name = _("Delivery")
 
     def ready(self):
+        from . import search
+
+        search.register()
         from . import gates, handlers  # noqa: F401  (handlers connect the reactions to upstream steps)
 
         gates.register()

@@ -7,6 +7,9 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self):
+        from . import search
+
+        search.register()
         from ltc_portal.core import panels
 
         from . import gates, handlers, selectors, tasks  # noqa: F401  (handlers subscribe; tasks register)

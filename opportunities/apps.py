@@ -7,6 +7,9 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = _("Opportunities (OTO, OTD)")
 
     def ready(self):
+        from . import search
+
+        search.register()
         from ltc_portal.core import dashboard
         from ltc_portal.core.roles import Role
 
