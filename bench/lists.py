@@ -59,6 +59,8 @@ from opportunities.selectors import opportunity_visible  # noqa: E402
 SIZE = os.environ.get("BENCH_SIZE", "S")
 REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
 TARGET = {"api": 2.0, "page": 1.5, "search": 2.0}
+#: BENCH_ONLY=leads,opportunities runs only those cases (names as printed)
+ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
 settings.ALLOWED_HOSTS = ["*"]
 
 
@@ -176,6 +178,8 @@ def main():
         client = Client()
         client.force_login(user)
         for name, url in api_cases:
+            if ONLY and name not in ONLY:
+                continue
             ms, queries, response = timed(client, url)
             bare_ms, _bare_q, _ = timed(client, f"/__bench__/bare/{name}/?q={term}")
             kind = "search" if name in ("search", "leads-search") else "api"
@@ -196,8 +200,8 @@ def main():
                 }
             )
         for name, url in page_cases:
-            if who == "sales" and "invoices" in name:
-                continue  # finance's page
+            if (who == "sales" and "invoices" in name) or (ONLY and name not in ONLY):
+                continue  # invoices: finance's page
             ms, queries, _ = timed(client, url)
             kind = "search" if "search" in name else "page"
             ratio = round(ms / floors["admin"][0], 2)
