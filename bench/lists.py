@@ -2,7 +2,8 @@
 in one run against two floors that only this bench adds (not the product):
 
 - ``bare``: a bare Django JSON view over the same rows (the same visibility, filter and ordering:
-  an exact COUNT and 25 rows as ``values()``, no serializer, no template);
+  an exact COUNT and 25 rows as ``values()``, no serializer, no template; for the global search, the
+  same seven visible querysets, 10 ids each);
 - ``admin``: the admin changelist of 100 groups (``/admin/auth/group/``).
 
 API lists and the search API are compared with ``bare``, pages with ``admin``. Targets: API ≤ 2×,
@@ -53,7 +54,7 @@ from contracts.selectors import contract_visible  # noqa: E402
 from delivery.selectors import project_visible  # noqa: E402
 from finance.models import Invoice  # noqa: E402
 from leads.models import Lead  # noqa: E402
-from leads.selectors import customer_visible, lead_visible  # noqa: E402
+from leads.selectors import contact_visible, customer_visible, lead_visible  # noqa: E402
 from opportunities.selectors import opportunity_visible  # noqa: E402
 
 SIZE = os.environ.get("BENCH_SIZE", "S")
@@ -88,11 +89,28 @@ BARE = {
     "opportunities": lambda u, q: opportunity_visible(u).order_by("-created_at"),
     "projects": lambda u, q: project_visible(u).order_by("-created_at"),
     "invoices": lambda u, q: invoices(u).order_by("-issue_date", "-id"),
-    "search": lambda u, q: lead_search(lead_visible(u), q).order_by("-score", "-created_at"),
 }
 
 
+def search_floor(u, q):
+    """The global search's rows, bare: each type's visible rows matching ``q``, 10 each as values()."""
+    return [
+        lead_search(lead_visible(u), q).order_by("-score", "-created_at"),
+        customer_visible(u).filter(Q(name__icontains=q) | Q(tax_id__icontains=q)).order_by("name", "pk"),
+        contact_visible(u)
+        .filter(Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q))
+        .order_by("name", "pk"),
+        opportunity_visible(u).filter(name__icontains=q).order_by("-created_at", "-pk"),
+        contract_visible(u).filter(number__icontains=q).order_by("number", "pk"),
+        project_visible(u).filter(name__icontains=q).order_by("-created_at", "-pk"),
+        invoices(u).filter(number__icontains=q).order_by("-issue_date", "-pk"),
+    ]
+
+
 def bare_view(request, name):
+    if name == "search":
+        rows = [list(qs.values("pk")[:10]) for qs in search_floor(request.user, request.GET.get("q", ""))]
+        return JsonResponse({"results": rows})
     qs = BARE[name](request.user, request.GET.get("q", ""))
     return JsonResponse({"count": qs.count(), "results": list(qs.values()[:25])}, safe=False)
 
