@@ -11,7 +11,7 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 BENCH_L_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ltc_scale
 BENCH_PERF_DATABASE_URL ?= $(BENCH_L_DATABASE_URL)
 
-.PHONY: help run test deps assets system-deps worker beat lint bench bench-l bench-perf-l messages migrate demo clean
+.PHONY: help run test deps assets system-deps worker beat lint bench bench-lists bench-l bench-perf-l messages migrate demo clean
 
 help:
 	@echo "make run      set up everything and serve the portal on http://127.0.0.1:$(PORT) (SQLite, eager Celery)"
@@ -76,6 +76,14 @@ bench: deps
 	$(DEV_ENV) $(BIN)/python bench/sales.py
 	$(DEV_ENV) $(BIN)/python bench/finance.py
 	$(DEV_ENV) $(BIN)/python bench/performance.py
+	$(DEV_ENV) $(BIN)/python bench/lists.py
+
+# list pages and endpoints against a bare JSON view and the admin changelist, at BENCH_SIZE (M: 10k
+# leads, L: 100k) on a scratch PostgreSQL database (seeded by seed_scale once, then reused)
+BENCH_LISTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ltc_lists
+bench-lists: deps
+	@case "$(BENCH_LISTS_DATABASE_URL)" in postgres*) ;; *) echo "bench-lists runs on PostgreSQL: set BENCH_LISTS_DATABASE_URL=postgres://…"; exit 1;; esac
+	DATABASE_URL=$(BENCH_LISTS_DATABASE_URL) BENCH_SIZE=$${BENCH_SIZE:-L} $(DEV_ENV) $(BIN)/python bench/lists.py
 
 bench-l: deps
 	@case "$(BENCH_L_DATABASE_URL)" in postgres*) ;; *) echo "bench-l runs on PostgreSQL: set BENCH_L_DATABASE_URL=postgres://…"; exit 1;; esac

@@ -18,4 +18,7 @@ class ContractsConfig(AppConfig):
             context=panel_reads.customer_contracts_panel,
             order=20,
         )
+        from . import search
+
+        search.register()
         from . import handlers  # noqa: F401  (contracts follow finance's invoices)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import check, may
+from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import AppendOnlyModel, LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, quantize
 from opportunities.models import Opportunity, OpportunityState
@@ -120,6 +121,10 @@ class Contract(LifecycleModel):
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="contract_created_idx"),
+            trigram_index("number", name="contract_search_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="contract_value_not_negative"),
             models.UniqueConstraint(

@@ -18,6 +18,9 @@ class DeliveryConfig(AppConfig):
             context=panel_reads.customer_projects_panel,
             order=30,
         )
+        from . import search
+
+        search.register()
         from . import gates, handlers  # noqa: F401  (handlers connect the reactions to upstream steps)
 
         gates.register()

@@ -18,6 +18,9 @@ class FinanceConfig(AppConfig):
             context=panel_reads.customer_invoices_panel,
             order=40,
         )
+        from . import search
+
+        search.register()
         from ltc_portal.core import panels
 
         from . import gates, handlers, selectors, tasks  # noqa: F401  (handlers subscribe; tasks register)

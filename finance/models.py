@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from delivery.models import Project, ProjectState
 from ltc_portal.core.fsm import check, may
+from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import AppendOnlyModel, AuditedModel, LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, validate_currency
 from opportunities.models import CostCategory
@@ -512,6 +513,11 @@ class Invoice(LifecycleModel):
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-id"]
+        indexes = [
+            models.Index(fields=["-issue_date", "-id"], name="invoice_issued_idx"),
+            models.Index(fields=["due_date"], name="invoice_due_idx"),
+            trigram_index("number", name="invoice_search_trgm"),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive")]
 
     def __str__(self):

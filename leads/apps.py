@@ -7,6 +7,9 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads (LTO)")
 
     def ready(self):
+        from . import search
+
+        search.register()
         from ltc_portal.core import dashboard
 
         from . import views

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from ltc_portal.core.fsm import check, may
+from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import AuditedModel, LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency
 
@@ -33,6 +34,11 @@ class Customer(AuditedModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="customer_name_idx"),
+            models.Index(fields=["owner", "name"], name="customer_owner_name_idx"),
+            trigram_index("name", "tax_id", name="customer_search_trgm"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["name_normalized"],
@@ -72,6 +78,7 @@ class Contact(AuditedModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["customer__name", "name"]
+        indexes = [trigram_index("name", "email", "phone", name="contact_search_trgm")]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "email"],
@@ -174,6 +181,19 @@ class Lead(LifecycleModel):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         ordering = ["-score", "-created_at"]
+        # every ordering the list offers, for everyone and per owner (a sales user reads their own);
+        # the trigram index serves the search's icontains on PostgreSQL (created there only)
+        indexes = [
+            models.Index(fields=["-score", "-created_at"], name="lead_rank_idx"),
+            models.Index(fields=["owner", "-score", "-created_at"], name="lead_owner_rank_idx"),
+            models.Index(fields=["-created_at"], name="lead_created_idx"),
+            models.Index(fields=["owner", "-created_at"], name="lead_owner_created_idx"),
+            models.Index(fields=["company_name"], name="lead_company_idx"),
+            models.Index(fields=["owner", "company_name"], name="lead_owner_company_idx"),
+            models.Index(fields=["budget_amount"], name="lead_budget_idx"),
+            models.Index(fields=["owner", "budget_amount"], name="lead_owner_budget_idx"),
+            trigram_index("company_name", "contact_name", "email", "phone", "need", name="lead_search_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(budget_amount__isnull=True) | Q(budget_amount__gte=0), name="lead_budget_not_negative"

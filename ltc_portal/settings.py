@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -229,6 +230,8 @@ MIN_GROSS_MARGIN = Decimal(env.str("MIN_GROSS_MARGIN", default="15"))
 FUNNEL_DAYS = env.int("FUNNEL_DAYS", default=365)
 STUCK_DEAL_DAYS = env.int("STUCK_DEAL_DAYS", default=30)
 LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=50_000)
+# lists count exactly up to this many rows, beyond it they give the planner's estimate (PostgreSQL)
+LIST_EXACT_COUNT_MAX = env.int("LIST_EXACT_COUNT_MAX", default=10_000)
 #: the most rows and bytes of one uploaded file of cost entries (finance's import page)
 COST_IMPORT_MAX_ROWS = env.int("COST_IMPORT_MAX_ROWS", default=20_000)
 COST_IMPORT_MAX_BYTES = env.int("COST_IMPORT_MAX_BYTES", default=10 * 2**20)

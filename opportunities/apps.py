@@ -18,6 +18,9 @@ class OpportunitiesConfig(AppConfig):
             context=panel_reads.customer_opportunities_panel,
             order=10,
         )
+        from . import search
+
+        search.register()
         from ltc_portal.core import dashboard
         from ltc_portal.core.roles import Role
 

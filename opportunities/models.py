@@ -18,6 +18,7 @@ from django_fsm import FSMField, transition
 from leads.models import Customer, Lead
 from ltc_portal.controls.selectors import gate_approved
 from ltc_portal.core.fsm import check, may
+from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency, quantize
 
@@ -102,6 +103,14 @@ class Opportunity(LifecycleModel):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="opportunity_created_idx"),
+            models.Index(fields=["owner", "-created_at"], name="opp_owner_created_idx"),
+            models.Index(fields=["solution_owner", "-created_at"], name="opp_solution_created_idx"),
+            models.Index(fields=["expected_close_date"], name="opportunity_close_idx"),
+            models.Index(fields=["expected_value"], name="opportunity_value_idx"),
+            trigram_index("name", name="opportunity_search_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(expected_value__gte=0), name="opportunity_value_not_negative"),
             models.CheckConstraint(

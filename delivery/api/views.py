@@ -67,6 +67,7 @@ class ProjectViewSet(
 
     queryset = Project.objects.none()
     selector = staticmethod(selectors.project_list)
+    list_select_related = ()  # the serializer reads ids only
     serializer_class = ProjectSerializer
     filterset_fields = ["state", "pm", "opportunity"]
     ordering_fields = ["created_at", "name"]

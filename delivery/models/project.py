@@ -15,6 +15,7 @@ from django_fsm import FSMField, transition
 from contracts.models import Contract
 from ltc_portal.controls.selectors import gate_approved
 from ltc_portal.core.fsm import check, may
+from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import LifecycleModel
 from ltc_portal.core.money import CurrencyField, MoneyField, default_currency
 from opportunities.models import Opportunity
@@ -114,6 +115,12 @@ class Project(LifecycleModel):
         verbose_name = _("delivery project")
         verbose_name_plural = _("delivery projects")
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="project_created_idx"),
+            models.Index(fields=["pm", "-created_at"], name="project_pm_created_idx"),
+            models.Index(fields=["name"], name="project_name_idx"),
+            trigram_index("name", name="project_search_trgm"),
+        ]
 
     def __str__(self):
         return self.name

@@ -253,6 +253,7 @@ class InvoiceViewSet(
 
     queryset = Invoice.objects.none()
     selector = staticmethod(selectors.invoice_list)
+    list_select_related = ()  # the serializer reads ids only
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     ordering_fields = ["issue_date", "due_date", "created_at", "number"]

@@ -4,6 +4,24 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Contact, Customer, Lead, LeadSource, LeadState
+from ltc_portal.core.roles import Role, sees_everything
+
+
+def lead_owner_choices(request):
+    """Who a lead list can be filtered by: for a reader of every lead, the people who own leads (sales
+    and sales directors, not every user: the page draws each as an option); for a salesperson, who
+    reads only their own leads, themselves."""
+    User = get_user_model()
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return User.objects.none()
+    if not sees_everything(user):
+        return User.objects.filter(pk=user.pk)
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[Role.SALES, Role.SALES_DIRECTOR])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -11,7 +29,7 @@ class LeadFilter(django_filters.FilterSet):
 
     state = django_filters.MultipleChoiceFilter(choices=LeadState.choices, label=_("State"))
     source = django_filters.MultipleChoiceFilter(choices=LeadSource.choices, label=_("Source"))
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True), label=_("Owner"))
+    owner = django_filters.ModelChoiceFilter(queryset=lead_owner_choices, label=_("Owner"))
     q = django_filters.CharFilter(method="search", label=_("Search"))
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label=_("Minimum score"))
     ordering = django_filters.OrderingFilter(

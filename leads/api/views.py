@@ -33,6 +33,7 @@ class LeadViewSet(
 
     queryset = Lead.objects.none()  # for the schema; the selector filters by visibility
     selector = staticmethod(selectors.lead_list)
+    list_select_related = ("opportunity",)  # the serializer reads ids, and the opportunity's
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
     search_fields = []

@@ -3,11 +3,11 @@ the page (form errors or a message)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from .fsm import TransitionRefused, UnknownTransition
+from .paging import CappedCountPaginator
 
 PAGE_SIZE = 25
 #: what a service refuses with: each becomes a message in its own words on the page
@@ -15,7 +15,7 @@ REFUSALS = (TransitionRefused, UnknownTransition, PermissionDenied, ValidationEr
 
 
 def page_of(request, qs, size: int = PAGE_SIZE):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
+    return CappedCountPaginator(qs, size).get_page(request.GET.get("page"))
 
 
 def form_errors_from(form, exc: ValidationError) -> None:

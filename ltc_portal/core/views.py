@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.defaults import page_not_found, server_error
 
+from . import search as global_search
 from .api.exceptions import api_not_found, api_server_error, json_or_html
 from .dashboard import panels_for
 
@@ -11,6 +12,25 @@ from .dashboard import panels_for
 @login_required
 def home(request):
     return render(request, "core/home.html", {"panels": panels_for(request)})
+
+
+@login_required
+def search(request):
+    """The global search page: the hits grouped by type, each group linking to its records."""
+    q = request.GET.get("q", "")
+    error = ""
+    try:
+        groups = global_search.search(request.user, q)
+        q = global_search.clean_query(q)
+    except global_search.QueryRefused as exc:
+        groups, error, q = [], str(exc), q.replace("\x00", "")[: global_search.MAX_QUERY]
+    status = 400 if error else 200
+    return render(
+        request,
+        "core/search.html",
+        {"q": q, "groups": groups, "error": error, "per_type": global_search.PER_TYPE},
+        status=status,
+    )
 
 
 def handler404(request, exception):

@@ -29,6 +29,7 @@ class OpportunityViewSet(
 
     queryset = Opportunity.objects.none()
     selector = staticmethod(selectors.opportunity_list)
+    list_select_related = ("project",)  # the serializer reads ids, and the project's
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
     search_fields = ["name", "customer__name"]
