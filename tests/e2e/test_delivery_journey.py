@@ -39,7 +39,7 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
         # Finance decides DR1 in the Django admin, from its queue.
         page = finance.open("/admin/controls/gatereview/?queue=mine")
         finance.submit(page.get_by_role("link", name="Decide").first)
-        expect(page.locator("body")).to_contain_text("budget_total")
+        expect(page.locator(".gate-context")).to_contain_text("against the estimate")
         page.select_option("select[name=role]", "finance")
         page.fill("textarea[name=comment]", "Budget within the estimate")
         finance.submit(page.locator("input[name=approve]"))
