@@ -4,6 +4,7 @@ Unset DATABASE_URL means SQLite in the project folder; unset CELERY_BROKER_URL m
 tasks run eagerly in-process. See README.md for every variable.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "rules.apps.AutodiscoverRulesConfig",
     "django_celery_beat",
+    "axes",
     "ltc_portal.core",
     "ltc_portal.controls",
     "leads",
@@ -69,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "ltc_portal.urls"
@@ -100,6 +103,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client before any password check
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -150,7 +154,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so a missing or bad token is answered 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "ltc_portal.core.security.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -213,6 +217,25 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Login lockout (django-axes, ltc_portal/core/security.py) on the login page, the admin's and the API's
+# token endpoint: a user name from one address is locked after AXES_FAILURE_LIMIT failures, an address
+# after LOGIN_ADDRESS_FAILURE_LIMIT failures whatever the user names, for LOGIN_LOCKOUT_MINUTES.
+# TRUSTED_PROXY_COUNT: reverse proxies in front of the portal that append to X-Forwarded-For (0: the
+# peer's address is the client's). Used by the lockout and the API throttles alike.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "ltc_portal.core.security.PortalAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "ltc_portal.core.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "ltc_portal.core.security.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends LOGIN_LOCKOUT_MINUTES after it began
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = True  # attempts and the access log in the admin (superusers)
+# API tokens stop working this many days after they were issued (0: never).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 
 LOGGING = {
     "version": 1,
