@@ -100,6 +100,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# The cache (API throttle counters): CACHE_URL, e.g. redis://127.0.0.1:6379/1 so that every worker
+# process counts together; the default is per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -169,6 +172,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "ltc_portal.core.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # rates "N/second|minute|hour|day"; counted in the default cache (CACHE_URL), per user or address
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "bulk": env.str("API_THROTTLE_BULK", default="30/hour"),  # imports and bulk cost entries
+    },
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LTC portal API",
@@ -180,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ltc_portal.core.api.schema.add_throttled_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "QuoteLineCategoryEnum": "opportunities.models.LineCategory",
         "CostCategoryEnum": "opportunities.models.CostCategory",

@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from ltc_portal.core.roles import user_roles
@@ -52,6 +53,8 @@ class ErrorSerializer(serializers.Serializer):
 class ObtainTokenView(ObtainAuthToken):
     """Your API token for a user name and password (the same token until it expires or is revoked; an
     expired one is replaced). Failed attempts count towards the login lockout of the pages."""
+
+    throttle_classes = [AnonRateThrottle]
 
     def get_serializer_context(self):
         # django-axes reads and marks the Django request, not DRF's wrapper around it
