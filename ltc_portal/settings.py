@@ -100,6 +100,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # a persistent connection is checked before a request reuses it: a PostgreSQL restart costs no 500
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 # The cache (API throttle counters): CACHE_URL, e.g. redis://127.0.0.1:6379/1 so that every worker
 # process counts together; the default is per process.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
