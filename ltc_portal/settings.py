@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_celery_beat",
     "axes",
+    "csp",
     "ltc_portal.core",
     "ltc_portal.controls",
     "leads",
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ltc_portal.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its answer
 ]
 
@@ -259,6 +262,32 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = True  # attempts and the access log in the admin (superusers)
 # API tokens stop working this many days after they were issued (0: never).
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections from the portal only; no
+# inline script (page scripts live in static/js/). Inline style attributes stay allowed (the templates and
+# the admin use them). CSP_REPORT_ONLY=true sends the policy as Report-Only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+)
+# /api/schema/ and /api/docs/ only for signed-in users (default: on in production, off with DEBUG).
+API_DOCS_REQUIRE_LOGIN = env.bool("API_DOCS_REQUIRE_LOGIN", default=not DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,14 @@
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
@@ -90,3 +93,22 @@ class RevokeTokenView(APIView):
     def post(self, request):
         Token.objects.filter(user=request.user).delete()
         return Response(status=204)
+
+
+class DocsPermission(BasePermission):
+    """The schema and Swagger UI are for signed-in users when API_DOCS_REQUIRE_LOGIN is on."""
+
+    def has_permission(self, request, view):
+        return not settings.API_DOCS_REQUIRE_LOGIN or bool(request.user and request.user.is_authenticated)
+
+
+schema_view = SpectacularAPIView.as_view(permission_classes=[DocsPermission])
+_swagger_view = SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=[DocsPermission])
+
+
+def swagger_view(request, *args, **kwargs):
+    """Swagger UI (its script served apart, for the CSP); a browser not signed in is sent to the login
+    page when the docs need a login."""
+    if settings.API_DOCS_REQUIRE_LOGIN and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return _swagger_view(request, *args, **kwargs)
