@@ -260,6 +260,7 @@ AXES_LOCKOUT_CALLABLE = "ltc_portal.core.security.lockout_response"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends LOGIN_LOCKOUT_MINUTES after it began
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = True  # attempts and the access log in the admin (superusers)
+AXES_VERBOSE = False  # no banner on every manage.py command; failures and lockouts are still logged
 # API tokens stop working this many days after they were issued (0: never).
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 
