@@ -4,6 +4,7 @@ Unset DATABASE_URL means SQLite in the project folder; unset CELERY_BROKER_URL m
 tasks run eagerly in-process. See README.md for every variable.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "rules.apps.AutodiscoverRulesConfig",
     "django_celery_beat",
+    "axes",
+    "csp",
     "ltc_portal.core",
     "ltc_portal.controls",
     "leads",
@@ -70,6 +73,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ltc_portal.core.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "ltc_portal.urls"
@@ -98,9 +104,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # a persistent connection is checked before a request reuses it: a PostgreSQL restart costs no 500
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
+# The cache (API throttle counters): CACHE_URL, e.g. redis://127.0.0.1:6379/1 so that every worker
+# process counts together; the default is per process.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client before any password check
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -151,7 +163,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so a missing or bad token is answered 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "ltc_portal.core.security.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -166,6 +178,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "ltc_portal.core.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # rates "N/second|minute|hour|day"; counted in the default cache (CACHE_URL), per user or address
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "bulk": env.str("API_THROTTLE_BULK", default="30/hour"),  # imports and bulk cost entries
+    },
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LTC portal API",
@@ -177,6 +200,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ltc_portal.core.api.schema.add_throttled_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "QuoteLineCategoryEnum": "opportunities.models.LineCategory",
         "CostCategoryEnum": "opportunities.models.CostCategory",
@@ -214,6 +241,55 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # preloading is a commitment made on purpose (hstspreload.org), not a default: its warning is silenced
+    # while it is off, so that check --deploy is clean with the required environment alone
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Login lockout (django-axes, ltc_portal/core/security.py) on the login page, the admin's and the API's
+# token endpoint: a user name from one address is locked after AXES_FAILURE_LIMIT failures, an address
+# after LOGIN_ADDRESS_FAILURE_LIMIT failures whatever the user names, for LOGIN_LOCKOUT_MINUTES.
+# TRUSTED_PROXY_COUNT: reverse proxies in front of the portal that append to X-Forwarded-For (0: the
+# peer's address is the client's). Used by the lockout and the API throttles alike.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "ltc_portal.core.security.PortalAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "ltc_portal.core.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "ltc_portal.core.security.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends LOGIN_LOCKOUT_MINUTES after it began
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = True  # attempts and the access log in the admin (superusers)
+AXES_VERBOSE = False  # no banner on every manage.py command; failures and lockouts are still logged
+# API tokens stop working this many days after they were issued (0: never).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections from the portal only; no
+# inline script (page scripts live in static/js/). Inline style attributes stay allowed (the templates and
+# the admin use them). CSP_REPORT_ONLY=true sends the policy as Report-Only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default="camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+)
+# /api/schema/ and /api/docs/ only for signed-in users (default: on in production, off with DEBUG).
+API_DOCS_REQUIRE_LOGIN = env.bool("API_DOCS_REQUIRE_LOGIN", default=not DEBUG)
 
 LOGGING = {
     "version": 1,

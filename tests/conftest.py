@@ -2,6 +2,7 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.cache import cache
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -11,6 +12,12 @@ from tests.factories import PASSWORD, UserFactory
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counters():
+    """The API throttles count in the cache: every test starts with none spent."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

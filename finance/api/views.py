@@ -31,6 +31,7 @@ from finance.pdf import invoice_pdf
 from ltc_portal.core.api.mixins import TransitionsMixin
 from ltc_portal.core.api.pagination import StandardPagination
 from ltc_portal.core.api.serializers import ReasonRequiredSerializer, TransitionErrorSerializer
+from ltc_portal.core.api.throttles import BULK_THROTTLES
 from ltc_portal.core.api.viewsets import RestrictedViewSet
 from ltc_portal.core.fsm import TransitionRefused
 
@@ -136,7 +137,7 @@ class CostEntryViewSet(
         request=CostEntryBulkSerializer,
         responses={201: BulkResultSerializer, 400: OpenApiResponse(description="errors: one entry per bad row")},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], throttle_classes=BULK_THROTTLES)
     def bulk(self, request):
         """Thousands of entries from an integration in one call: all are recorded or none."""
         body = CostEntryBulkSerializer(data=request.data)

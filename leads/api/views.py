@@ -8,6 +8,7 @@ from leads import selectors, services
 from leads.models import Contact, Customer, Lead, LeadImport
 from ltc_portal.core.api.mixins import ServiceWriteMixin, TransitionsMixin
 from ltc_portal.core.api.serializers import ReasonRequiredSerializer
+from ltc_portal.core.api.throttles import BULK_THROTTLES
 from ltc_portal.core.api.viewsets import RestrictedViewSet
 
 from .filters import ContactFilter, CustomerFilter, LeadFilter
@@ -59,7 +60,13 @@ class LeadViewSet(
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": LeadImportRequestSerializer}, responses={202: LeadImportSerializer})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        throttle_classes=BULK_THROTTLES,
+    )
     def import_file(self, request):
         """Upload a .csv or .xlsx file of leads; poll `lead-imports/{id}/` for progress and the report."""
         body = LeadImportRequestSerializer(data=request.data)
@@ -80,7 +87,7 @@ class LeadImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     filterset_fields = ["status"]
 
     @extend_schema(request=None, responses={202: LeadImportSerializer})
-    @action(detail=True, methods=["post"], url_path="import-valid-rows")
+    @action(detail=True, methods=["post"], url_path="import-valid-rows", throttle_classes=BULK_THROTTLES)
     def import_valid_rows(self, request, pk=None):
         """Re-run a rejected import for its valid rows only."""
         new = services.lead_import_valid_rows(lead_import=self.get_object(), user=request.user)

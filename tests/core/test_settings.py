@@ -70,6 +70,48 @@ def test_check_deploy_is_clean_for_a_production_environment():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+PRODUCTION_KEY = "p" * 20 + "-Zq8#kLm2$vN9@xR4!tY7&wB1^cD5*eF3"
+
+
+def test_check_deploy_is_clean_with_only_the_required_environment_on_postgresql():
+    """DEBUG off, a real key and the host name: nothing else set, PostgreSQL as in production."""
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "sqlite:///:memory:"),
+        DEBUG="false",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="ltc.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout + result.stderr
+
+
+def test_check_deploy_fails_on_a_weak_key_or_insecure_cookies():
+    weak = run_manage("check", "--deploy", "--fail-level", "WARNING", SECRET_KEY="short", ALLOWED_HOSTS="x.example")
+    assert weak.returncode != 0 and "security.W009" in weak.stdout + weak.stderr
+    cookies = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="x.example",
+        SESSION_COOKIE_SECURE="false",
+        SECURE_SSL_REDIRECT="false",
+    )
+    output = cookies.stdout + cookies.stderr
+    assert cookies.returncode != 0 and "security.W012" in output and "security.W008" in output
+
+
+def test_preload_warning_is_silenced_only_while_preload_is_off():
+    code = "from django.conf import settings; print(settings.SILENCED_SYSTEM_CHECKS)"
+    on = run_manage("shell", "-c", code, SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS="x", SECURE_HSTS_PRELOAD="true")
+    assert on.returncode == 0 and on.stdout.strip().endswith("[]"), on.stderr
+
+
 def test_base_currency_and_time_zone_from_environment():
     code = "from django.conf import settings; print(settings.BASE_CURRENCY, settings.TIME_ZONE)"
     result = run_manage("shell", "-c", code, DEBUG="true", BASE_CURRENCY="eur", TIME_ZONE="Europe/Berlin")

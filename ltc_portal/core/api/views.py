@@ -1,10 +1,21 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from ltc_portal.core import search
 from ltc_portal.core.roles import user_roles
+from ltc_portal.core.security import token_expired, token_expires_at
 
 
 class MeSerializer(serializers.Serializer):
@@ -61,3 +72,73 @@ class SearchView(APIView):
             return Response({"detail": str(exc)}, status=400)
         hits = [hit for group in groups for hit in group["hits"]]
         return Response(SearchHitSerializer(hits, many=True).data)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """Your API token for a user name and password (the same token until it expires or is revoked; an
+    expired one is replaced). Failed attempts count towards the login lockout of the pages."""
+
+    throttle_classes = [AnonRateThrottle]
+
+    def get_serializer_context(self):
+        # django-axes reads and marks the Django request, not DRF's wrapper around it
+        return {"request": self.request._request, "format": self.format_kwarg, "view": self}
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Wrong user name or password."),
+            429: ErrorSerializer,
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        # a token issued is a login: last_login, axes' access log and its reset of the failures
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        with transaction.atomic():
+            token, created = Token.objects.select_for_update().get_or_create(user=user)
+            if not created and token_expired(token):
+                token.delete()
+                token = Token.objects.create(user=user)
+        expires = token_expires_at(token) if settings.API_TOKEN_TTL_DAYS > 0 else None
+        return Response(TokenSerializer({"token": token.key, "expires_at": expires}).data)
+
+
+class RevokeTokenView(APIView):
+    """Revoke your API token: it stops working at once (get a new one with POST auth/token/)."""
+
+    @extend_schema(request=None, responses={204: None, 401: ErrorSerializer})
+    def post(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=204)
+
+
+class DocsPermission(BasePermission):
+    """The schema and Swagger UI are for signed-in users when API_DOCS_REQUIRE_LOGIN is on."""
+
+    def has_permission(self, request, view):
+        return not settings.API_DOCS_REQUIRE_LOGIN or bool(request.user and request.user.is_authenticated)
+
+
+schema_view = SpectacularAPIView.as_view(permission_classes=[DocsPermission])
+_swagger_view = SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=[DocsPermission])
+
+
+def swagger_view(request, *args, **kwargs):
+    """Swagger UI (its script served apart, for the CSP); a browser not signed in is sent to the login
+    page when the docs need a login."""
+    if settings.API_DOCS_REQUIRE_LOGIN and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return _swagger_view(request, *args, **kwargs)
