@@ -56,7 +56,7 @@ from .models import (
     RunState,
     VarianceAlert,
 )
-from .selectors import MONEY, rate_of, rate_on
+from .selectors import MONEY, paid_per_invoice, rate_of, rate_on
 
 #: the projects the accounting covers (DOMAIN.md §5)
 ACCOUNTED_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
@@ -246,13 +246,6 @@ def _cash(ids: list[int], end: datetime.date) -> dict[int, dict]:
     their date's rate) and receivable (total less those allocations, at the rate of ``end``) per
     project, in base currency: two GROUP BY queries. Void invoices count for nothing; a written-off
     one was invoiced but is no longer receivable."""
-    paid = (
-        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"), date__lte=end)
-        .order_by()
-        .values("invoice")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
     zero = Value(Decimal(0), output_field=MONEY)
     invoices = (
         Invoice.objects.filter(contract__projects__in=ids, issue_date__lte=end)
@@ -261,7 +254,7 @@ def _cash(ids: list[int], end: datetime.date) -> dict[int, dict]:
             pid=F("contract__projects"),
             rate_issue=rate_on("currency", OuterRef("issue_date")),
             rate_end=rate_on("currency", Value(end)),
-            paid=Coalesce(Subquery(paid, output_field=MONEY), zero),
+            paid=paid_per_invoice(end),
         )
         .order_by()
         .values("pid")
