@@ -221,8 +221,11 @@ def seed(today):
 
 
 def raw_aggregate(end, scoped=False):
-    """The floor: one GROUP BY over the approved entries to ``end`` (``scoped``: of the accounted
-    projects only, the rows the job's cost aggregate reads)."""
+    """The floor: one GROUP BY project, category over the approved entries to ``end`` (``scoped``: of
+    the accounted projects only — exactly the rows the job's cost aggregate reads, the fair floor the
+    ratio is taken against; unscoped it reads every project's rows, more than the job). It may use
+    the same indexes as the job (the covering index costentry_accounting_cover holds ``amount`` too,
+    so both are index-only scans)."""
     states = list(accounting.ACCOUNTED_STATES) if scoped else []
     scope = f" AND project_id IN (SELECT id FROM delivery_project WHERE state IN ({', '.join(['%s'] * len(states))}))"
     with connection.cursor() as cursor:
@@ -328,6 +331,9 @@ def main():
         run = accounting.execute_run(accounting_run_record(period=period, user=None).pk)
         assert run.state == "succeeded", run.error
 
+    if connection.vendor == "postgresql":  # the same visibility map and statistics for the job and its floor
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) finance_costentry")
     with CaptureQueriesContext(connection) as ctx:
         job()  # the first run of the period also raises its variance alerts
     scope = Project.objects.filter(state__in=accounting.ACCOUNTED_STATES)
@@ -348,8 +354,9 @@ def main():
         "raw_group_by_ms": raw_ms,
         "ratio_job_to_raw": round(job_ms / raw_ms, 2) if raw_ms else None,
         "raw_group_by_scoped_ms": raw_scoped_ms,
+        "ratio_job_to_raw_scoped": round(job_ms / raw_scoped_ms, 2) if raw_scoped_ms else None,
         "job_cost_aggregate_ms": costs_ms,
-        "ratio_cost_aggregate_to_raw": round(costs_ms / raw_ms, 2) if raw_ms else None,
+        "ratio_cost_aggregate_to_raw_scoped": round(costs_ms / raw_scoped_ms, 2) if raw_scoped_ms else None,
         "job_pieces_ms": piece_ms,
         "runs": AccountingRun.objects.count(),
     }

@@ -14,6 +14,7 @@ are computed from the rounded money figures.
 
 import calendar
 import datetime
+import json
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -241,11 +242,69 @@ def _money(value) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+#: the cash figures in one statement (PostgreSQL), the same figures as the ORM version below (ROUND
+#: to the cent per invoice or allocation, then summed): the rate of a day looked up once per foreign
+#: invoice or allocation (none for the base currency), the rate of E once per currency
+CASH_SQL = """
+WITH pc AS (
+    SELECT p.id AS pid, p.contract_id FROM delivery_project p
+    WHERE p.id = ANY(%(ids)s::bigint[]) AND p.contract_id IS NOT NULL
+), end_rates AS (
+    SELECT DISTINCT ON (currency) currency, rate FROM finance_exchangerate
+    WHERE date <= %(end)s::date ORDER BY currency, date DESC
+), paid AS (
+    SELECT invoice_id, SUM(amount) AS t FROM finance_receiptallocation
+    WHERE date <= %(end)s::date GROUP BY invoice_id
+), invoiced AS (
+    SELECT pc.pid,
+           COALESCE(SUM(ROUND(i.amount * x.rate_issue, 2)), 0) AS invoiced,
+           COALESCE(SUM(ROUND((i.total - COALESCE(paid.t, 0)) * x.rate_end, 2))
+                    FILTER (WHERE i.state <> %(written_off)s), 0) AS receivable,
+           COUNT(*) FILTER (WHERE x.rate_issue IS NULL OR x.rate_end IS NULL) AS unrated
+    FROM finance_invoice i
+    JOIN pc ON pc.contract_id = i.contract_id
+    LEFT JOIN paid ON paid.invoice_id = i.id
+    LEFT JOIN end_rates er ON er.currency = i.currency
+    LEFT JOIN LATERAL (
+        SELECT r.rate FROM finance_exchangerate r
+        WHERE i.currency <> %(base)s AND r.currency = i.currency AND r.date <= i.issue_date
+        ORDER BY r.date DESC LIMIT 1
+    ) ri ON true
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN i.currency = %(base)s THEN 1 ELSE ri.rate END AS rate_issue,
+               CASE WHEN i.currency = %(base)s THEN 1 ELSE er.rate END AS rate_end
+    ) x
+    WHERE i.issue_date <= %(end)s::date AND i.state NOT IN (%(draft)s, %(void)s)
+    GROUP BY pc.pid
+), collected AS (
+    SELECT pc.pid,
+           COALESCE(SUM(ROUND(a.amount * x.rate, 2)), 0) AS collected,
+           COUNT(*) FILTER (WHERE x.rate IS NULL) AS unrated
+    FROM finance_receiptallocation a
+    JOIN finance_invoice i ON i.id = a.invoice_id
+    JOIN pc ON pc.contract_id = i.contract_id
+    LEFT JOIN LATERAL (
+        SELECT r.rate FROM finance_exchangerate r
+        WHERE i.currency <> %(base)s AND r.currency = i.currency AND r.date <= a.date
+        ORDER BY r.date DESC LIMIT 1
+    ) ra ON true
+    CROSS JOIN LATERAL (SELECT CASE WHEN i.currency = %(base)s THEN 1 ELSE ra.rate END AS rate) x
+    WHERE a.date <= %(end)s::date
+    GROUP BY pc.pid
+)
+SELECT COALESCE(invoiced.pid, collected.pid), invoiced.invoiced, invoiced.receivable, invoiced.unrated,
+       collected.collected, collected.unrated
+FROM invoiced FULL OUTER JOIN collected ON collected.pid = invoiced.pid
+"""
+
+
 def _cash(ids: list[int], end: datetime.date) -> dict[int, dict]:
     """Invoiced (net, at the rate of each issue date), collected (allocations dated by ``end``, at
     their date's rate) and receivable (total less those allocations, at the rate of ``end``) per
     project, in base currency: two GROUP BY queries. Void invoices count for nothing; a written-off
     one was invoiced but is no longer receivable."""
+    if connection.vendor == "postgresql":
+        return _cash_in_one_statement(ids, end)
     zero = Value(Decimal(0), output_field=MONEY)
     invoices = (
         Invoice.objects.filter(contract__projects__in=ids, issue_date__lte=end)
@@ -289,6 +348,28 @@ def _cash(ids: list[int], end: datetime.date) -> dict[int, dict]:
         entry = cash.setdefault(row["pid"], {})
         entry["collected"] = row["collected"]
         entry["unrated"] = entry.get("unrated", 0) + row["unrated"]
+    return cash
+
+
+def _cash_in_one_statement(ids: list[int], end: datetime.date) -> dict[int, dict]:
+    params = {
+        "ids": list(ids),
+        "end": end,
+        "base": settings.BASE_CURRENCY,
+        "draft": InvoiceState.DRAFT.value,
+        "void": InvoiceState.VOID.value,
+        "written_off": InvoiceState.WRITTEN_OFF.value,
+    }
+    cash: dict[int, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(CASH_SQL, params)
+        for pid, invoiced, receivable, inv_unrated, collected, col_unrated in cursor.fetchall():
+            entry = cash.setdefault(pid, {})
+            if invoiced is not None:
+                entry.update(invoiced=invoiced, receivable=receivable, unrated=inv_unrated)
+            if collected is not None:
+                entry["collected"] = collected
+                entry["unrated"] = entry.get("unrated", 0) + col_unrated
     return cash
 
 
@@ -351,6 +432,7 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
     for pid, says in gap_notes.items():
         notes.setdefault(pid, []).extend(says)
     computed_at = timezone.now()
+    categories = CostCategory.values
     accounts = []
     for pid in ids:
         costs, now, prev = by_project[pid], now_inputs[pid], prev_inputs[pid]
@@ -373,7 +455,7 @@ def compute_accounts(period: str) -> list[MonthlyAccount]:
                 currency=settings.BASE_CURRENCY,
                 cost_period=_q(costs["per"]),
                 cost_cumulative=ac,
-                cost_by_category={c: str(_q(costs["cat"].get(c, Decimal(0)))) for c in CostCategory.values},
+                cost_by_category={c: str(_q(costs["cat"].get(c, Decimal(0)))) for c in categories},
                 budget=now.bac,
                 planned_value=pv,
                 earned_value=ev,
@@ -471,6 +553,55 @@ def final_figures(project: Project, at: datetime.date) -> dict:
 ACCOUNT_FIGURES = [f.name for f in MonthlyAccount._meta.concrete_fields if f.name not in ("id", "project", "period")]
 
 
+def _upsert(accounts: list[MonthlyAccount]) -> None:
+    """Write the accounts, a row per project and period, rewriting the figures of a row already there.
+    PostgreSQL: one ``INSERT … SELECT FROM unnest(…) ON CONFLICT (project, period) DO UPDATE`` with one
+    array per column, whatever the number of accounts; elsewhere Django's bulk upsert."""
+    if not accounts:
+        return
+    if connection.vendor != "postgresql":
+        MonthlyAccount.objects.bulk_create(
+            accounts,
+            update_conflicts=True,
+            unique_fields=["project", "period"],
+            update_fields=ACCOUNT_FIGURES,
+            batch_size=1000,
+        )
+        return
+    fields = [f for f in MonthlyAccount._meta.concrete_fields if f.name != "id"]
+    columns, selects, arrays = [], [], []
+    for i, field in enumerate(fields):
+        is_json = field.get_internal_type() == "JSONField"
+        db_type = "text" if is_json else field.db_type(connection)
+        columns.append(connection.ops.quote_name(field.column))
+        selects.append(f"c{i}::jsonb" if is_json else f"c{i}")
+        values = []
+        for account in accounts:
+            value = getattr(account, field.attname)
+            if is_json:
+                values.append(None if value is None else json.dumps(value, cls=field.encoder))
+            else:  # ints, Decimals, a bool, a datetime, a str: psycopg adapts them as they are
+                values.append(value)
+        arrays.append((f"%s::{db_type}[]", values))
+    table = connection.ops.quote_name(MonthlyAccount._meta.db_table)
+    updates = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = EXCLUDED.{connection.ops.quote_name(f.column)}"
+        for f in fields
+        if f.name in ACCOUNT_FIGURES
+    )
+    project, period = (
+        connection.ops.quote_name(MonthlyAccount._meta.get_field(n).column) for n in ("project", "period")
+    )
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selects)} FROM unnest({', '.join(a for a, _v in arrays)}) "
+        f"AS u({', '.join(f'c{i}' for i in range(len(fields)))}) "
+        f"ON CONFLICT ({project}, {period}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [v for _a, v in arrays])
+
+
 def _tune_for_aggregates() -> None:
     """PostgreSQL, for this transaction only: no JIT (compiling the big aggregates costs more than it
     saves at these sizes) and room for their hash tables in memory (no spill to disk)."""
@@ -499,13 +630,7 @@ def execute_run(run_id: int) -> AccountingRun:
             accounts = compute_accounts(period.period)
             for account in accounts:
                 account.run_id = run.pk
-            MonthlyAccount.objects.bulk_create(
-                accounts,
-                update_conflicts=True,
-                unique_fields=["project", "period"],
-                update_fields=ACCOUNT_FIGURES,
-                batch_size=1000,
-            )
+            _upsert(accounts)
             raise_variance_alerts(period, accounts)
             run = run_effect(
                 run,
