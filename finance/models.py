@@ -249,14 +249,6 @@ class CostEntry(LifecycleModel):
         ordering = ["-date", "-id"]
         indexes = [
             models.Index(fields=["project", "state", "date"], name="costentry_project_state_date"),
-            # the accounting's cost aggregate (GROUP BY project, category over approved entries to a
-            # date) reads this index alone, never the table
-            models.Index(
-                fields=["project", "category"],
-                include=["date", "amount_base", "amount"],
-                condition=Q(state="approved"),
-                name="costentry_accounting_cover",
-            ),
             models.Index(
                 fields=["currency", "date"], condition=Q(amount_base__isnull=True), name="costentry_without_rate"
             ),
