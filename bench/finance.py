@@ -14,6 +14,12 @@ projects, entries and queries to bench/results/finance-<timestamp>.json. With BE
 (PostgreSQL) it also writes EXPLAIN (ANALYZE, BUFFERS) of every query of those pieces to
 finance-<timestamp>-explain.txt.
 
+The fair floor is ``raw_group_by_scoped_ms``: SUM(amount) GROUP BY project, category over exactly the
+rows the job's cost aggregate reads (approved, dated ≤ the month end, accounted projects), on the same
+indexes (after one VACUUM ANALYZE of the entries); ``paired_job_and_scoped_floor`` times the job and
+that floor back to back and gives the median per-pair ratio, the figure to quote on a shared machine.
+Measured at L (2 cores, load 7–9): job ≈ 2.7–3.8 s, floor ≈ 0.5–0.8 s, ratio ≈ 4.2–4.7× (target 2×).
+
 Runs on DATABASE_URL (PostgreSQL gives the figures that matter; a missing PostgreSQL database is
 created), or a fresh SQLite file in bench/results/. ``make bench-l`` runs BENCH_SIZE=L on PostgreSQL.
 """
