@@ -6,21 +6,18 @@ Two runs at once (a beat tick and a run by hand) never mail twice: a run first c
 rows with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and mails only the invoices it claimed."""
 
 import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.events import mail_after_commit
 from ltc_portal.core.roles import Role
 
-from .models import Invoice, InvoiceReminder, InvoiceState, ReceiptAllocation
-from .selectors import MONEY
+from .models import Invoice, InvoiceReminder, InvoiceState
+from .selectors import with_outstanding
 
 #: rows claimed per INSERT (keeps the statement's parameters well under every database's limit)
 CLAIM_CHUNK = 500
@@ -56,22 +53,15 @@ def send_overdue_reminders(day: datetime.date) -> list[InvoiceReminder]:
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    paid = (
-        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
-        .order_by()
-        .values("invoice")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
     claimed_rows, messages = [], []
     for level in sorted(settings.OVERDUE_REMINDER_DAYS):
         due = list(
-            Invoice.objects.filter(
-                state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
-                due_date__lte=day - datetime.timedelta(days=level),
+            with_outstanding(
+                Invoice.objects.filter(
+                    state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
+                    due_date__lte=day - datetime.timedelta(days=level),
+                ).exclude(reminders__level=level)
             )
-            .exclude(reminders__level=level)
-            .annotate(paid=Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
             .select_related("contract__opportunity__owner", "contract__opportunity__customer")
             .order_by("pk")
         )
@@ -99,7 +89,7 @@ def send_overdue_reminders(day: datetime.date) -> list[InvoiceReminder]:
                         )
                         % {
                             "customer": invoice.contract.opportunity.customer.name,
-                            "outstanding": invoice.total - invoice.paid,
+                            "outstanding": invoice.outstanding,
                             "total": invoice.total,
                             "cur": invoice.currency,
                             "due": invoice.due_date,

@@ -370,18 +370,20 @@ BUCKET_LABELS = {
 }
 
 
-def with_outstanding(qs: QuerySet) -> QuerySet:
-    """Invoices with ``paid_amount`` (their allocations, one subquery) and ``outstanding``."""
-    paid = (
-        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
-        .order_by()
-        .values("invoice")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
-    return qs.annotate(
-        paid_amount=Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
-    ).annotate(outstanding=F("total") - F("paid_amount"))
+def paid_per_invoice(as_of: datetime.date | None = None) -> Coalesce:
+    """What the outer query's invoice has been paid: the sum of its receipt allocations (those dated on
+    or before ``as_of`` when given), 0 without any. The one home of that subquery."""
+    allocations = ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
+    if as_of is not None:
+        allocations = allocations.filter(date__lte=as_of)
+    paid = allocations.order_by().values("invoice").annotate(t=Sum("amount")).values("t")
+    return Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
+
+
+def with_outstanding(qs: QuerySet, as_of: datetime.date | None = None) -> QuerySet:
+    """Invoices with ``paid_amount`` (their allocations, dated by ``as_of`` when given: one subquery)
+    and ``outstanding``."""
+    return qs.annotate(paid_amount=paid_per_invoice(as_of)).annotate(outstanding=F("total") - F("paid_amount"))
 
 
 def invoice_list(user) -> QuerySet:

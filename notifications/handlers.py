@@ -129,10 +129,13 @@ def issue_assigned(event: Event) -> None:
 
 @on(AccountingRun, "succeed")
 def cost_alerts(event: Event) -> None:
-    """In-app notes of the cost alerts of the run's period (once per alert and person: a re-run adds
-    none), to the project's PM and to finance. The accounting e-mails them itself."""
+    """In-app notes of the cost alerts the run raised (once per alert and person: a re-run raises no
+    alert, so it adds none, and it reads none of the period's earlier alerts), to the project's PM and
+    to finance. The accounting e-mails them itself."""
     run = event.subject
     alerts = VarianceAlert.objects.filter(period_id=run.period_id)
+    if run.started_at is not None:  # alerts are raised inside the run, after it started
+        alerts = alerts.filter(created_at__gte=run.started_at)
     common = {
         "kind": Value(Kind.VARIANCE_ALERT),
         "note_params": JSONObject(
