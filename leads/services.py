@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import lock, log_created, run_transition
+from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
 
@@ -230,7 +231,7 @@ def lead_import_start(*, user: User, filename: str, content: bytes, valid_only: 
         lead_import = LeadImport.objects.create(
             filename=filename, content=content, valid_only=valid_only, created_by=user, updated_by=user
         )
-        transaction.on_commit(lambda: run_lead_import.delay(lead_import.pk))
+        enqueue(run_lead_import, lead_import_id=lead_import.pk)
     lead_import.refresh_from_db()
     return lead_import
 

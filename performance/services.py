@@ -4,14 +4,12 @@ Celery task (queued on commit by ``cycle_transition(name="score")``)."""
 
 from decimal import Decimal
 
-from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.events import after_commit
 from ltc_portal.core.fsm import (
     TransitionRefused,
     lock,
@@ -22,6 +20,7 @@ from ltc_portal.core.fsm import (
     run_transition,
 )
 from ltc_portal.core.money import split_by_largest_remainder
+from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.services import assign_fields
 
 from .models import (
@@ -297,7 +296,7 @@ def cycle_transition(*, cycle: AppraisalCycle, name: str, user: User, reason: st
 
     cycle = run_transition(cycle, name, user=user, reason=reason, prepare=before)
     if name == "score":
-        after_commit(lambda: current_app.tasks[SCORE_TASK].delay(cycle.pk))
+        enqueue(SCORE_TASK, cycle_id=cycle.pk)
     elif name == "publish":
         scored = list(Appraisal.objects.select_for_update().filter(cycle=cycle, state=AppraisalState.SCORED))
         now = timezone.now()
@@ -588,6 +587,6 @@ def cycles_score_ended(*, day) -> list[AppraisalCycle]:
     queued = []
     for cycle in AppraisalCycle.objects.filter(state=CycleState.OPEN, end__lt=day).order_by("end", "pk"):
         cycle = run_effect(cycle, "score", user=None, reason=_("The window ended on %(end)s") % {"end": cycle.end})
-        after_commit(lambda pk=cycle.pk: current_app.tasks[SCORE_TASK].delay(pk))
+        enqueue(SCORE_TASK, cycle_id=cycle.pk)
         queued.append(cycle)
     return queued
