@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "finance",
     "performance",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +278,14 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-notifications": {"task": "notifications.tasks.notify_overdue", "schedule": crontab(minute=0, hour=7)},
     "notification-emails": {"task": "notifications.tasks.send_notification_emails", "schedule": crontab(minute="*/5")},
 }
+
+# Outbound webhooks (integrations): attempts of one delivery before it is failed, the first retry's
+# delay in seconds (doubled each time), the POST's timeout, and whether private/loopback addresses may
+# be targets (never in production: it opens the portal's network to whoever subscribes).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # Performance: the days after publication in which a person may appeal their appraisal.
 APPEAL_DAYS = env.int("APPEAL_DAYS", default=14)

@@ -22,6 +22,7 @@ FLOW = [
     "finance",
     "performance",
     "notifications",
+    "integrations",
 ]
 APPS = FLOW[1:]
 RANK = {name: i for i, name in enumerate(FLOW)}

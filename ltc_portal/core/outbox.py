@@ -75,11 +75,11 @@ def on_give_up(task) -> Callable:
     return register
 
 
-def publish(job: OutboxJob) -> bool:
+def publish(job: OutboxJob, *, now: datetime.datetime | None = None) -> bool:
     """Send the row's message to the broker once (no retry, short timeouts). True when sent; a
     broker that is down is recorded on the row and logged, never raised."""
     options = {"retry": False, "ignore_result": True}
-    if job.run_after and job.run_after > timezone.now():
+    if job.run_after and job.run_after > (now or timezone.now()):
         if celery_app.conf.task_always_eager:  # no broker to hold it: the sweep runs it when due
             return False
         options["eta"] = job.run_after
@@ -121,7 +121,7 @@ def redispatch(*, now: datetime.datetime | None = None) -> int:
     ]:
         if job.state == State.SENT:  # a message the broker lost: send it as if new
             OutboxJob.objects.filter(pk=job.pk, state=State.SENT).update(state=State.QUEUED)
-        sent += publish(job)
+        sent += publish(job, now=now)
     return sent
 
 
