@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
         "PortalRoleEnum": "ltc_portal.core.roles.Role",
         "ProjectRoleEnum": "delivery.models.team.ProjectRole",
         "GradeEnum": "performance.models.Grade",
+        "WebhookEventEnum": "integrations.models.Event",
     },
 }
 
