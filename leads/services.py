@@ -236,6 +236,22 @@ def lead_import_start(*, user: User, filename: str, content: bytes, valid_only: 
     return lead_import
 
 
+def lead_import_rerun(*, lead_import: LeadImport, user: User) -> LeadImport:
+    """Run a failed import again (the same file, as a new import): one whose job the outbox gave up,
+    or whose file could not be read."""
+    if lead_import.status != LeadImport.Status.FAILED:
+        raise ValidationError(_("Only a failed import can be run again."))
+    new = lead_import_start(
+        user=user,
+        filename=lead_import.filename,
+        content=bytes(lead_import.content),
+        valid_only=lead_import.valid_only,
+    )
+    LeadImport.objects.filter(pk=new.pk).update(retried_from=lead_import)
+    new.refresh_from_db()
+    return new
+
+
 def lead_import_valid_rows(*, lead_import: LeadImport, user: User) -> LeadImport:
     """Re-run a rejected import, this time importing only its valid rows."""
     if lead_import.status != LeadImport.Status.REJECTED:

@@ -156,6 +156,20 @@ def test_a_job_whose_workers_keep_dying_is_given_up_and_its_import_shows_failed(
     assert not Lead.objects.exists()
 
 
+def test_a_failed_import_is_run_again_from_the_api(api, sales, django_capture_on_commit_callbacks):
+    imp = LeadImport.objects.create(
+        filename="x.csv", content=csv_bytes("Rerun Ltd,,,,website,,,"), created_by=sales, status="failed", error="lost"
+    )
+    client = api.as_user(sales)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/api/v1/lead-imports/{imp.pk}/rerun/")
+    assert r.status_code == 202, r.json()
+    new = LeadImport.objects.get(pk=r.json()["id"])
+    assert (new.status, new.imported_count, new.retried_from_id) == ("imported", 1, imp.pk)
+    r = client.post(f"/api/v1/lead-imports/{new.pk}/rerun/")  # only a failed one
+    assert r.status_code == 400 and "Only a failed import can be run again." in str(r.json())
+
+
 def test_an_orphan_is_run_again_and_finishes(sales):
     imp = LeadImport.objects.create(filename="x.csv", content=csv_bytes("Again Ltd,,,,website,,,"), created_by=sales)
     long_ago = timezone.now() - datetime.timedelta(hours=1)
