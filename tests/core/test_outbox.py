@@ -202,3 +202,14 @@ def test_old_finished_rows_are_purged(settings):
     kept = OutboxJob.objects.create(task="t", state=State.FAILED, finished_at=old)
     assert outbox.purge_finished() == 1
     assert list(OutboxJob.objects.all()) == [kept]
+
+
+def test_a_worker_that_starts_sends_the_waiting_jobs(sales):
+    from ltc_portal.celery import send_waiting_jobs
+
+    imp = LeadImport.objects.create(filename="x.csv", content=csv_bytes("Start Ltd,,,,website,,,"), created_by=sales)
+    job = OutboxJob.objects.create(task="leads.tasks.run_lead_import", kwargs={"lead_import_id": imp.pk})
+    send_waiting_jobs()  # the worker_ready signal's receiver (eager here: the job runs now)
+    job.refresh_from_db()
+    imp.refresh_from_db()
+    assert (job.state, imp.status) == ("done", "imported")

@@ -215,3 +215,37 @@ def test_a_real_worker_delivers_and_retries_after_the_backoff(cast, receiver, se
     assert len(receiver.requests) == 2 and all(receiver.signature_ok(h, b) for h, b in receiver.requests)
     gap = delivery.attempt_log.get(number=2).at - delivery.attempt_log.get(number=1).at
     assert gap >= datetime.timedelta(seconds=0.5)
+
+
+@pytest.mark.django_db
+def test_each_step_raises_its_event_for_the_webhooks_subscribed_to_it(
+    api, cast, receiver, local_hooks, django_capture_on_commit_callbacks
+):
+    all_four = ["gate.decided", "contract.signed", "invoice.issued", "receipt.recorded"]
+    everything = subscribe(api, cast.finance, receiver.url, events=all_four)
+    only_receipts = subscribe(api, cast.finance, receiver.url, events=["receipt.recorded"])
+    project = project_in_build(cast)  # ATI, ATB, ATC, DR1 decided; the contract signed
+    invoice = issue_invoice(api, cast, project, django_capture_on_commit_callbacks)
+    r = api.as_user(cast.finance).post(
+        "/api/v1/receipts/",
+        {
+            "customer": project.opportunity.customer_id,
+            "amount": "1000.00",
+            "currency": "CNY",
+            "date": day(6).isoformat(),
+            "payer": "Payer",
+            "reference": "BANK-9",
+            "allocations": [{"invoice": invoice["id"], "amount": "1000.00"}],
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
+    events = list(WebhookDelivery.objects.filter(webhook_id=everything["id"]).values_list("event", flat=True))
+    assert {"gate.decided", "contract.signed", "invoice.issued", "receipt.recorded"} == set(events)
+    gates = [d.payload["data"]["gate"] for d in WebhookDelivery.objects.filter(event="gate.decided")]
+    assert {"ATI", "ATB", "ATC"} <= set(gates)
+    assert list(WebhookDelivery.objects.filter(webhook_id=only_receipts["id"]).values_list("event", flat=True)) == [
+        "receipt.recorded"
+    ]
+    receipt = WebhookDelivery.objects.get(webhook_id=only_receipts["id"]).payload["data"]
+    assert (receipt["receipt"], receipt["amount"], receipt["currency"]) == (r.json()["id"], "1000.00", "CNY")
