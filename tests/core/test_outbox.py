@@ -34,7 +34,8 @@ def test_a_dead_broker_costs_the_request_nothing_and_the_job_runs_once_when_it_r
         response = client.post("/leads/import/", {"file": upload})
         elapsed = time.monotonic() - started
     assert response.status_code == 302, response.content[:500]
-    assert elapsed < 1.5, f"the import page took {elapsed:.2f} s with the broker down"
+    # a refused connection answers in ms, a silent host in 1 s (broker timeouts); the rest is the page
+    assert elapsed < 2.0, f"the import page took {elapsed:.2f} s with the broker down"
     imp = LeadImport.objects.get()
     job = import_job(imp)
     assert (imp.status, job.state, job.publishes, job.attempts) == ("queued", "queued", 1, 0)
@@ -65,7 +66,7 @@ def test_the_api_answers_202_at_once_with_the_broker_down(api, make_user):
         response = api.as_user(user).post("/api/v1/leads/import/", {"file": upload}, format="multipart")
         elapsed = time.monotonic() - started
     assert response.status_code == 202
-    assert elapsed < 1.5
+    assert elapsed < 2.0
     assert response.json()["status"] == "queued"
     assert import_job(LeadImport.objects.get()).state == State.QUEUED
 
