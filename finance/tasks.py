@@ -3,9 +3,12 @@
 from celery import shared_task
 from django.utils import timezone
 
+from ltc_portal.core.fsm import run_effect
+from ltc_portal.core.outbox import on_give_up
+
 from .accounting import execute_run, previous_period
 from .imports import run_import
-from .models import CostImport
+from .models import AccountingRun, CostImport, RunState
 from .reminders import send_overdue_reminders
 from .services.runs import accounting_run_request
 
@@ -39,3 +42,19 @@ def run_cost_import(cost_import_id: int) -> str:
     if cost_import.done:
         return cost_import.status
     return run_import(cost_import).status
+
+
+@on_give_up(run_monthly_accounting)
+def accounting_run_given_up(*, run_id: int, error: str) -> None:
+    """The outbox gave the job up: the run shows failed with the error (request a new run to re-run)."""
+    run = AccountingRun.objects.get(pk=run_id)
+    if run.state in (RunState.QUEUED, RunState.RUNNING):
+        run_effect(run, "fail", user=None, reason=error[:500], error=error)
+
+
+@on_give_up(run_cost_import)
+def cost_import_given_up(*, cost_import_id: int, error: str) -> None:
+    """The outbox gave the job up: the import shows failed with the error (upload it again to re-run)."""
+    CostImport.objects.filter(pk=cost_import_id).exclude(
+        status__in=[CostImport.Status.IMPORTED, CostImport.Status.REJECTED, CostImport.Status.FAILED]
+    ).update(status=CostImport.Status.FAILED, error=error, finished_at=timezone.now())

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import lock, log_created, run_transition
+from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
 
@@ -230,9 +231,25 @@ def lead_import_start(*, user: User, filename: str, content: bytes, valid_only: 
         lead_import = LeadImport.objects.create(
             filename=filename, content=content, valid_only=valid_only, created_by=user, updated_by=user
         )
-        transaction.on_commit(lambda: run_lead_import.delay(lead_import.pk))
+        enqueue(run_lead_import, lead_import_id=lead_import.pk)
     lead_import.refresh_from_db()
     return lead_import
+
+
+def lead_import_rerun(*, lead_import: LeadImport, user: User) -> LeadImport:
+    """Run a failed import again (the same file, as a new import): one whose job the outbox gave up,
+    or whose file could not be read."""
+    if lead_import.status != LeadImport.Status.FAILED:
+        raise ValidationError(_("Only a failed import can be run again."))
+    new = lead_import_start(
+        user=user,
+        filename=lead_import.filename,
+        content=bytes(lead_import.content),
+        valid_only=lead_import.valid_only,
+    )
+    LeadImport.objects.filter(pk=new.pk).update(retried_from=lead_import)
+    new.refresh_from_db()
+    return new
 
 
 def lead_import_valid_rows(*, lead_import: LeadImport, user: User) -> LeadImport:

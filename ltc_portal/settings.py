@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "finance",
     "performance",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,7 @@ SPECTACULAR_SETTINGS = {
         "PortalRoleEnum": "ltc_portal.core.roles.Role",
         "ProjectRoleEnum": "delivery.models.team.ProjectRole",
         "GradeEnum": "performance.models.Grade",
+        "WebhookEventEnum": "integrations.models.Event",
     },
 }
 
@@ -226,6 +228,28 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# A job is acknowledged once it finished and delivered again when its worker is lost; results are not
+# kept (jobs record their outcome on their own rows).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+# A broker that is down answers within a second (the outbox keeps the job and sends it later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "max_retries": 0,
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# The outbox (ltc_portal.core.outbox): runs of a job before it is given up (its record shows failed),
+# the first retry's delay (doubled each time), when a sent job never started is sent again, how many
+# rows one sweep sends, and how long finished rows are kept.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_RETRY_SECONDS = env.float("OUTBOX_RETRY_SECONDS", default=30.0)
+OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=600)
+OUTBOX_BATCH = env.int("OUTBOX_BATCH", default=500)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 
 # Security: strict by default when DEBUG is off (manage.py check --deploy is clean).
 SESSION_COOKIE_HTTPONLY = True
@@ -320,6 +344,8 @@ if REVENUE_RECOGNITION not in ("milestone", "cost_to_cost"):
 # Celery beat (installed into the database scheduler when beat starts): the monthly accounting of
 # the month that ended, on the 1st at 02:00 in TIME_ZONE.
 CELERY_BEAT_SCHEDULE = {
+    # jobs the broker could not take when they were queued (and those of a worker that died)
+    "outbox": {"task": "ltc_portal.core.tasks.redispatch_outbox", "schedule": 60.0},
     "monthly-accounting": {
         "task": "finance.tasks.run_previous_month_accounting",
         "schedule": crontab(minute=0, hour=2, day_of_month=1),
@@ -333,6 +359,14 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-notifications": {"task": "notifications.tasks.notify_overdue", "schedule": crontab(minute=0, hour=7)},
     "notification-emails": {"task": "notifications.tasks.send_notification_emails", "schedule": crontab(minute="*/5")},
 }
+
+# Outbound webhooks (integrations): attempts of one delivery before it is failed, the first retry's
+# delay in seconds (doubled each time), the POST's timeout, and whether private/loopback addresses may
+# be targets (never in production: it opens the portal's network to whoever subscribes).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # Performance: the days after publication in which a person may appeal their appraisal.
 APPEAL_DAYS = env.int("APPEAL_DAYS", default=14)

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("finance.api.urls")),
     path("", include("performance.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("integrations.api.urls")),
     path("", include("ltc_portal.controls.api.urls")),
     path("", include("ltc_portal.core.api.urls")),
 ]

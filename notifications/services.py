@@ -18,10 +18,13 @@ from django.utils.translation import gettext as _
 from delivery.models import OPEN_ISSUE_STATES, ProjectIssue
 from finance.models import Invoice, InvoiceState
 from finance.selectors import with_outstanding
-from ltc_portal.core.events import after_commit
+from ltc_portal.core.outbox import enqueue
 
 from . import sql
 from .models import Kind, Notification, NotificationSettings
+
+#: the e-mail job of new notifications (notifications/tasks.py)
+EMAIL_TASK = "notifications.tasks.send_notification_emails"
 
 #: the columns a set-based raise fills from its query, in this order
 COLUMNS = ("recipient_id", "kind", "params", "url", "subject_type_id", "subject_id", "key")
@@ -43,9 +46,8 @@ class Note:
 
 
 def _queue_emails() -> None:
-    from .tasks import queue_notification_emails
-
-    after_commit(queue_notification_emails)
+    """The e-mail job, through the outbox (a broker that is down: beat's sweep mails them anyway)."""
+    enqueue(EMAIL_TASK)
 
 
 def notify(*, notes: list[Note], emailed: bool = False) -> int:

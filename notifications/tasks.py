@@ -28,15 +28,6 @@ EMAIL_BATCH = 500
 EMAIL_MAX_AGE = datetime.timedelta(days=2)
 
 
-def queue_notification_emails() -> None:
-    """Queue the e-mail job (after a commit). A broker that is down is logged, not raised: beat's next
-    run mails the notifications anyway."""
-    try:
-        send_notification_emails.delay()
-    except Exception:  # noqa: BLE001 - the notifications are committed; the next beat run mails them
-        logger.warning("Could not queue the notification e-mails; beat's next run sends them", exc_info=True)
-
-
 def _email_wanted():
     return Q(recipient__is_active=True) & ~Q(recipient__email="") & ~Q(recipient__notification_settings__email=False)
 

@@ -4,7 +4,6 @@ Celery task (queued on commit by ``cycle_transition(name="score")``)."""
 
 from decimal import Decimal
 
-from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from ltc_portal.core.events import after_commit
 from ltc_portal.core.fsm import (
     TransitionRefused,
     lock,
@@ -24,6 +22,7 @@ from ltc_portal.core.fsm import (
     said,
 )
 from ltc_portal.core.money import split_by_largest_remainder
+from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.services import assign_fields
 
 from .models import (
@@ -328,7 +327,7 @@ def cycle_transition(*, cycle: AppraisalCycle, name: str, user: User, reason: st
 
     cycle = run_transition(cycle, name, user=user, reason=reason, prepare=before)
     if name == "score":
-        after_commit(lambda: current_app.tasks[SCORE_TASK].delay(cycle.pk))
+        enqueue(SCORE_TASK, cycle_id=cycle.pk)
     elif name == "publish":
         scored = list(Appraisal.objects.select_for_update().filter(cycle=cycle, state=AppraisalState.SCORED))
         now = timezone.now()
@@ -625,6 +624,6 @@ def cycles_score_ended(*, day) -> list[AppraisalCycle]:
         cycle = run_effect(
             cycle, "score", user=None, reason=said(gettext_noop("The window ended on %(end)s"), end=cycle.end)
         )
-        after_commit(lambda pk=cycle.pk: current_app.tasks[SCORE_TASK].delay(pk))
+        enqueue(SCORE_TASK, cycle_id=cycle.pk)
         queued.append(cycle)
     return queued

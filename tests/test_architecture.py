@@ -13,7 +13,17 @@ from django.apps import apps as django_apps
 
 ROOT = Path(__file__).resolve().parent.parent
 #: upstream first: an app may import only the apps to its left
-FLOW = ["ltc_portal", "leads", "opportunities", "contracts", "delivery", "finance", "performance", "notifications"]
+FLOW = [
+    "ltc_portal",
+    "leads",
+    "opportunities",
+    "contracts",
+    "delivery",
+    "finance",
+    "performance",
+    "notifications",
+    "integrations",
+]
 APPS = FLOW[1:]
 RANK = {name: i for i, name in enumerate(FLOW)}
 FSM_FILE = ROOT / "ltc_portal" / "core" / "fsm.py"
@@ -245,3 +255,18 @@ def test_every_api_viewset_reads_through_a_selector_and_writes_through_a_service
         if issubclass(cls, mixins.UpdateModelMixin) and cls.perform_update is mixins.UpdateModelMixin.perform_update:
             problems.append(f"{name}: update saves the serializer instead of calling a service")
     assert not problems, "\n".join(problems)
+
+
+def test_celery_jobs_are_queued_only_through_the_outbox():
+    """Every job goes through ``ltc_portal.core.outbox.enqueue`` (a row in the request's transaction,
+    published after commit): no ``.delay(`` or ``.apply_async(`` anywhere else."""
+    outbox_file = ROOT / "ltc_portal" / "core" / "outbox.py"
+    found = []
+    for package in FLOW:
+        for path in source_files(package):
+            if path == outbox_file:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in ("delay", "apply_async"):
+                    found.append(f"{relpath(path)}:{node.lineno}: .{node.attr}(")
+    assert not found, "queue jobs with outbox.enqueue:\n" + "\n".join(found)

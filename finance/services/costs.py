@@ -14,7 +14,6 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,8 +26,8 @@ from django.utils.translation import gettext_noop
 
 from delivery.models import Project
 from delivery.rules import is_team_member, project_open
-from ltc_portal.core.events import after_commit
 from ltc_portal.core.fsm import TransitionRefused, log_created, log_created_many, run_transition, said
+from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.services import assign_fields
 
 from ..models import AccountingPeriod, CostEntry, CostEntryState, CostImport, ExchangeRate, PeriodState
@@ -385,5 +384,5 @@ def cost_import_start(*, user: User, filename: str, content: bytes) -> CostImpor
             {"file": [_("The file is larger than %(mb)s MB.") % {"mb": settings.COST_IMPORT_MAX_BYTES // 2**20}]}
         )
     cost_import = CostImport.objects.create(filename=filename[:255], content=content, created_by=user, updated_by=user)
-    after_commit(lambda: current_app.tasks[IMPORT_TASK].delay(cost_import.pk))
+    enqueue(IMPORT_TASK, cost_import_id=cost_import.pk)
     return cost_import

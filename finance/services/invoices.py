@@ -199,6 +199,7 @@ def receipt_create(*, user: User, data: dict) -> Receipt:
     require_open_period(day=receipt.date)
     receipt.save()
     _allocate(receipt, items, user, receipt.date)
+    log_created(receipt, user=user)  # published: integrators hear of it (receipt.recorded)
     return receipt
 
 

@@ -1,14 +1,13 @@
 """Asking for the monthly accounting: the API, the admin action, the management command and beat all
 call ``accounting_run_request``; the run itself is the Celery task (queued after commit)."""
 
-from celery import current_app
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ltc_portal.core.events import after_commit
 from ltc_portal.core.fsm import TransitionRefused, log_created
+from ltc_portal.core.outbox import enqueue
 
 from ..models import AccountingRun, PeriodState
 from .costs import period_get_or_open
@@ -39,5 +38,5 @@ def accounting_run_request(*, period: str, user: User | None) -> AccountingRun:
     """Queue the accounting of ``period``: the run is recorded now and its task queued once that is
     committed."""
     run = accounting_run_record(period=period, user=user)
-    after_commit(lambda: current_app.tasks[RUN_TASK].delay(run.pk))
+    enqueue(RUN_TASK, run_id=run.pk)
     return run

@@ -93,6 +93,13 @@ class LeadImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         new = services.lead_import_valid_rows(lead_import=self.get_object(), user=request.user)
         return Response(LeadImportSerializer(new).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={202: LeadImportSerializer})
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        """Run a failed import again (the same file, as a new import)."""
+        new = services.lead_import_rerun(lead_import=self.get_object(), user=request.user)
+        return Response(LeadImportSerializer(new).data, status=status.HTTP_202_ACCEPTED)
+
 
 class CustomerViewSet(
     ServiceWriteMixin,

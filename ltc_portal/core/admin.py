@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import TransitionLog
+from .models import OutboxJob, TransitionLog
 
 admin.site.site_header = _("LTC portal administration")
 admin.site.site_title = _("LTC portal")
@@ -53,3 +53,13 @@ class TransitionLogAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and (request.user.is_superuser or request.user.is_staff)
+
+
+@admin.register(OutboxJob)
+class OutboxJobAdmin(ReadOnlyAdmin):
+    """The outbox: what was queued, whether the broker took it, how often it ran and its last error."""
+
+    list_display = ("id", "task", "state", "attempts", "publishes", "created_at", "finished_at")
+    list_filter = ("state", "task")
+    search_fields = ("task", "last_error")
+    date_hierarchy = "created_at"

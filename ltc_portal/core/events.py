@@ -12,8 +12,9 @@ record's step (contracts closing when finance's invoices are paid) names the mod
 the step, in the order the apps are installed (upstream first), so a handler's own steps are locked,
 checked and logged like any other, and a failure in a handler undoes the step that caused it.
 
-Work that leaves the database (a Celery job, an e-mail, a webhook) is never done in a handler
-directly: queue it with ``after_commit`` so it runs only once the step is committed.
+Work that leaves the database is never done in a handler directly: a Celery job (a webhook too) goes
+through the outbox (``ltc_portal.core.outbox.enqueue``, published once the step is committed); other
+work (an e-mail) is queued with ``after_commit`` so it runs only once the step is committed.
 """
 
 import logging
@@ -84,8 +85,8 @@ def publish(subject: models.Model, transition: str, *, user=None, reason: str = 
 
 
 def after_commit(func: Callable[[], Any]) -> None:
-    """Queue work that leaves the database (Celery, e-mail, webhooks) to run once the current
-    transaction commits; never if it rolls back."""
+    """Queue work that leaves the database (an e-mail; Celery jobs go through ``outbox.enqueue``) to
+    run once the current transaction commits; never if it rolls back."""
     transaction.on_commit(func)
 
 

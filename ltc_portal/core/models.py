@@ -111,3 +111,37 @@ class TransitionLog(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.content_type.model} #{self.object_id}: {self.source} → {self.target} ({self.transition})"
+
+
+class OutboxJob(models.Model):
+    """One Celery job to run, written in the transaction of the request that wants it and published
+    after commit (``ltc_portal.core.outbox``). A broker that is down leaves the row ``queued``; beat
+    and a worker's start publish it again, and the worker claims the row, so the job runs once."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent to the broker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    task = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    publishes = models.PositiveIntegerField(_("times sent"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    run_after = models.DateTimeField(_("not before"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("queued job")
+        verbose_name_plural = _("queued jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="core_outbox_state_idx")]
+
+    def __str__(self):
+        return f"{self.task} #{self.pk} · {self.get_state_display()}"
