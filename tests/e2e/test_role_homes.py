@@ -48,3 +48,16 @@ def test_every_role_finds_its_own_work_on_its_home(page, live_server, demo):
         expect(page.locator("body")).not_to_contain_text("Nothing to show for your roles yet")
         page.screenshot(path=str(SHOTS / f"home-{username}.png"), full_page=True)
         assert (SHOTS / f"home-{username}.png").stat().st_size > 10_000
+
+
+def test_the_navbar_stays_on_one_line_and_has_a_favicon(page, live_server, make_user, login):
+    admin = make_user("nav-admin", is_superuser=True, is_staff=True, first_name="Ada", last_name="Longname")
+    for width in (1200, 1400, 1600, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        login(admin)
+        height = page.locator("#navbar").bounding_box()["height"]
+        assert height < 70, f"the navbar wraps at {width}px ({height}px tall)"
+        page.context.clear_cookies()
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(f"{live_server.url}{icon}").status == 200
+    assert page.request.get(f"{live_server.url}/favicon.ico").status == 200  # redirected to the SVG
