@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, unmet_conditions
-from ltc_portal.core.money import quantize
+from ltc_portal.core.money import fit, quantize
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
 from opportunities.services import opportunity_win
@@ -273,6 +273,7 @@ def contract_amend(
     contract = lock(contract)
     if contract.state not in (ContractState.SIGNED, ContractState.HANDED_OVER):
         raise TransitionRefused(_("Only a signed contract is amended."))
+    fit(contract.current_value + value_change, Contract._meta.get_field("value"), key="value_change")
     return ContractAmendment.objects.create(
         contract=contract,
         value_change=value_change,

@@ -1,0 +1,64 @@
+"""Hostile input gets a 4xx naming what is wrong, never a 500 (issue 11 §1): money totals and products
+that overflow their column."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from contracts.models import Contract
+from finance.models import Budget
+from ltc_portal.core.money import fit
+from opportunities.models import Quote
+from tests.opportunities.factories import Cast, OpportunityFactory, pass_ati
+
+MAX = "9999999999999999.99"  # the largest amount a money column (18 digits, 2 places) holds
+
+
+@pytest.fixture
+def cast(make_user):
+    return Cast(make_user)
+
+
+def test_fit_rounds_to_the_field_or_names_it():
+    revenue = Quote._meta.get_field("revenue")
+    assert fit(Decimal("1.005"), revenue) == Decimal("1.01")
+    assert fit(Decimal(MAX), revenue) == Decimal(MAX)
+    for too_big in (Decimal(MAX) + Decimal("0.01"), Decimal(MAX) * 100, Decimal("1E+40"), Decimal("Infinity")):
+        with pytest.raises(ValidationError) as refused:
+            fit(too_big, revenue, key="lines")
+        assert "lines" in refused.value.message_dict and "revenue" in refused.value.message_dict["lines"][0]
+    assert fit(Decimal("-5"), Budget._meta.get_field("total")) == Decimal("-5.00")
+    with pytest.raises(ValidationError):
+        fit(Decimal("-" + MAX) - 1, Contract._meta.get_field("value"))
+
+
+def test_a_quote_line_that_overflows_the_revenue_is_400_with_the_field(api, cast):
+    opp = OpportunityFactory(owner=cast.owner)
+    client = api.as_user(cast.owner)
+    line = {"description": "Huge", "category": "equipment", "quantity": "100", "unit_price": MAX, "unit_cost": "0"}
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "lines": [line]}, format="json")
+    assert r.status_code == 400 and "revenue" in r.json()["lines"][0], r.json()
+    # beyond the context's 28 digits (InvalidOperation before): still a 400
+    line = {**line, "quantity": "999999999999.99"}
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "lines": [line]}, format="json")
+    assert r.status_code == 400 and "lines" in r.json()
+    two = [{"category": "equipment", "amount": MAX}, {"category": "labour", "amount": MAX}]
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "lines": [], "estimate_lines": two}, format="json")
+    assert r.status_code == 400 and "cost" in r.json()["estimate_lines"][0]
+    assert not Quote.objects.filter(opportunity=opp).exists()
+    ok = {**line, "quantity": "1"}
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "lines": [ok]}, format="json")
+    assert r.status_code == 201 and r.json()["revenue"] == MAX
+    r = client.patch(f"/api/v1/quotes/{r.json()['id']}/", {"lines": [ok, ok]}, format="json")
+    assert r.status_code == 400 and "lines" in r.json()
+
+
+def test_two_budget_lines_at_the_maximum_are_400(api, cast):
+    opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
+    lines = [{"category": "labour", "amount": MAX}, {"category": "equipment", "amount": MAX}]
+    r = api.as_user(cast.pm).post("/api/v1/budgets/", {"project": opp.project.pk, "lines": lines}, format="json")
+    assert r.status_code == 400 and "total" in r.json()["lines"][0], r.json()
+    assert not Budget.objects.filter(project=opp.project).exists()
+    r = api.as_user(cast.pm).post("/api/v1/budgets/", {"project": opp.project.pk, "lines": lines[:1]}, format="json")
+    assert r.status_code == 201
