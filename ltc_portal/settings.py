@@ -185,6 +185,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# A JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413, JSON nested too deep 400 (issue 11 §1).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "ltc_portal.core.api.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ltc_portal.core import views as core_views
 
+handler400 = "ltc_portal.core.views.handler400"
 handler404 = "ltc_portal.core.views.handler404"
 handler500 = "ltc_portal.core.views.handler500"
 

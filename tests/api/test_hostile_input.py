@@ -62,3 +62,30 @@ def test_two_budget_lines_at_the_maximum_are_400(api, cast):
     assert not Budget.objects.filter(project=opp.project).exists()
     r = api.as_user(cast.pm).post("/api/v1/budgets/", {"project": opp.project.pk, "lines": lines[:1]}, format="json")
     assert r.status_code == 201
+
+
+def test_a_body_over_the_upload_limit_is_413_json(api, cast, settings):
+    client = api.as_user(cast.owner)
+    body = b'{"name": "' + b"x" * (21 * 1024 * 1024) + b'"}'
+    r = client.generic("POST", "/api/v1/leads/", body, content_type="application/json")
+    assert r.status_code == 413 and r["Content-Type"].startswith("application/json")
+    assert "20 MB" in r.json()["detail"]
+    # a form body over the limit (Django's own check) answers the same
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    r = client.generic("POST", "/api/v1/leads/", "name=" + "x" * 2048, content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 413 and "detail" in r.json()
+
+
+def test_json_nested_fifty_thousand_deep_is_400(api, cast):
+    client = api.as_user(cast.owner)
+    body = "[" * 50000 + "]" * 50000
+    r = client.generic("POST", "/api/v1/leads/", body, content_type="application/json")
+    assert r.status_code == 400 and "nested too deeply" in r.json()["detail"]
+
+
+def test_an_oversized_form_is_a_413_page(web, cast, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    r = web.as_user(cast.owner).post(
+        "/leads/new/", "name=" + "x" * 2048, content_type="application/x-www-form-urlencoded"
+    )
+    assert r.status_code == 413 and b"too large" in r.content

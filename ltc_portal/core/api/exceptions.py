@@ -3,7 +3,8 @@ an HTML page. Unexpected errors are logged and answered with a JSON 500."""
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
@@ -11,7 +12,7 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,6 +20,19 @@ from ltc_portal.core.fsm import TransitionRefused, UnknownTransition
 from ltc_portal.core.models import AppendOnlyError
 
 logger = logging.getLogger("ltc_portal.api")
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self, detail=None, code=None):
+        super().__init__(detail or body_too_large_text(), code)
+
+
+def body_too_large_text() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return _("The request body is larger than the %(mb)s MB the portal accepts.") % {"mb": limit // (1024 * 1024)}
 
 
 def django_validation_detail(exc: DjangoValidationError):
@@ -30,6 +44,12 @@ def django_validation_detail(exc: DjangoValidationError):
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(detail=django_validation_detail(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = ParseError(_("The request sends more fields or files than the portal accepts."))
+    elif isinstance(exc, RecursionError):
+        exc = ParseError(_("JSON parse error - the body is nested too deeply."))
     elif isinstance(exc, TransitionRefused):
         return Response({"detail": exc.detail, "reasons": exc.reasons}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ConcurrentTransition):
