@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, unmet_conditions
+from ltc_portal.core.limits import require_max_lines
 from ltc_portal.core.money import fit, quantize
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
@@ -22,6 +23,7 @@ HANDOVER_FIELDS = ("date", "attendees", "key_terms", "risks", "open_questions")
 def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]:
     """Build the payment milestones; each gives an amount or a percent of the value; they must add
     up exactly to the contract value."""
+    require_max_lines(payment_milestones=items)
     built, errors = [], []
     for i, data in enumerate(items):
         data = {k: v for k, v in data.items() if k in MILESTONE_FIELDS}

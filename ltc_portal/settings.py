@@ -241,6 +241,8 @@ COST_IMPORT_MAX_BYTES = env.int("COST_IMPORT_MAX_BYTES", default=10 * 2**20)
 REVENUE_RECOGNITION = env.str("REVENUE_RECOGNITION", default="milestone")
 if REVENUE_RECOGNITION not in ("milestone", "cost_to_cost"):
     raise ImproperlyConfigured("REVENUE_RECOGNITION must be 'milestone' or 'cost_to_cost'.")
+#: the most lines one record holds: quote lines, estimate lines, budget lines, payment milestones
+MAX_LINES_PER_RECORD = env.int("MAX_LINES_PER_RECORD", default=500)
 
 # Celery beat (installed into the database scheduler when beat starts): the monthly accounting of
 # the month that ended, on the 1st at 02:00 in TIME_ZONE.

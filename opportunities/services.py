@@ -10,6 +10,7 @@ from leads.models import Lead
 from ltc_portal.controls.models import ReviewState
 from ltc_portal.controls.selectors import latest_review
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
+from ltc_portal.core.limits import require_max_lines
 from ltc_portal.core.money import fit, quantize
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
@@ -133,6 +134,7 @@ def opportunity_win(*, opportunity: Opportunity, user: User, contract_number: st
 
 
 def _validate_lines(lines, estimate_lines, currency):
+    require_max_lines(lines=lines, estimate_lines=estimate_lines)
     errors = {}
     for i, line in enumerate(lines):
         if line.get("currency", currency) != currency:

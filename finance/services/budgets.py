@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from delivery.models import ChangeRequest, Project
 from delivery.rules import project_open, project_writable
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition
+from ltc_portal.core.limits import require_max_lines
 from ltc_portal.core.money import fit, quantize
 
 from ..models import Budget, BudgetLine, BudgetState
@@ -22,6 +23,7 @@ TOTAL = Budget._meta.get_field("total")
 
 
 def _write_lines(budget, lines):
+    require_max_lines(lines=lines)
     budget.lines.all().delete()
     built = []
     for data in lines:

@@ -7,8 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from contracts.models import Contract
+from finance import services as finance
 from finance.models import Budget
 from ltc_portal.core.money import fit
+from opportunities import services as quotes
 from opportunities.models import Quote
 from tests.opportunities.factories import Cast, OpportunityFactory, pass_ati
 
@@ -89,3 +91,28 @@ def test_an_oversized_form_is_a_413_page(web, cast, settings):
         "/leads/new/", "name=" + "x" * 2048, content_type="application/x-www-form-urlencoded"
     )
     assert r.status_code == 413 and b"too large" in r.content
+
+
+def test_more_lines_than_a_record_holds_are_400_in_the_services_words(api, cast, settings):
+    settings.MAX_LINES_PER_RECORD = 3
+    opp = pass_ati(OpportunityFactory(owner=cast.owner), cast)
+    client = api.as_user(cast.owner)
+    line = {"description": "Port", "category": "equipment", "quantity": "1", "unit_price": "10", "unit_cost": "1"}
+    words = "At most 3 lines per record; this one has 4."
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "lines": [line] * 4}, format="json")
+    assert r.status_code == 400 and r.json()["lines"] == [words], r.json()
+    estimate = [{"category": "labour", "amount": "1"}] * 4
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "estimate_lines": estimate}, format="json")
+    assert r.status_code == 400 and r.json()["estimate_lines"] == [words]
+    r = client.post("/api/v1/quotes/", {"opportunity": opp.pk, "lines": [line] * 3}, format="json")
+    assert r.status_code == 201
+    budget = [{"category": "labour", "amount": "1"}] * 4
+    r = api.as_user(cast.pm).post("/api/v1/budgets/", {"project": opp.project.pk, "lines": budget}, format="json")
+    assert r.status_code == 400 and r.json()["lines"] == [words]
+    # the services say the same for every door (pages, admin)
+    with pytest.raises(ValidationError) as refused:
+        quotes.quote_create(opportunity=opp, user=cast.owner, data={"lines": [line] * 4})
+    assert refused.value.message_dict == {"lines": [words]}
+    with pytest.raises(ValidationError) as refused:
+        finance.budget_create(project=opp.project, user=cast.pm, data={"lines": budget})
+    assert refused.value.message_dict == {"lines": [words]}
