@@ -21,7 +21,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
         max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    project = serializers.PrimaryKeyRelatedField(read_only=True)
+    project = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:
