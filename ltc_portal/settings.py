@@ -243,6 +243,11 @@ if REVENUE_RECOGNITION not in ("milestone", "cost_to_cost"):
     raise ImproperlyConfigured("REVENUE_RECOGNITION must be 'milestone' or 'cost_to_cost'.")
 #: the most lines one record holds: quote lines, estimate lines, budget lines, payment milestones
 MAX_LINES_PER_RECORD = env.int("MAX_LINES_PER_RECORD", default=500)
+#: the roles a PM may add to a project team (a member reads the project): the delivery side and the
+#: iron triangle's AR/SR, never HR or executives
+TEAM_MEMBER_ROLES = env.list(
+    "TEAM_MEMBER_ROLES", default=["delivery", "pmo", "solution", "sales", "sales_director", "finance"]
+)
 
 # Celery beat (installed into the database scheduler when beat starts): the monthly accounting of
 # the month that ended, on the 1st at 02:00 in TIME_ZONE.

@@ -116,3 +116,15 @@ def test_more_lines_than_a_record_holds_are_400_in_the_services_words(api, cast,
     with pytest.raises(ValidationError) as refused:
         finance.budget_create(project=opp.project, user=cast.pm, data={"lines": budget})
     assert refused.value.message_dict == {"lines": [words]}
+
+
+@pytest.mark.parametrize("size", ["true", "-1", "0", "1.5", "²"])
+def test_a_page_size_that_is_no_whole_positive_number_is_400(api, cast, size):
+    r = api.as_user(cast.owner).get("/api/v1/leads/", {"page_size": size})
+    assert r.status_code == 400 and "page_size" in r.json()
+
+
+def test_a_good_page_size_is_kept_and_a_large_one_cut(api, cast):
+    client = api.as_user(cast.owner)
+    assert client.get("/api/v1/leads/", {"page_size": "5"}).status_code == 200
+    assert client.get("/api/v1/leads/", {"page_size": "100000"}).status_code == 200
