@@ -191,6 +191,14 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "ltc_portal.core.api.schema.document_errors",
+]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
+    "LeadStateEnum": "leads.models.LeadState",
+    "LeadSourceEnum": "leads.models.LeadSource",
+}
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"
