@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said, unmet_conditions
-from ltc_portal.core.money import quantize
+from ltc_portal.core.limits import require_max_lines
+from ltc_portal.core.money import fit, quantize
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
 from opportunities.services import opportunity_win
@@ -23,6 +24,7 @@ HANDOVER_FIELDS = ("date", "attendees", "key_terms", "risks", "open_questions")
 def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]:
     """Build the payment milestones; each gives an amount or a percent of the value; they must add
     up exactly to the contract value."""
+    require_max_lines(payment_milestones=items)
     built, errors = [], []
     for i, data in enumerate(items):
         data = {k: v for k, v in data.items() if k in MILESTONE_FIELDS}
@@ -282,6 +284,7 @@ def contract_amend(
     contract = lock(contract)
     if contract.state not in (ContractState.SIGNED, ContractState.HANDED_OVER):
         raise TransitionRefused(_("Only a signed contract is amended."))
+    fit(contract.current_value + value_change, Contract._meta.get_field("value"), key="value_change")
     return ContractAmendment.objects.create(
         contract=contract,
         value_change=value_change,

@@ -20,7 +20,7 @@ from delivery.rules import project_writable
 from delivery.selectors import project_visible
 from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
-from ltc_portal.core.money import money_text, quantize
+from ltc_portal.core.money import fit, money_text, quantize
 from opportunities.models import OPEN_OPPORTUNITY_STATES, CostCategory
 from opportunities.selectors import opportunity_visible
 
@@ -335,6 +335,9 @@ def cost_entries_in_base(qs=None):
     return CostEntry.objects.all() if qs is None else qs
 
 
+AMOUNT_BASE = CostEntry._meta.get_field("amount_base")
+
+
 def base_amounts(entries) -> None:
     """Set ``amount_base`` on unsaved entries: the amount in the base currency, else amount × the latest
     rate of its currency on or before its date, to the cent (half up); None without a rate. One query
@@ -355,7 +358,7 @@ def base_amounts(entries) -> None:
             continue
         series = rates.get(e.currency, [])
         i = bisect.bisect_right(series, (e.date, Decimal("Infinity"))) - 1
-        e.amount_base = quantize(e.amount * series[i][1]) if i >= 0 else None
+        e.amount_base = fit(e.amount * series[i][1], AMOUNT_BASE, key="amount") if i >= 0 else None
 
 
 # Invoices, receipts, receivables ------------------------------------------------------------------

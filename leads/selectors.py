@@ -106,3 +106,14 @@ def lead_duplicate_candidates(
         d.matched_on = duplicate_fields(d, company_name=company_name, email=email, phone=phone)
         d.matched_on_labels = [str(MATCH_LABELS[f]) for f in d.matched_on]
     return found
+
+
+def lead_duplicate_warning(
+    user, *, company_name: str = "", email: str = "", phone: str = "", exclude_pk=None
+) -> tuple[list[Lead], bool]:
+    """The duplicate candidates ``user`` may read (with ``matched_on``), and whether a matching open
+    lead exists that they may not read — of that one nothing is told (owner, contact, state), so the
+    warning is no oracle for other owners' e-mails and phones. Two queries."""
+    found = lead_duplicate_candidates(company_name=company_name, email=email, phone=phone, exclude_pk=exclude_pk)
+    readable = set(lead_visible(user).filter(pk__in=[d.pk for d in found]).values_list("pk", flat=True))
+    return [d for d in found if d.pk in readable], any(d.pk not in readable for d in found)

@@ -85,12 +85,13 @@ def lead_export(request):
 @login_required
 def lead_detail(request, pk):
     lead = get_object_or_404(selectors.lead_list(request.user), pk=pk)
-    duplicates = (
+    duplicates, duplicates_elsewhere = (
         _duplicates_for_form(
-            {"company_name": lead.company_name, "email": lead.email, "phone": lead.phone, "pk": lead.pk}
+            request.user,
+            {"company_name": lead.company_name, "email": lead.email, "phone": lead.phone, "pk": lead.pk},
         )
         if lead.is_open
-        else []
+        else ([], False)
     )
     return render(
         request,
@@ -101,14 +102,16 @@ def lead_detail(request, pk):
             "history": history(lead),
             "score_parts": [(PART_LABELS[k], v) for k, v in score_breakdown(lead).items()],
             "duplicates": duplicates,
+            "duplicates_elsewhere": duplicates_elsewhere,
             "can_edit": lead.is_open and request.user.has_perm("leads.change_lead", lead),
             "transition_form": TransitionForm(),
         },
     )
 
 
-def _duplicates_for_form(data) -> list:
-    return selectors.lead_duplicate_candidates(
+def _duplicates_for_form(user, data) -> tuple[list, bool]:
+    return selectors.lead_duplicate_warning(
+        user,
         company_name=data.get("company_name", ""),
         email=data.get("email", ""),
         phone=data.get("phone", ""),
@@ -121,13 +124,14 @@ def lead_create(request):
     if not request.user.has_perm("leads.add_lead"):
         raise PermissionDenied
     if request.headers.get("HX-Request") and request.method == "POST":
-        return render(request, "leads/_duplicates.html", {"duplicates": _duplicates_for_form(request.POST)})
+        duplicates, elsewhere = _duplicates_for_form(request.user, request.POST)
+        return render(request, "leads/_duplicates.html", {"duplicates": duplicates, "duplicates_elsewhere": elsewhere})
     form = LeadForm(request.POST or None, user=request.user)
-    duplicates = []
+    duplicates, elsewhere = [], False
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicates"}
-        duplicates = _duplicates_for_form(data)
-        if duplicates and not form.cleaned_data["confirm_duplicates"]:
+        duplicates, elsewhere = _duplicates_for_form(request.user, data)
+        if (duplicates or elsewhere) and not form.cleaned_data["confirm_duplicates"]:
             form.add_error(
                 None,
                 _(
@@ -143,7 +147,11 @@ def lead_create(request):
             else:
                 messages.success(request, _("Lead created."))
                 return redirect("leads:lead-detail", pk=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form, "duplicates": duplicates, "creating": True})
+    return render(
+        request,
+        "leads/lead_form.html",
+        {"form": form, "duplicates": duplicates, "duplicates_elsewhere": elsewhere, "creating": True},
+    )
 
 
 @login_required
@@ -152,11 +160,8 @@ def lead_edit(request, pk):
     if not request.user.has_perm("leads.change_lead", lead):
         raise PermissionDenied
     if request.headers.get("HX-Request") and request.method == "POST":
-        return render(
-            request,
-            "leads/_duplicates.html",
-            {"duplicates": _duplicates_for_form({**request.POST.dict(), "pk": lead.pk})},
-        )
+        duplicates, elsewhere = _duplicates_for_form(request.user, {**request.POST.dict(), "pk": lead.pk})
+        return render(request, "leads/_duplicates.html", {"duplicates": duplicates, "duplicates_elsewhere": elsewhere})
     form = LeadForm(request.POST or None, instance=lead, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_duplicates"}

@@ -215,6 +215,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# A JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413, JSON nested too deep 400 (issue 11 §1).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "ltc_portal.core.api.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "ltc_portal.core.api.schema.document_errors",
+    "ltc_portal.core.api.schema.add_throttled_responses",
+]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
+    "LeadStateEnum": "leads.models.LeadState",
+    "LeadSourceEnum": "leads.models.LeadSource",
+}
+
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
@@ -340,6 +356,13 @@ COST_IMPORT_MAX_BYTES = env.int("COST_IMPORT_MAX_BYTES", default=10 * 2**20)
 REVENUE_RECOGNITION = env.str("REVENUE_RECOGNITION", default="milestone")
 if REVENUE_RECOGNITION not in ("milestone", "cost_to_cost"):
     raise ImproperlyConfigured("REVENUE_RECOGNITION must be 'milestone' or 'cost_to_cost'.")
+#: the most lines one record holds: quote lines, estimate lines, budget lines, payment milestones
+MAX_LINES_PER_RECORD = env.int("MAX_LINES_PER_RECORD", default=500)
+#: the roles a PM may add to a project team (a member reads the project): the delivery side and the
+#: iron triangle's AR/SR, never HR or executives
+TEAM_MEMBER_ROLES = env.list(
+    "TEAM_MEMBER_ROLES", default=["delivery", "pmo", "solution", "sales", "sales_director", "finance"]
+)
 
 # Celery beat (installed into the database scheduler when beat starts): the monthly accounting of
 # the month that ended, on the 1st at 02:00 in TIME_ZONE.

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from ltc_portal.core import views as core_views
 from ltc_portal.core.api.views import schema_view, swagger_view
 
+handler400 = "ltc_portal.core.views.handler400"
 handler404 = "ltc_portal.core.views.handler404"
 handler500 = "ltc_portal.core.views.handler500"
 

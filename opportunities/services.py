@@ -11,7 +11,8 @@ from leads.models import Lead
 from ltc_portal.controls.models import ReviewState
 from ltc_portal.controls.selectors import latest_review
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said
-from ltc_portal.core.money import quantize
+from ltc_portal.core.limits import require_max_lines
+from ltc_portal.core.money import fit, quantize
 from ltc_portal.core.roles import Role, has_role
 from ltc_portal.core.services import assign_fields
 
@@ -33,6 +34,7 @@ OPPORTUNITY_FIELDS = (
 QUOTE_FIELDS = ("currency", "payment_terms", "valid_until", "notes")
 LINE_FIELDS = ("description", "category", "quantity", "unit_price", "discount_percent", "unit_cost")
 ESTIMATE_FIELDS = ("category", "amount", "note")
+REVENUE, COST = Quote._meta.get_field("revenue"), Quote._meta.get_field("cost")
 
 
 def _check_people(*, user, data, current_owner=None):
@@ -136,6 +138,7 @@ def opportunity_win(*, opportunity: Opportunity, user: User, contract_number: st
 
 
 def _validate_lines(lines, estimate_lines, currency):
+    require_max_lines(lines=lines, estimate_lines=estimate_lines)
     errors = {}
     for i, line in enumerate(lines):
         if line.get("currency", currency) != currency:
@@ -161,15 +164,15 @@ def _write_lines(quote, lines, estimate_lines):
         line = QuoteLine(quote=quote, position=i, **{k: v for k, v in data.items() if k in LINE_FIELDS})
         line.full_clean(exclude=["quote"])
         built.append(line)
-    QuoteLine.objects.bulk_create(built)
     estimates = []
     for data in estimate_lines:
         e = EstimateLine(quote=quote, **{k: v for k, v in data.items() if k in ESTIMATE_FIELDS})
         e.full_clean(exclude=["quote"])
         estimates.append(e)
+    quote.revenue = fit(sum((line.amount for line in built), start=quantize(0)), REVENUE, key="lines")
+    quote.cost = fit(sum((e.amount for e in estimates), start=quantize(0)), COST, key="estimate_lines")
+    QuoteLine.objects.bulk_create(built)
     EstimateLine.objects.bulk_create(estimates)
-    quote.revenue = quantize(sum((line.amount for line in built), start=quantize(0)))
-    quote.cost = quantize(sum((e.amount for e in estimates), start=quantize(0)))
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from ltc_portal.core.fsm import (
     run_transition,
     said,
 )
-from ltc_portal.core.money import split_by_largest_remainder
+from ltc_portal.core.money import fit, split_by_largest_remainder
 from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.services import assign_fields
 
@@ -582,7 +582,11 @@ def bonus_pool_transition(*, pool: BonusPool, name: str, user: User, reason: str
             .exclude(final_grade="")
             .values_list("employee_id", "final_grade", "contribution")
         )
-        shares = {uid: coefficients[grade] * contribution for uid, grade, contribution in rows}
+        share_field = BonusAllocation._meta.get_field("share")
+        shares = {
+            uid: fit(coefficients[grade] * contribution, share_field, key="coefficients")
+            for uid, grade, contribution in rows
+        }
         if not any(shares.values()):
             raise TransitionRefused(
                 _("Nobody has a share of this pool (no grade with a coefficient, or no time on a team).")

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from contracts.models import Contract, ContractAmendment, PaymentMilestone, Trigger
-from ltc_portal.core.api.serializers import TransitionInputSerializer
+from ltc_portal.core.api.serializers import BoundedListSerializer, TransitionInputSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import Opportunity
 from opportunities.selectors import opportunity_visible
@@ -17,6 +17,7 @@ class PaymentMilestoneSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PaymentMilestone
+        list_serializer_class = BoundedListSerializer
         fields = ["id", "contract", "name", "amount", "percent", "trigger", "milestone", "planned_date", "state"]
         read_only_fields = ["id", "contract", "state"]
 

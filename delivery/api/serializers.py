@@ -25,7 +25,7 @@ from delivery.models import (
 )
 from delivery.selectors import project_records, project_visible
 from leads.api.serializers import CurrencyCodeField
-from ltc_portal.core.api.serializers import TransitionInputSerializer
+from ltc_portal.core.api.serializers import BoundedListSerializer, TransitionInputSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 
 USERS = get_user_model().objects.filter(is_active=True)
@@ -262,6 +262,7 @@ class DefectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Defect
+        list_serializer_class = BoundedListSerializer
         fields = ["id", "description", "severity", "rework", "closed_at"]
         read_only_fields = ["closed_at"]
 
@@ -300,6 +301,7 @@ class MeetingActionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MeetingAction
+        list_serializer_class = BoundedListSerializer
         fields = ["id", "description", "owner", "due_date", "done"]
         read_only_fields = ["done"]
 

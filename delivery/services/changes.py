@@ -7,15 +7,26 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contracts.models import Contract
 from ltc_portal.controls.models import ReviewState
 from ltc_portal.controls.selectors import latest_review
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_transition
+from ltc_portal.core.money import fit
 from ltc_portal.core.services import assign_fields
 
 from ..models import DR2, ChangeRequest, ChangeState, Project
 from ..rules import change_raisable, project_open
 
+VALUE = Contract._meta.get_field("value")
 CHANGE_FIELDS = ("title", "reason", "scope_impact", "schedule_impact_days", "cost_impact", "contract_value_impact")
+
+
+def _check_contract_value(change: ChangeRequest) -> None:
+    """The contract's value after the change must fit its column (400 on the impact, not a DataError
+    when DR2 records the amendment)."""
+    contract = change.project.contract
+    if change.contract_value_impact and contract is not None:
+        fit(contract.current_value + change.contract_value_impact, VALUE, key="contract_value_impact")
 
 
 @transaction.atomic
@@ -26,6 +37,7 @@ def change_request_create(*, project: Project, user: User, data: dict) -> Change
     change = ChangeRequest(project=project, created_by=user, updated_by=user)
     assign_fields(change, data, CHANGE_FIELDS)
     change.full_clean()
+    _check_contract_value(change)
     change.save()
     log_created(change, user=user)
     return change
@@ -45,6 +57,7 @@ def change_request_update(*, change: ChangeRequest, user: User, data: dict) -> C
     assign_fields(change, data, CHANGE_FIELDS)
     change.updated_by = user
     change.full_clean()
+    _check_contract_value(change)
     change.save()
     return change
 

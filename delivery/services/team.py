@@ -1,6 +1,7 @@
 """The team and delegated authority: only the PM (or the PMO) staffs the team and grants authority;
 a grant is never edited (narrowing revokes it and grants a new one that replaces it)."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import TransitionRefused, lock
+from ltc_portal.core.roles import Role, user_roles
 from ltc_portal.core.services import assign_fields
 
 from ..models import Delegation, Project, TeamMember
@@ -15,6 +17,16 @@ from ..rules import authority_grantable, project_writable
 
 TEAM_FIELDS = ("user", "role", "allocation_percent", "start_date", "end_date")
 DELEGATION_FIELDS = ("grantee", "scope", "limit_amount", "valid_from", "valid_to")
+
+
+def _require_team_role(member: TeamMember) -> None:
+    """A member holds one of the roles in TEAM_MEMBER_ROLES (being on a team lets one read the project)."""
+    allowed = set(settings.TEAM_MEMBER_ROLES)
+    if member.user_id and not (user_roles(member.user) & allowed):
+        names = ", ".join(str(label) for value, label in Role.choices if value in allowed)
+        raise ValidationError(
+            {"user": [_("Only people with one of these roles join a project team: %(roles)s.") % {"roles": names}]}
+        )
 
 
 @transaction.atomic
@@ -26,6 +38,7 @@ def team_member_add(*, project: Project, user: User, data: dict) -> TeamMember:
     assign_fields(member, data, TEAM_FIELDS)
     if member.user_id and not member.user.is_active:
         raise ValidationError({"user": [_("This person is no longer active.")]})
+    _require_team_role(member)
     member.full_clean()
     member.save()
     return member
@@ -36,6 +49,7 @@ def team_member_update(*, member: TeamMember, user: User, data: dict) -> TeamMem
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     project_writable.require(member.project, user)
     assign_fields(member, data, TEAM_FIELDS)
+    _require_team_role(member)
     member.updated_by = user
     member.full_clean()
     member.save()

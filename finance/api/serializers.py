@@ -22,7 +22,7 @@ from finance.models import (
 from leads.api.serializers import CurrencyCodeField
 from leads.models import Customer
 from leads.selectors import customer_visible
-from ltc_portal.core.api.serializers import TransitionInputSerializer
+from ltc_portal.core.api.serializers import BoundedListSerializer, TransitionInputSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory
 
@@ -33,6 +33,7 @@ class BudgetLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BudgetLine
+        list_serializer_class = BoundedListSerializer
         fields = ["category", "amount", "note"]
 
 

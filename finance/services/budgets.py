@@ -14,21 +14,25 @@ from django.utils.translation import gettext_noop
 from delivery.models import ChangeRequest, Project
 from delivery.rules import project_open, project_writable
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said
-from ltc_portal.core.money import quantize
+from ltc_portal.core.limits import require_max_lines
+from ltc_portal.core.money import fit, quantize
 
 from ..models import Budget, BudgetLine, BudgetState
 from ..selectors import budget_current, budget_submitted
 
+TOTAL = Budget._meta.get_field("total")
+
 
 def _write_lines(budget, lines):
+    require_max_lines(lines=lines)
     budget.lines.all().delete()
     built = []
     for data in lines:
         line = BudgetLine(budget=budget, **{k: v for k, v in data.items() if k in ("category", "amount", "note")})
         line.full_clean(exclude=["budget"])
         built.append(line)
+    budget.total = fit(sum((li.amount for li in built), start=quantize(0)), TOTAL, key="lines")
     BudgetLine.objects.bulk_create(built)
-    budget.total = quantize(sum((li.amount for li in built), start=quantize(0)))
 
 
 @transaction.atomic
@@ -126,6 +130,11 @@ def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Bu
             saving -= cut
             if not saving:
                 break
+    fit(
+        sum((li["amount"] for li in lines), start=quantize(0)),
+        TOTAL,
+        key="cost_impact",
+    )
     version = (project.budgets.aggregate(v=Max("version"))["v"] or 0) + 1
     budget = Budget.objects.create(
         project=project, version=version, currency=project.currency, note=note, created_by=user, updated_by=user

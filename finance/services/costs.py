@@ -18,8 +18,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Round
+from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models.functions import Abs, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_noop
 from delivery.models import Project
 from delivery.rules import is_team_member, project_open
 from ltc_portal.core.fsm import TransitionRefused, log_created, log_created_many, run_transition, said
+from ltc_portal.core.money import fit
 from ltc_portal.core.outbox import enqueue
 from ltc_portal.core.services import assign_fields
 
@@ -113,6 +114,9 @@ def exchange_rate_set(*, user: User, currency: str, date: datetime.date, rate: D
             % {"periods": ", ".join(closed)},
             [_("Reopen those periods first (with a reason), or date the rate after them.")],
         )
+    largest = touched.aggregate(m=Max(Abs("amount")))["m"]
+    if largest is not None and rate is not None:
+        fit(largest * Decimal(rate), CostEntry._meta.get_field("amount_base"), key="rate")
     existing = ExchangeRate.objects.select_for_update().filter(currency=currency, date=date).first()
     rate_row = existing or ExchangeRate(currency=currency, date=date, created_by=user)
     rate_row.rate = rate

@@ -25,13 +25,14 @@ from django.utils.translation import gettext_noop
 
 from contracts.models import PaymentMilestone, PaymentMilestoneState
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said
-from ltc_portal.core.money import quantize
+from ltc_portal.core.money import fit, quantize
 
 from ..models import Invoice, InvoiceCounter, InvoiceState, Receipt, ReceiptAllocation
 from ..rules import is_finance_user
 from ..selectors import in_closed_period, period_of
 from .costs import require_open_period
 
+TAX_AMOUNT, TOTAL = Invoice._meta.get_field("tax_amount"), Invoice._meta.get_field("total")
 PAYABLE_STATES = (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID)
 
 
@@ -86,8 +87,8 @@ def invoice_create(*, user: User, data: dict) -> Invoice:
         updated_by=user,
         **data,
     )
-    invoice.tax_amount = quantize(invoice.amount * invoice.tax_rate_percent / 100)
-    invoice.total = invoice.amount + invoice.tax_amount
+    invoice.tax_amount = fit(invoice.amount * invoice.tax_rate_percent / 100, TAX_AMOUNT, key="tax_rate_percent")
+    invoice.total = fit(invoice.amount + invoice.tax_amount, TOTAL, key="tax_rate_percent")
     invoice.full_clean(exclude=["state"])
     invoice.save()
     log_created(invoice, user=user)

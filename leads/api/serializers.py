@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Contact, Customer, Lead, LeadImport
@@ -33,8 +34,7 @@ class LeadSerializer(serializers.ModelSerializer):
     budget_amount = serializers.DecimalField(
         max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
     )
-    opportunity = serializers.PrimaryKeyRelatedField(read_only=True)
-    duplicates = serializers.SerializerMethodField()
+    opportunity = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Lead
@@ -60,7 +60,6 @@ class LeadSerializer(serializers.ModelSerializer):
             "disqualify_reason",
             "created_at",
             "updated_at",
-            "duplicates",
         ]
         read_only_fields = [
             "state",
@@ -72,15 +71,23 @@ class LeadSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
-    def get_duplicates(self, obj) -> list[dict]:
-        found = self.context.get("duplicates")
-        return DuplicateLeadSerializer(found, many=True).data if found is not None else []
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if "duplicates" not in self.context:
-            data.pop("duplicates", None)
-        return data
+class LeadCreatedSerializer(LeadSerializer):
+    """The create response: the lead, the open leads it may duplicate that the caller may read, and
+    whether one exists that they may not (nothing more is told of it)."""
+
+    duplicates = serializers.SerializerMethodField()
+    duplicate_with_other_owner = serializers.SerializerMethodField()
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "duplicates", "duplicate_with_other_owner"]
+
+    @extend_schema_field(DuplicateLeadSerializer(many=True))
+    def get_duplicates(self, obj):
+        return DuplicateLeadSerializer(self.context.get("duplicates", []), many=True).data
+
+    def get_duplicate_with_other_owner(self, obj) -> bool:
+        return bool(self.context.get("duplicates_elsewhere", False))
 
 
 class CustomerSerializer(serializers.ModelSerializer):

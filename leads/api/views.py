@@ -15,6 +15,7 @@ from .filters import ContactFilter, CustomerFilter, LeadFilter
 from .serializers import (
     ContactSerializer,
     CustomerSerializer,
+    LeadCreatedSerializer,
     LeadImportRequestSerializer,
     LeadImportSerializer,
     LeadSerializer,
@@ -47,16 +48,18 @@ class LeadViewSet(
     def update_service(lead, *, user, data):
         return services.lead_update(lead=lead, user=user, data=data)
 
+    @extend_schema(responses={201: LeadCreatedSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         lead = serializer.instance
-        duplicates = selectors.lead_duplicate_candidates(
-            company_name=lead.company_name, email=lead.email, phone=lead.phone, exclude_pk=lead.pk
+        duplicates, elsewhere = selectors.lead_duplicate_warning(
+            request.user, company_name=lead.company_name, email=lead.email, phone=lead.phone, exclude_pk=lead.pk
         )
         lead = self.get_queryset().get(pk=lead.pk)
-        data = self.get_serializer(lead, context={**self.get_serializer_context(), "duplicates": duplicates}).data
+        context = {**self.get_serializer_context(), "duplicates": duplicates, "duplicates_elsewhere": elsewhere}
+        data = LeadCreatedSerializer(lead, context=context).data
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"multipart/form-data": LeadImportRequestSerializer}, responses={202: LeadImportSerializer})

@@ -1,6 +1,6 @@
 """Money helpers: amounts are Decimal with an ISO 4217 currency code beside them, never float."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -189,9 +189,43 @@ def money_text(amount, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+# Enough precision for any product of two of our columns (18 + 14 digits and more): a computed amount
+# never raises InvalidOperation before ``fit`` can say which field it overflows.
+WIDE_PRECISION = 80
+
+
 def quantize(amount: Decimal) -> Decimal:
     """Round a money amount to cents, half up (commercial rounding)."""
-    return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    with localcontext(prec=WIDE_PRECISION):
+        return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fit(value, field, *, key: str | None = None) -> Decimal:
+    """``value`` (a computed Decimal: a total, a product) rounded to ``field``'s decimal places, or a
+    ValidationError naming the field (``key``, else the field's name) when it does not fit the column's
+    ``max_digits``. ``field`` is a model DecimalField (``Model._meta.get_field(name)``). Call it before
+    a computed amount is saved, so an overflow is a 400 with the field, never a DataError."""
+    places, digits = field.decimal_places, field.max_digits
+    try:
+        with localcontext(prec=WIDE_PRECISION):
+            value = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        value = None
+    if value is None or not value.is_finite() or abs(value) >= Decimal(10) ** (digits - places):
+        raise ValidationError(
+            {
+                key or field.name: [
+                    _("The %(field)s would be %(value)s, more than this field holds (%(digits)s digits).")
+                    % {
+                        "field": field.verbose_name,
+                        "value": "∞" if value is None else f"{value:,}",
+                        "digits": digits - places,
+                    }
+                ]
+            },
+            code="overflow",
+        )
+    return value
 
 
 class MoneyField(models.DecimalField):

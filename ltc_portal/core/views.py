@@ -1,11 +1,15 @@
 """Portal-wide pages: the role dashboard and the JSON error handlers for /api/ paths."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.defaults import page_not_found, server_error
+from django.utils.translation import gettext as _
+from django.views.defaults import bad_request, page_not_found, server_error
 
 from . import search as global_search
 from .api.exceptions import api_not_found, api_server_error, json_or_html
+from .api.parsers import body_too_large_text
 from .dashboard import panels_for
 
 
@@ -31,6 +35,17 @@ def search(request):
         {"q": q, "groups": groups, "error": error, "per_type": global_search.PER_TYPE},
         status=status,
     )
+
+
+def handler400(request, exception):
+    """A body over the upload limit is 413 (JSON under /api/, a page elsewhere); other bad requests 400."""
+    if isinstance(exception, RequestDataTooBig):
+        if json_or_html(request.path):
+            return JsonResponse({"detail": body_too_large_text()}, status=413)
+        return render(request, "413.html", {"detail": body_too_large_text()}, status=413)
+    if json_or_html(request.path):
+        return JsonResponse({"detail": _("The request could not be understood.")}, status=400)
+    return bad_request(request, exception)
 
 
 def handler404(request, exception):

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from leads.api.serializers import CurrencyCodeField
 from leads.models import Customer
+from ltc_portal.core.api.serializers import BoundedListSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory, EstimateLine, LineCategory, Opportunity, Quote, QuoteLine
 from opportunities.selectors import opportunity_visible
@@ -20,7 +21,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
         max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    project = serializers.PrimaryKeyRelatedField(read_only=True)
+    project = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:
@@ -69,6 +70,7 @@ class QuoteLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QuoteLine
+        list_serializer_class = BoundedListSerializer
         fields = [
             "description",
             "category",
@@ -88,6 +90,7 @@ class EstimateLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EstimateLine
+        list_serializer_class = BoundedListSerializer
         fields = ["category", "amount", "note", "currency"]
 
 

@@ -4,6 +4,7 @@ requests with DR2, project steps; refusals and constant query counts on the list
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -218,3 +219,46 @@ def test_transitions_list_tells_who_may_accept_a_milestone(api, cast, project, m
     assert r.status_code == 403
     steps = {t["name"]: t for t in api.as_user(cast.pm).get(f"/api/v1/milestones/{milestone.pk}/transitions/").json()}
     assert steps["accept"]["allowed"] is True and steps["waive"]["allowed"] is False
+
+
+def test_only_people_with_a_team_role_join_a_team(api, web, cast, project, make_user, settings):
+    words = "Only people with one of these roles join a project team:"
+    for role in ("hr", "executive"):
+        outsider = make_user(f"team-{role}", roles=[role])
+        r = api.as_user(cast.pm).post(
+            "/api/v1/team-members/",
+            {"project": project.pk, "user": outsider.pk, "role": "other", "start_date": str(TODAY)},
+            format="json",
+        )
+        assert r.status_code == 400 and r.json()["user"][0].startswith(words), r.json()
+    nobody = make_user("team-none")
+    with pytest.raises(ValidationError) as refused:
+        services.team_member_add(
+            project=project, user=cast.pm, data={"user": nobody, "role": "other", "start_date": TODAY}
+        )
+    assert refused.value.message_dict["user"][0].startswith(words)
+    # the page says the same on the form
+    page = web.as_user(cast.pm).post(
+        f"/projects/{project.pk}/member/new/",
+        {
+            "member-user": nobody.pk,
+            "member-role": "other",
+            "member-allocation_percent": 100,
+            "member-start_date": str(TODAY),
+        },
+    )
+    assert page.status_code == 200 and words in page.content.decode()
+    assert not project.team.filter(user__in=[nobody]).exists()
+    # the setting says who may join
+    settings.TEAM_MEMBER_ROLES = ["hr"]
+    hr = make_user("team-hr-ok", roles=["hr"])
+    member = services.team_member_add(
+        project=project, user=cast.pm, data={"user": hr, "role": "other", "start_date": TODAY}
+    )
+    assert member.pk
+    # the AR and SR of the iron triangle join by default
+    settings.TEAM_MEMBER_ROLES = ["delivery", "pmo", "solution", "sales", "sales_director", "finance"]
+    for person, role in ((cast.owner, "ar"), (cast.solution, "sr")):
+        services.team_member_add(
+            project=project, user=cast.pm, data={"user": person, "role": role, "start_date": TODAY}
+        )

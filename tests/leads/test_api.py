@@ -32,13 +32,27 @@ class TestLeadCrud:
         assert body["budget_amount"] == "120000.50" and body["budget_currency"] == "USD"
         assert body["score"] == 14 + 3 and body["duplicates"] == [] and body["opportunity"] is None
 
-    def test_create_reports_duplicates_including_other_owners_leads(self, api, sales, other_sales):
-        existing = LeadFactory(owner=other_sales, company_name="Initech Co., Ltd.", email="x@initech.com")
+    def test_create_reports_readable_duplicates_and_only_that_another_owner_has_one(
+        self, api, sales, other_sales, director
+    ):
+        theirs = LeadFactory(owner=other_sales, company_name="Initech Co., Ltd.", email="x@initech.com")
         r = api.as_user(sales).post(LEADS, {"company_name": "INITECH LTD", "email": "x@initech.com"})
         assert r.status_code == 201
+        body = r.json()
+        # nothing of the other owner's lead: no id, owner, contact or state — only that it exists
+        assert body["duplicates"] == [] and body["duplicate_with_other_owner"] is True
+        assert "Initech Co." not in r.content.decode() and theirs.contact_name not in r.content.decode()
+        mine = body["id"]
+        r = api.as_user(sales).post(LEADS, {"company_name": "Initech", "email": "y@initech.com"})
         dups = r.json()["duplicates"]
-        assert [d["id"] for d in dups] == [existing.pk]
-        assert set(dups[0]["matched_on"]) == {"company_name", "email"}
+        assert [d["id"] for d in dups] == [mine] and r.json()["duplicate_with_other_owner"] is True
+        assert set(dups[0]["matched_on"]) == {"company_name"}
+        # a director reads every lead: all of them are listed, none is hidden
+        r = api.as_user(director).post(LEADS, {"company_name": "Initech", "email": "x@initech.com"})
+        assert {d["id"] for d in r.json()["duplicates"]} >= {theirs.pk, mine}
+        assert r.json()["duplicate_with_other_owner"] is False
+        # the lead itself, read back, carries no duplicates
+        assert "duplicates" not in api.as_user(sales).get(f"{LEADS}{mine}/").json()
 
     def test_read_only_fields_are_ignored(self, api, sales):
         r = api.as_user(sales).post(LEADS, {"company_name": "X", "state": "converted", "score": 99})

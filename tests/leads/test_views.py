@@ -44,6 +44,15 @@ def test_create_warns_about_duplicates_before_saving(web, sales, other_sales):
     assert r.status_code == 302 and Lead.objects.count() == 2
 
 
+def test_htmx_duplicate_check_tells_nothing_of_another_owners_lead(web, sales, other_sales):
+    LeadFactory(owner=other_sales, company_name="Hidden Corp", contact_name="Secret Person", phone="13900001111")
+    r = web.as_user(sales).post("/leads/new/", {"phone": "139 0000 1111"}, HTTP_HX_REQUEST="true")
+    page = r.content.decode()
+    assert r.status_code == 200 and "duplicate-warning" in page
+    assert "A matching open lead exists with another owner." in page
+    assert "Hidden Corp" not in page and "Secret Person" not in page and other_sales.username not in page
+
+
 def test_htmx_duplicate_check_renders_candidates(web, sales):
     LeadFactory(owner=sales, phone="13812345678")
     r = web.as_user(sales).post("/leads/new/", {"phone": "+86 138 1234 5678"}, HTTP_HX_REQUEST="true")

@@ -28,8 +28,9 @@ def test_a_pool_waits_for_the_open_appeals(published):  # noqa: F811
 
 
 def test_hr_never_calibrates_nor_reads_its_own_unpublished_appraisal(make_user, django_capture_on_commit_callbacks):
-    hr = make_user("own-hr", roles=["hr"])
-    implementing(Cast(make_user, prefix="own"), "C-OWN", hr, 100, START)  # HR on a project team too
+    # HR on a project team too (a team member holds a delivery-side role: TEAM_MEMBER_ROLES)
+    hr = make_user("own-hr", roles=["hr", "delivery"])
+    implementing(Cast(make_user, prefix="own"), "C-OWN", hr, 100, START)
     engineer_template(hr)
     cycle = performance.cycle_create(user=hr, data={"name": "Own", "kind": "monthly", "start": START, "end": END})
     performance.cycle_transition(cycle=cycle, name="open", user=hr)

@@ -3,7 +3,7 @@ an HTML page. Unexpected errors are logged and answered with a JSON 500."""
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
@@ -11,10 +11,11 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ltc_portal.core.api.parsers import PayloadTooLarge
 from ltc_portal.core.fsm import TransitionRefused, UnknownTransition
 from ltc_portal.core.models import AppendOnlyError
 
@@ -30,6 +31,12 @@ def django_validation_detail(exc: DjangoValidationError):
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(detail=django_validation_detail(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = ParseError(_("The request sends more fields or files than the portal accepts."))
+    elif isinstance(exc, RecursionError):
+        exc = ParseError(_("JSON parse error - the body is nested too deeply."))
     elif isinstance(exc, TransitionRefused):
         return Response({"detail": exc.detail, "reasons": exc.reasons}, status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ConcurrentTransition):

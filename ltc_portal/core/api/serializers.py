@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ltc_portal.core.limits import max_lines, too_many_lines_text
+
 
 class TransitionInfoSerializer(serializers.Serializer):
     name = serializers.CharField()
@@ -39,3 +41,13 @@ class TransitionLogSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     reason = serializers.CharField(source="reason_text")  # a reason the portal wrote, in the reader's language
     gate_review_id = serializers.IntegerField(allow_null=True)
+
+
+class BoundedListSerializer(serializers.ListSerializer):
+    """Nested lines (``Meta.list_serializer_class``): more than ``MAX_LINES_PER_RECORD`` is refused
+    before each line is validated, in the services' words."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > max_lines():
+            raise serializers.ValidationError([too_many_lines_text(len(data))])
+        return super().to_internal_value(data)
