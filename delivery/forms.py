@@ -1,13 +1,14 @@
 """Forms of the delivery project pages. They only validate input; services write."""
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import PaymentMilestone, PaymentMilestoneState, Trigger
 from ltc_portal.core.forms import BootstrapForm, bootstrap, date_input
 from ltc_portal.core.money import ISO_4217
-from ltc_portal.core.roles import DELIVERY_SIDE_ROLES, Role, people, user_display
+from ltc_portal.core.roles import Role, people, user_display
 
 from .models import (
     ChangeRequest,
@@ -22,7 +23,7 @@ from .models import (
     Risk,
     TeamMember,
 )
-from .selectors import record_people
+from .selectors import record_people, team_role_refusal
 
 PM_TEXT_FIELDS = [
     "name",
@@ -113,8 +114,13 @@ class RecordForm(forms.ModelForm):
 class TeamMemberForm(RecordForm):
     people_fields = ("user",)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # someone the picker leaves out is refused in the service's words
+        self.fields["user"].error_messages["invalid_choice"] = team_role_refusal()
+
     def people_for(self, name: str):
-        return people(*DELIVERY_SIDE_ROLES)  # who may join a team: the delivery side
+        return people(*settings.TEAM_MEMBER_ROLES)  # who may join a team (the service's rule)
 
     class Meta:
         model = TeamMember

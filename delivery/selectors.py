@@ -1,6 +1,7 @@
 """Reads of delivery projects for pages, the API and the gates: who sees which project and record,
 the PM cockpit (with the panels downstream apps contribute), and the latest DR2 review per change."""
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
@@ -10,7 +11,7 @@ from contracts.models import ContractState, PaymentMilestone
 from ltc_portal.controls.models import GateReview
 from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
-from ltc_portal.core.roles import DELIVERY_SIDE_ROLES, people, user_display, user_roles
+from ltc_portal.core.roles import Role, people, user_display, user_roles
 
 from .authority import has_authority
 from .models import (
@@ -173,10 +174,18 @@ def customer_projects_panel(customer, user) -> dict | None:
 
 def record_people(project, current=None) -> QuerySet:
     """Whom a record of the project may name (a risk or issue owner, an inspector, an action owner):
-    active people on the delivery side, the project's PM and team, and whoever the record names now."""
-    match = Q(groups__name__in=list(DELIVERY_SIDE_ROLES))
+    active people who may work on projects (TEAM_MEMBER_ROLES), the project's PM and team, and whoever
+    the record names now."""
+    match = Q(groups__name__in=list(settings.TEAM_MEMBER_ROLES))
     if project is not None:
         match |= Q(pk=project.pm_id) | Q(pk__in=project.team.values("user_id"))
     if current is not None:
         match |= Q(pk=current)
     return people().filter(match).distinct()
+
+
+def team_role_refusal() -> str:
+    """Why someone cannot join a project team: the roles TEAM_MEMBER_ROLES lets in, in words."""
+    allowed = set(settings.TEAM_MEMBER_ROLES)
+    names = ", ".join(str(label) for value, label in Role.choices if value in allowed)
+    return _("Only people with one of these roles join a project team: %(roles)s.") % {"roles": names}

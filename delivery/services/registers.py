@@ -59,9 +59,9 @@ def _writable(project: Project, user: User) -> Project:
 
 
 def _check_people(data: dict, *fields: str, project: Project, record=None):
-    """People named on a record (owner, inspector) must be active and on the delivery side or on the
-    project's team (``record_people``, what the pages' pickers offer); whoever the record names now stays
-    allowed."""
+    """People named on a record (owner, inspector) must be active and may work on projects
+    (TEAM_MEMBER_ROLES) or be on the project's team (``record_people``, what the pages' pickers
+    offer); whoever the record names now stays allowed."""
     errors = {}
     for f in fields:
         if f not in data:
@@ -72,7 +72,7 @@ def _check_people(data: dict, *fields: str, project: Project, record=None):
             continue
         current = getattr(record, f"{f}_id", None) if record is not None else None
         if not record_people(project, current).filter(pk=person.pk).exists():
-            errors[f] = [_("Choose someone on the delivery side or on the project's team.")]
+            errors[f] = [_("Choose someone who works on projects or is on this project's team.")]
     if errors:
         raise ValidationError(errors)
 
@@ -316,7 +316,11 @@ def meeting_create(*, project: Project, user: User, data: dict) -> Meeting:
             _check_people(a, "owner", project=project)
         except ValidationError as exc:
             raise ValidationError(
-                {"actions": [_("Action owners must be active users on the delivery side or on the project's team.")]}
+                {
+                    "actions": [
+                        _("Action owners must be active people who work on projects or are on this project's team.")
+                    ]
+                }
             ) from exc
         action = MeetingAction(meeting=meeting, created_by=user, updated_by=user, **a)
         action.full_clean(exclude=["meeting"])

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.fsm import TransitionRefused, lock
-from ltc_portal.core.roles import Role, user_roles
+from ltc_portal.core.roles import user_roles
 from ltc_portal.core.services import assign_fields
 
 from ..models import Delegation, Project, TeamMember
 from ..rules import authority_grantable, project_writable
+from ..selectors import team_role_refusal
 
 TEAM_FIELDS = ("user", "role", "allocation_percent", "start_date", "end_date")
 DELEGATION_FIELDS = ("grantee", "scope", "limit_amount", "valid_from", "valid_to")
@@ -21,12 +22,8 @@ DELEGATION_FIELDS = ("grantee", "scope", "limit_amount", "valid_from", "valid_to
 
 def _require_team_role(member: TeamMember) -> None:
     """A member holds one of the roles in TEAM_MEMBER_ROLES (being on a team lets one read the project)."""
-    allowed = set(settings.TEAM_MEMBER_ROLES)
-    if member.user_id and not (user_roles(member.user) & allowed):
-        names = ", ".join(str(label) for value, label in Role.choices if value in allowed)
-        raise ValidationError(
-            {"user": [_("Only people with one of these roles join a project team: %(roles)s.") % {"roles": names}]}
-        )
+    if member.user_id and not (user_roles(member.user) & set(settings.TEAM_MEMBER_ROLES)):
+        raise ValidationError({"user": [team_role_refusal()]})
 
 
 @transaction.atomic

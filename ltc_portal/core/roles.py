@@ -73,10 +73,6 @@ def user_display(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-#: the roles a person needs to join a project's team (the delivery side of the company)
-DELIVERY_SIDE_ROLES = (Role.DELIVERY, Role.PMO, Role.SOLUTION)
-
-
 def people(*roles: str):
     """Active users holding one of ``roles`` (every active user when none), by name: what a people
     picker offers. Label the choices with ``user_display``."""

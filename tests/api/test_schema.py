@@ -10,7 +10,8 @@ from tests.opportunities.factories import Cast, OpportunityFactory, pass_ati
 
 
 @pytest.fixture
-def api_schema(transactional_db, make_user):
+def api_schema(transactional_db, make_user, settings):
+    settings.API_DOCS_REQUIRE_LOGIN = False  # the schema is loaded anonymously; its visibility is tested apart
     cast = Cast(make_user, prefix="st")
     pass_ati(OpportunityFactory(owner=cast.owner), cast)
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
@@ -29,6 +30,8 @@ def test_no_operation_answers_a_5xx_or_off_the_schema(api_schema, token):
     failures, operations, statuses = [], 0, []
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        if operation.path.endswith("/auth/token/revoke/"):
+            continue  # it would revoke the token the rest of the run signs in with (tested in test_tokens)
         operations += 1
         strategy = operation.as_strategy()
         for _ in range(EXAMPLES):
