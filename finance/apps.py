@@ -45,6 +45,24 @@ class FinanceConfig(AppConfig):
         )
         dashboard.register(
             dashboard.Panel(
+                key="milestones-due",
+                template="finance/_home_milestones.html",
+                context=home.milestones_due_context,
+                roles=(Role.DELIVERY,),
+                order=3,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                key="customer-overdue",
+                template="finance/_home_customer_overdue.html",
+                context=home.customer_overdue_context,
+                roles=(Role.SALES,),
+                order=7,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
                 key="ltc-flow",
                 template="finance/_home_flow.html",
                 context=flow.flow_context,

@@ -3,6 +3,8 @@ account's CPI and SPI, overdue issues, the top risk's exposure, the next milesto
 day (periods and their last run, what to invoice, overdue invoices, receivables by age with DSO).
 Each costs a constant number of queries, whatever the number of projects or invoices."""
 
+import datetime
+
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +25,8 @@ from . import selectors
 from .models import AccountingPeriod, AccountingRun, InvoiceState, MonthlyAccount, PeriodState
 
 SHOWN = 10
+#: the PM's home lists the milestones planned to end within this many days
+MILESTONE_DAYS = 30
 
 
 def projects_context(request) -> dict | None:
@@ -94,6 +98,8 @@ def finance_context(request) -> dict | None:
         "overdue_count": overdue.count(),
         "overdue": list(overdue.select_related("contract__opportunity__customer").order_by("due_date")[:5]),
         "ageing": ageing,
+        "to_invoice": list(selectors.payments_to_invoice(user)[:5]),
+        "cash_chart": selectors.cash_forecast_chart(selectors.cash_forecast(user, today=today)),
         "ageing_chart": {
             "type": "bar",
             "data": {
@@ -108,3 +114,42 @@ def finance_context(request) -> dict | None:
             "options": {"responsive": True, "plugins": {"legend": {"display": False}}},
         },
     }
+
+
+def customer_overdue_context(request) -> dict | None:
+    """A salesperson's customers' overdue invoices (they chase them with finance)."""
+    today = timezone.localdate()
+    overdue = list(
+        selectors.invoice_list(request.user)
+        .filter(
+            contract__opportunity__owner=request.user,
+            state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID],
+            due_date__lt=today,
+        )
+        .select_related("contract__opportunity__customer")
+        .order_by("due_date", "pk")[: SHOWN + 1]
+    )
+    if not overdue:
+        return None
+    for invoice in overdue:
+        invoice.days_overdue = (today - invoice.due_date).days
+    return {"customer_overdue": overdue[:SHOWN], "customer_overdue_more": len(overdue) > SHOWN}
+
+
+def milestones_due_context(request) -> dict | None:
+    """The milestones of the PM's projects planned to end in the next 30 days (or already late)."""
+    today = timezone.localdate()
+    due = list(
+        Milestone.objects.filter(
+            project__in=project_list(request.user).filter(pm=request.user).exclude(state__in=FINISHED_STATES),
+            state=MilestoneState.PLANNED,
+            planned_end__lte=today + datetime.timedelta(days=MILESTONE_DAYS),
+        )
+        .select_related("project")
+        .order_by("planned_end", "pk")[: SHOWN + 1]
+    )
+    if not due:
+        return None
+    for m in due:
+        m.late = m.planned_end < today
+    return {"milestones_due": due[:SHOWN], "milestones_due_more": len(due) > SHOWN, "milestone_days": MILESTONE_DAYS}

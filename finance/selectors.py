@@ -632,21 +632,11 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None) ->
 # The finance workspace --------------------------------------------------------------------------
 
 
-def workspace(user, period: str) -> dict:
-    """What finance works on, in a constant number of queries: the recent periods with their last
-    run, the accounts of ``period``, cost entries waiting for finance, payment milestones to invoice,
-    draft invoices, overdue invoices, the receivables summary and the cash forecast."""
-    today = timezone.localdate()
-    periods = list(AccountingPeriod.objects.select_related("closed_by").order_by("-period")[:6])
-    last_runs = {}
-    for run in AccountingRun.objects.filter(period__in=periods).order_by("period_id", "-created_at", "-id"):
-        last_runs.setdefault(run.period_id, run)
-    for p in periods:
-        p.last_run = last_runs.get(p.pk)
-        if p.last_run is not None:
-            p.last_run.period = p  # the run's period is the row at hand (no query per run)
+def payments_to_invoice(user) -> QuerySet:
+    """Due payment milestones not yet invoiced in full (``invoiced``, ``left``), by contract: what finance
+    invoices next."""
     uninvoiced = Invoice.objects.filter(payment_milestone=OuterRef("pk")).exclude(state=InvoiceState.VOID)
-    to_invoice = list(
+    return (
         PaymentMilestone.objects.filter(contract__in=contract_visible(user), state="due")
         .annotate(
             invoiced=Coalesce(
@@ -660,8 +650,58 @@ def workspace(user, period: str) -> dict:
         .annotate(left=F("amount") - F("invoiced"))
         .filter(left__gt=0)
         .select_related("contract__opportunity__customer")
-        .order_by("contract__number", "position")[:50]
+        .order_by("contract__number", "position")
     )
+
+
+def cash_forecast_chart(forecast: list[dict]) -> dict:
+    """The cash forecast as a Chart.js spec: what is expected (stacked by source) against what was
+    collected, all in base currency (one axis, one currency)."""
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [row["month"] for row in forecast],
+            "datasets": [
+                {
+                    "label": str(gettext("Invoices")),
+                    "data": [float(r["expected_from_invoices"]) for r in forecast],
+                    "stack": "e",
+                },
+                {
+                    "label": str(gettext("Payment milestones")),
+                    "data": [float(r["expected_from_milestones"]) for r in forecast],
+                    "stack": "e",
+                },
+                {
+                    "label": str(gettext("Pipeline (weighted)")),
+                    "data": [float(r["expected_from_pipeline"]) for r in forecast],
+                    "stack": "e",
+                },
+                {"label": str(gettext("Collected")), "data": [float(r["collected"]) for r in forecast], "stack": "c"},
+            ],
+        },
+        "options": {
+            "responsive": True,
+            "plugins": {"legend": {"position": "bottom"}},
+            "scales": {"y": {"title": {"display": True, "text": settings.BASE_CURRENCY}}},
+        },
+    }
+
+
+def workspace(user, period: str) -> dict:
+    """What finance works on, in a constant number of queries: the recent periods with their last
+    run, the accounts of ``period``, cost entries waiting for finance, payment milestones to invoice,
+    draft invoices, overdue invoices, the receivables summary and the cash forecast."""
+    today = timezone.localdate()
+    periods = list(AccountingPeriod.objects.select_related("closed_by").order_by("-period")[:6])
+    last_runs = {}
+    for run in AccountingRun.objects.filter(period__in=periods).order_by("period_id", "-created_at", "-id"):
+        last_runs.setdefault(run.period_id, run)
+    for p in periods:
+        p.last_run = last_runs.get(p.pk)
+        if p.last_run is not None:
+            p.last_run.period = p  # the run's period is the row at hand (no query per run)
+    to_invoice = list(payments_to_invoice(user)[:50])
     invoices = invoice_list(user).select_related("contract__opportunity__customer")
     return {
         "period": period,

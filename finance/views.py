@@ -208,24 +208,7 @@ def workspace(request):
             }
         ],
     )
-    forecast = context["forecast"]
-    context["forecast_chart"] = _chart(
-        [row["month"] for row in forecast],
-        [
-            {"label": str(_("Invoices")), "data": [float(r["expected_from_invoices"]) for r in forecast], "stack": "e"},
-            {
-                "label": str(_("Payment milestones")),
-                "data": [float(r["expected_from_milestones"]) for r in forecast],
-                "stack": "e",
-            },
-            {
-                "label": str(_("Pipeline (weighted)")),
-                "data": [float(r["expected_from_pipeline"]) for r in forecast],
-                "stack": "e",
-            },
-            {"label": str(_("Collected")), "data": [float(r["collected"]) for r in forecast], "stack": "c"},
-        ],
-    )
+    context["forecast_chart"] = selectors.cash_forecast_chart(context["forecast"])
     context["ageing_rows"] = [(b, BUCKET_LABELS[b], ageing["buckets"][b]) for b in selectors.AGEING_BUCKETS]
     context["reason_form"] = TransitionForm()
     return render(request, "finance/workspace.html", context)

@@ -34,3 +34,16 @@ def panels_for(request) -> list[dict]:
             continue
         shown.append({"key": panel.key, "template": panel.template, **context})
     return shown
+
+
+def panel_for(request, key: str) -> dict | None:
+    """One panel of the home for this person (for its refresh): None when it is not theirs; its context
+    is None when it has nothing for them now."""
+    panel = _PANELS.get(key)
+    if panel is None:
+        return None
+    user = request.user
+    if panel.roles is not None and not user.is_superuser and not (user_roles(user) & set(panel.roles)):
+        return None
+    context = panel.context(request)
+    return {"key": panel.key, "template": panel.template, "empty": context is None, **(context or {})}

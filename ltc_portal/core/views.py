@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found, server_error
@@ -10,12 +10,27 @@ from django.views.defaults import bad_request, page_not_found, server_error
 from . import search as global_search
 from .api.exceptions import api_not_found, api_server_error, json_or_html
 from .api.parsers import body_too_large_text
-from .dashboard import panels_for
+from .dashboard import panel_for, panels_for
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"panels": panels_for(request)})
+    return render(request, "core/home.html", {"panels": panels_for(request), "refresh_seconds": PANEL_REFRESH_SECONDS})
+
+
+#: the home's panels refresh themselves (htmx) this often
+PANEL_REFRESH_SECONDS = 300
+
+
+@login_required
+def home_panel(request, key):
+    """One panel of the home, for htmx to swap in (empty when it has nothing for the person now)."""
+    panel = panel_for(request, key)
+    if panel is None:
+        raise Http404
+    if panel["empty"]:
+        return HttpResponse("")
+    return render(request, panel["template"], {"panel": panel})
 
 
 @login_required

@@ -1,11 +1,20 @@
 // Portal-wide behaviour: charts declared in markup (data-chart), confirm prompts, selects that submit
 // their form when changed (data-submit-on-change) and formset "add a row" buttons (data-formset-add, with
 // data-formset-template and data-formset-rows). No inline script anywhere: the CSP forbids it.
-document.addEventListener("DOMContentLoaded", function () {
-  document.querySelectorAll("canvas[data-chart]").forEach(function (el) {
+function drawCharts(root) {
+  root.querySelectorAll("canvas[data-chart]").forEach(function (el) {
     const spec = JSON.parse(document.getElementById(el.dataset.chart).textContent);
     new Chart(el, spec);
   });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  drawCharts(document);
+});
+
+// A home panel refreshed by htmx (hx-get on its wrapper) draws its charts again.
+document.addEventListener("htmx:afterSwap", function (event) {
+  drawCharts(event.detail.target);
 });
 
 document.addEventListener("change", function (event) {

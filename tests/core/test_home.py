@@ -95,3 +95,59 @@ def test_finance_and_hr_see_their_day_and_others_do_not(cast, web, make_user):
     assert 'id="panel-hr"' in page and 'id="panel-finance"' not in page
     page, _ = home(web, cast.owner)
     assert 'id="panel-hr"' not in page and 'id="panel-finance"' not in page
+
+
+def test_a_pm_sees_the_milestones_due_within_30_days(cast, web, make_user):
+    project = project_in_build(cast, budget_total=Decimal("100000.00"))
+    for name, days in (("Late one", -3), ("Soon", 12), ("Far off", 45)):
+        delivery.milestone_create(
+            project=project,
+            user=cast.pm,
+            data={"name": name, "planned_start": TODAY - datetime.timedelta(days=10),
+                  "planned_end": TODAY + datetime.timedelta(days=days)},
+        )  # fmt: skip
+    page, _ = home(web, cast.pm)
+    panel = page[page.index('id="panel-milestones-due"') :].split("</table>")[0]
+    assert "Late one" in panel and "Soon" in panel and "Far off" not in panel and "late" in panel
+    assert panel.index("Late one") < panel.index("Soon")
+    page, _ = home(web, make_user("h-other-pm", roles=["delivery"]))
+    assert 'id="panel-milestones-due"' not in page
+
+
+def test_finance_sees_what_to_invoice_and_the_cash_forecast(cast, web):
+    project = project_in_build(cast)
+    page, _ = home(web, cast.finance)
+    assert 'data-chart="home-cash-chart"' in page and 'id="home-cash-chart"' in page
+    due = project.contract.payment_milestones.filter(state="due").first()
+    if due is not None:  # the advance falls due at signing: finance is told to invoice it
+        assert 'id="home-to-invoice"' in page and due.name in page
+
+
+def test_sales_sees_their_customers_overdue_invoices_only(cast, web, make_user):
+    from finance import services as finance
+    from tests.finance.factories import invoice_every_payment
+
+    project = project_in_build(cast)
+    invoices = invoice_every_payment(project, cast, when=TODAY - datetime.timedelta(days=90))
+    assert invoices and invoices[0].due_date < TODAY
+    page, _ = home(web, cast.owner)
+    panel = page[page.index('id="panel-customer-overdue"') :].split("</table>")[0]
+    assert invoices[0].number in panel and "days late" in panel
+    page, _ = home(web, make_user("h-other-sales", roles=["sales"]))
+    assert 'id="panel-customer-overdue"' not in page
+    assert finance  # the invoices above were issued through finance's services
+
+
+def test_a_panel_refreshes_alone_and_only_for_its_people(cast, web):
+    project_in_build(cast)
+    client = web.as_user(cast.finance)
+    page = client.get("/").content.decode()
+    assert 'id="home-panel-finance"' in page and 'hx-get="/home/panels/finance/"' in page and "hx-trigger" in page
+    r = client.get("/home/panels/finance/")
+    assert r.status_code == 200 and 'id="panel-finance"' in r.content.decode() and "<html" not in r.content.decode()
+    r = web.as_user(cast.owner).get("/home/panels/finance/")  # nothing of finance's day for a salesperson
+    assert r.status_code == 200 and r.content == b""
+    assert web.get("/home/panels/ltc-flow/").status_code == 404  # an executive's panel, not a salesperson's
+    assert web.get("/home/panels/no-such-panel/").status_code == 404
+    web.logout()
+    assert web.get("/home/panels/finance/").status_code == 302
