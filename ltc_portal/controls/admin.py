@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from ltc_portal.core.admin import PortalAdmin
 from ltc_portal.core.fsm import TransitionRefused
-from ltc_portal.core.roles import Role, user_roles
+from ltc_portal.core.roles import user_roles
 
 from . import selectors, services
 from .models import Decision, GateDecision, GateDefinition, GateReview, ReviewState
@@ -86,8 +86,7 @@ class DecideForm(forms.Form):
 
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
-        labels = dict(Role.choices)
-        self.fields["role"].choices = [(r, labels.get(r, r)) for r in roles]
+        self.fields["role"].choices = [(r, selectors.role_label(r)) for r in roles]
 
 
 @admin.register(GateReview)

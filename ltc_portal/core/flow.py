@@ -62,7 +62,7 @@ def median_days_in_state(model, visible: QuerySet, since: datetime.datetime) -> 
             return {stage: (n, round(float(median), 1)) for stage, n, median in cursor.fetchall()}
         cursor.execute(
             f"SELECT target, {days} FROM ({steps}) AS steps WHERE left_at IS NOT NULL AND left_at >= %s",
-            [*params, since],
+            [*params, connection.ops.adapt_datetimefield_value(since)],
         )
         by_stage: dict[str, list[float]] = {}
         for stage, length in cursor.fetchall():

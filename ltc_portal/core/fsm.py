@@ -239,6 +239,9 @@ class Said(str):
         obj.msgid, obj.params = msgid, params
         return obj
 
+    def __reduce__(self):  # copy and pickle rebuild it from its message and values
+        return (Said, (self.msgid, self.params))
+
     @property
     def kept(self) -> list:
         """What to store to say it again later (``say_again``)."""

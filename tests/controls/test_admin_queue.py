@@ -30,8 +30,9 @@ def test_finance_sees_its_apps_and_the_gate_queue_on_the_admin_index(client, cas
     assert "have permission to view or edit anything" not in page
     assert 'href="/admin/finance/invoice/"' in page and 'href="/admin/finance/accountingperiod/"' in page
     assert 'href="/admin/controls/gatereview/?queue=mine"' in page
-    # HR-only admins are not offered to finance
-    assert 'href="/admin/performance/' not in page
+    # HR-only admins are not offered to finance, nor the log of every record (appraisal decisions included)
+    assert 'href="/admin/performance/' not in page and "/admin/core/transitionlog/" not in page
+    assert client.get("/admin/core/transitionlog/").status_code == 403
 
 
 def test_the_queue_names_roles_in_words_and_puts_decide_first(client, cast):

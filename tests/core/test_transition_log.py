@@ -54,3 +54,14 @@ def test_admin_shows_the_log_read_only(client, logged_lead, make_user):
     assert b'name="reason"' not in page.content  # shown, not editable
     assert client.post(f"/admin/core/transitionlog/{row.pk}/delete/", {"post": "yes"}).status_code == 403
     assert TransitionLog.objects.filter(pk=row.pk).exists()
+
+
+def test_a_portal_written_reason_survives_copy_and_pickle():
+    import copy
+    import pickle
+
+    from ltc_portal.core.fsm import said
+
+    reason = said("%(code)s approved", code="ATI")
+    for again in (copy.copy(reason), copy.deepcopy(reason), pickle.loads(pickle.dumps(reason))):
+        assert again == "ATI approved" and again.kept == ["%(code)s approved", {"code": "ATI"}]
