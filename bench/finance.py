@@ -24,7 +24,6 @@ Runs on DATABASE_URL (PostgreSQL gives the figures that matter; a missing Postgr
 created), or a fresh SQLite file in bench/results/. ``make bench-l`` runs BENCH_SIZE=L on PostgreSQL.
 """
 
-import contextlib
 import datetime
 import json
 import os
@@ -47,7 +46,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ltc_portal.settings")
 SIZE = os.environ.get("BENCH_SIZE", "").upper()
 
 
-from scratch_db import ensure_postgres_database  # noqa: E402  (bench/ is the script's folder)
+import common  # noqa: E402  (bench/ is the script's folder)
+from common import ensure_postgres_database  # noqa: E402
 
 ensure_postgres_database(os.environ["DATABASE_URL"])
 
@@ -221,28 +221,8 @@ def raw_aggregate(end, scoped=False):
 PIECES = ("_project_inputs", "_costs", "_cash", "compute_accounts")
 
 
-@contextlib.contextmanager
 def instrumented(spent: dict):
-    """Time every call of the job's pieces while the job runs (``spent``: name → ms, summed)."""
-    originals = {name: getattr(accounting, name) for name in PIECES}
-
-    def wrap(name, fn):
-        def timed_piece(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[name] = spent.get(name, 0) + (time.perf_counter() - start) * 1000
-
-        return timed_piece
-
-    for name, fn in originals.items():
-        setattr(accounting, name, wrap(name, fn))
-    try:
-        yield spent
-    finally:
-        for name, fn in originals.items():
-            setattr(accounting, name, fn)
+    return common.instrumented(accounting, PIECES, spent)
 
 
 def paired_ratio(job, end):

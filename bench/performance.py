@@ -17,7 +17,6 @@ Runs on DATABASE_URL (a missing PostgreSQL database is created), or a SQLite fil
 ``make bench-perf-l`` runs BENCH_SIZE=L on PostgreSQL BENCH_PERF_DATABASE_URL. Target: ≤ 20 s at L.
 """
 
-import contextlib
 import datetime
 import json
 import os
@@ -40,7 +39,8 @@ SIZE = os.environ.get("BENCH_SIZE", "S").upper()
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 
 
-from scratch_db import ensure_postgres_database  # noqa: E402  (bench/ is the script's folder)
+import common  # noqa: E402  (bench/ is the script's folder)
+from common import ensure_postgres_database  # noqa: E402
 
 ensure_postgres_database(os.environ["DATABASE_URL"])
 
@@ -108,27 +108,8 @@ def floor(cycle) -> float | None:
     return round(statistics.median(samples), 1)
 
 
-@contextlib.contextmanager
 def instrumented(spent: dict):
-    originals = {name: getattr(scoring, name) for name in PIECES}
-
-    def wrap(name, fn):
-        def timed_piece(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[name] = spent.get(name, 0) + (time.perf_counter() - start) * 1000
-
-        return timed_piece
-
-    for name, fn in originals.items():
-        setattr(scoring, name, wrap(name, fn))
-    try:
-        yield spent
-    finally:
-        for name, fn in originals.items():
-            setattr(scoring, name, fn)
+    return common.instrumented(scoring, PIECES, spent)
 
 
 def accounts_for(cycle) -> None:

@@ -1,4 +1,7 @@
-"""Shared by the benchmarks that run on a scratch PostgreSQL database (bench/finance.py, bench/performance.py)."""
+"""What the benchmarks share: a scratch PostgreSQL database made on demand, and timing a job's pieces."""
+
+import contextlib
+import time
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -27,3 +30,28 @@ def ensure_postgres_database(url: str) -> None:
             cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"created database {name}")
     conn.close()
+
+
+@contextlib.contextmanager
+def instrumented(module, pieces, spent: dict):
+    """Time every call of ``module``'s functions ``pieces`` while the job runs (``spent``: name → ms,
+    summed), by wrapping them for the bench and putting them back after."""
+    originals = {name: getattr(module, name) for name in pieces}
+
+    def wrap(name, fn):
+        def timed_piece(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0) + (time.perf_counter() - start) * 1000
+
+        return timed_piece
+
+    for name, fn in originals.items():
+        setattr(module, name, wrap(name, fn))
+    try:
+        yield spent
+    finally:
+        for name, fn in originals.items():
+            setattr(module, name, fn)
