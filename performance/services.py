@@ -462,7 +462,9 @@ def appeal_decide(*, appeal: Appeal, user: User, decision: str, new_grade: str =
         "finalise",
         user=user,
         reason=said(
-            gettext_noop("Appeal %(state)s: %(decision)s"), state=appeal.get_state_display(), decision=appeal.decision
+            gettext_noop("Appeal %(state)s: %(decision)s"),
+            state=AppealState(appeal.state).label,
+            decision=appeal.decision,
         ),
         data={"appeal": appeal.pk, "new_grade": appeal.new_grade},
     )

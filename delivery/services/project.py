@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from contracts.models import Contract
 from ltc_portal.core.fsm import lock, log_created, run_effect, run_transition, said
 from ltc_portal.core.roles import Role, has_role
-from opportunities.models import Opportunity
+from opportunities.models import Opportunity, OpportunityState
 
 from ..models import Project, ProjectState
 from ..rules import project_writable
@@ -97,7 +97,9 @@ def project_cancel_for(*, opportunity: Opportunity, user: User | None, reason: s
         "cancel",
         user=user,
         reason=said(
-            gettext_noop("Opportunity %(step)s: %(reason)s"), step=opportunity.get_state_display(), reason=reason
+            gettext_noop("Opportunity %(step)s: %(reason)s"),
+            step=OpportunityState(opportunity.state).label,
+            reason=reason,
         ),
     )
 

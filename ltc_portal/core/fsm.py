@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, FSMFieldMixin, TransitionNotAllowed
@@ -228,28 +230,46 @@ def lock(instance):
 class Said(str):
     """A reason the portal writes itself (not one a person typed): the text in the language of the
     moment, with its message id and values, so that the history says it again in the reader's language
-    (``reason_text``). Build it with ``said(gettext_noop("…%(x)s…"), x=…)``."""
+    (``reason_text``). Build it with ``said(gettext_noop("…%(x)s…"), x=…)``. A value that is itself
+    a translatable label (a lazy string such as a state's label) is kept as its message id and said
+    again in the reader's language too; every other value is kept as its text."""
 
     msgid: str
     params: dict
+    labels: tuple
 
-    def __new__(cls, msgid: str, params: dict):
-        text = _(msgid) % params if params else _(msgid)
-        obj = super().__new__(cls, text)
-        obj.msgid, obj.params = msgid, params
+    def __new__(cls, msgid: str, params: dict, labels=()):
+        obj = super().__new__(cls, _say(msgid, params, labels))
+        obj.msgid, obj.params, obj.labels = msgid, params, tuple(labels)
         return obj
 
     def __reduce__(self):  # copy and pickle rebuild it from its message and values
-        return (Said, (self.msgid, self.params))
+        return (Said, (self.msgid, self.params, self.labels))
 
     @property
     def kept(self) -> list:
         """What to store to say it again later (``say_again``)."""
-        return [self.msgid, self.params]
+        return [self.msgid, self.params, list(self.labels)] if self.labels else [self.msgid, self.params]
+
+
+def _say(msgid: str, params: dict, labels=()) -> str:
+    if not params:
+        return _(msgid)
+    return _(msgid) % {k: (_(v) if k in labels else v) for k, v in params.items()}
 
 
 def said(msgid: str, **params) -> Said:
-    return Said(msgid, {k: str(v) for k, v in params.items()})
+    """A portal-written sentence. Pass a state's or choice's label as the lazy label itself
+    (``State(x).label``), not ``get_x_display()`` (already text in the writer's language)."""
+    kept, labels = {}, []
+    for key, value in params.items():
+        if isinstance(value, Promise):
+            with translation.override(None):  # no language: the message id itself
+                kept[key] = str(value)
+            labels.append(key)
+        else:
+            kept[key] = str(value)
+    return Said(msgid, kept, labels)
 
 
 def _log_data(reason, data) -> dict:
@@ -259,13 +279,13 @@ def _log_data(reason, data) -> dict:
 
 
 def say_again(kept, fallback: str = "") -> str:
-    """A sentence kept as ``[msgid, params]`` (``Said.kept``) in the active language; ``fallback`` when
-    there is none or it no longer fits its message."""
+    """A sentence kept as ``[msgid, params]`` or ``[msgid, params, labels]`` (``Said.kept``) in the
+    active language; ``fallback`` when there is none or it no longer fits its message."""
     if kept:
         try:
-            msgid, params = kept
-            return _(msgid) % params if params else _(msgid)
-        except (KeyError, TypeError, ValueError):
+            msgid, params, *rest = kept
+            return _say(msgid, params, rest[0] if rest else ())
+        except (KeyError, TypeError, ValueError, AttributeError):
             pass
     return fallback
 

@@ -65,3 +65,28 @@ def test_a_portal_written_reason_survives_copy_and_pickle():
     reason = said("%(code)s approved", code="ATI")
     for again in (copy.copy(reason), copy.deepcopy(reason), pickle.loads(pickle.dumps(reason))):
         assert again == "ATI approved" and again.kept == ["%(code)s approved", {"code": "ATI"}]
+
+
+def test_a_label_in_a_portal_written_reason_is_said_again_in_the_readers_language():
+    """A state's label passed to said() is kept as its message id, not frozen in the writer's language."""
+    from django.utils import translation
+
+    from ltc_portal.core.fsm import Said, say_again, said
+    from opportunities.models import OpportunityState
+
+    with translation.override("zh-hans"):  # a Chinese writer
+        reason = said("Opportunity %(step)s: %(reason)s", step=OpportunityState.LOST.label, reason="价格")
+    assert reason.kept == ["Opportunity %(step)s: %(reason)s", {"step": "Lost", "reason": "价格"}, ["step"]]
+    with translation.override("en"):
+        assert say_again(reason.kept) == "Opportunity Lost: 价格"
+    with translation.override("zh-hans"):
+        assert say_again(reason.kept) == "机会点已丢单：价格"
+    assert say_again(["%(step)s", {"step": "Lost"}, "not a list"], "fallback") in ("Lost", "fallback")
+    again = pickle_round_trip(reason)
+    assert isinstance(again, Said) and again.kept == reason.kept
+
+
+def pickle_round_trip(value):
+    import pickle
+
+    return pickle.loads(pickle.dumps(value))
