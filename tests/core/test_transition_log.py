@@ -71,7 +71,7 @@ def test_a_label_in_a_portal_written_reason_is_said_again_in_the_readers_languag
     """A state's label passed to said() is kept as its message id, not frozen in the writer's language."""
     from django.utils import translation
 
-    from ltc_portal.core.fsm import Said, say_again, said
+    from ltc_portal.core.fsm import Said, said, say_again
     from opportunities.models import OpportunityState
 
     with translation.override("zh-hans"):  # a Chinese writer

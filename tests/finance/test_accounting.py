@@ -8,6 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from finance import services as finance
 from finance.models import AccountingPeriod, AccountingRun, CostEntry, MonthlyAccount, VarianceAlert
 from ltc_portal.controls import services as gates
 from ltc_portal.core.fsm import TransitionRefused
+from tests.core.test_seed_scale import seed
 from tests.opportunities.factories import Cast, approve, project_in_plan_with_contract
 
 TODAY = timezone.localdate()
@@ -165,14 +167,14 @@ def test_a_run_that_fails_half_way_leaves_the_previous_accounts(worked_example, 
     run()
     before = MonthlyAccount.objects.get(project=worked_example)
     entry(worked_example, worked_example.pm, day(27), "other", "1.00")  # pending: would not change AC anyway
-    real = accounting.compute_accounts
+    real = accounting.write_accounts
 
-    def half_way(period):
-        real(period)
+    def half_way(period, run):
+        real(period, run)
         MonthlyAccount.objects.filter(pk=before.pk).update(cost_cumulative=Decimal("1"))  # a write, then a crash
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(accounting, "compute_accounts", half_way)
+    monkeypatch.setattr(accounting, "write_accounts", half_way)
     record = finance.accounting_run_record(period=PERIOD, user=None)
     with pytest.raises(RuntimeError):
         accounting.execute_run(record.pk)
@@ -320,3 +322,43 @@ def test_a_mail_server_that_is_down_does_not_undo_the_alert(cast, settings, djan
         result = run()
     assert result.state == "succeeded"
     assert Risk.objects.filter(project=project, category="Cost variance").count() == 1
+
+
+# The accounts are computed and written in SQL on PostgreSQL (finance.accounting.FIGURES_SQL);
+# compute_accounts is their Python twin (SQLite, and the definitions final accounts share). Both must
+# give every figure, note and flag alike, on data with every case: the seeded S dataset (USD entries
+# and invoices, receipts), the worked example (an amendment, a waived milestone, a USD entry at a rate
+# with eight decimals, an EUR entry without a rate, a reversal, negative cost variance) and a project
+# with neither milestones nor costs.
+FIGURES = [f for f in accounting.ACCOUNT_FIGURES if f not in ("run", "computed_at")]
+
+
+@pytest.mark.parametrize("method", ["milestone", "cost_to_cost"])
+def test_the_sql_accounts_equal_their_python_twin(worked_example, make_user, settings, method):
+    assert connection.vendor == "postgresql"  # the SQL path; the suite runs on PostgreSQL
+    settings.REVENUE_RECOGNITION = method
+    seed()
+    bare = project_in_build(Cast(make_user, prefix="tw"), number="C-2026-077")
+    result = run()
+    written = {a.project_id: a for a in MonthlyAccount.objects.filter(period__period=PERIOD, run=result)}
+    twin = {a.project_id: a for a in accounting.compute_accounts(PERIOD)}
+    assert set(written) == set(twin) and {worked_example.pk, bare.pk} <= set(written) and len(written) == 6
+    differences = [
+        (pid, name, getattr(a, name), getattr(twin[pid], name))
+        for pid, a in written.items()
+        for name in FIGURES
+        if getattr(a, name) != getattr(twin[pid], name)
+    ]
+    assert not differences
+    assert written[bare.pk].notes == ["No milestones to earn value on."] and written[bare.pk].earned_value is None
+    assert not written[worked_example.pk].complete and any("EUR" in n for n in written[worked_example.pk].notes)
+    assert any(a.invoiced and a.collected for a in written.values())  # the seeded cash is in the comparison
+
+
+def test_a_run_that_wrote_accounts_is_never_deleted(worked_example):
+    """The accounts' reference to their run has no database constraint (finance.models.MonthlyAccount.run):
+    the portal itself keeps it true by never deleting a run."""
+    result = run()
+    with pytest.raises(ProtectedError):
+        result.delete()
+    assert MonthlyAccount.objects.filter(run=result).count() == 1

@@ -231,10 +231,10 @@ def test_every_step_of_an_accounting_run_is_logged(cast, project, monkeypatch):
     assert steps == [("open", "queued"), ("start", "running"), ("succeed", "succeeded")]
     assert run.projects == 1
 
-    def broken(period):
+    def broken(period, run):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(accounting, "compute_accounts", broken)
+    monkeypatch.setattr(accounting, "write_accounts", broken)
     failed = finance.accounting_run_record(period=PERIOD, user=None)
     with pytest.raises(RuntimeError):
         accounting.execute_run(failed.pk)
