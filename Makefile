@@ -10,8 +10,9 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 # bench-l seeds 1M cost entries: on its own scratch PostgreSQL database (created if missing), never DATABASE_URL
 BENCH_L_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ltc_scale
 BENCH_PERF_DATABASE_URL ?= $(BENCH_L_DATABASE_URL)
+BENCH_HOMES_DATABASE_URL ?= $(BENCH_L_DATABASE_URL)
 
-.PHONY: help run test deps assets system-deps worker beat lint bench bench-lists bench-l bench-perf-l messages migrate demo clean
+.PHONY: help run test deps assets system-deps worker beat lint bench bench-lists bench-l bench-perf-l bench-homes messages migrate demo clean
 
 help:
 	@echo "make run      set up everything and serve the portal on http://127.0.0.1:$(PORT) (SQLite, eager Celery)"
@@ -21,6 +22,7 @@ help:
 	@echo "make lint     ruff check and format, migrations up to date, manage.py check (gates against their definitions)"
 	@echo "make bench    benchmarks, figures written to bench/results/"
 	@echo "make bench-l  the monthly accounting at size L (seed_scale --size L) on PostgreSQL BENCH_L_DATABASE_URL"
+	@echo "make bench-homes  every role's home and its panels at size L on PostgreSQL BENCH_HOMES_DATABASE_URL (target ≤ 300 ms)"
 	@echo "make bench-perf-l  the KPI scoring of a yearly cycle at size L on PostgreSQL BENCH_PERF_DATABASE_URL (target ≤ 20 s)"
 	@echo "make messages refresh and compile the zh_Hans catalogue (needs gettext)"
 
@@ -77,6 +79,7 @@ bench: deps
 	$(DEV_ENV) $(BIN)/python bench/finance.py
 	$(DEV_ENV) $(BIN)/python bench/performance.py
 	$(DEV_ENV) $(BIN)/python bench/lists.py
+	$(DEV_ENV) $(BIN)/python bench/homes.py
 
 # list pages and endpoints against a bare JSON view and the admin changelist, at BENCH_SIZE (M: 10k
 # leads, L: 100k) on a scratch PostgreSQL database (seeded by seed_scale once, then reused)
@@ -92,6 +95,10 @@ bench-l: deps
 bench-perf-l: deps
 	@case "$(BENCH_PERF_DATABASE_URL)" in postgres*) ;; *) echo "bench-perf-l runs on PostgreSQL: set BENCH_PERF_DATABASE_URL=postgres://…"; exit 1;; esac
 	DATABASE_URL=$(BENCH_PERF_DATABASE_URL) BENCH_SIZE=L $(DEV_ENV) $(BIN)/python bench/performance.py
+
+bench-homes: deps
+	@case "$(BENCH_HOMES_DATABASE_URL)" in postgres*) ;; *) echo "bench-homes runs on PostgreSQL: set BENCH_HOMES_DATABASE_URL=postgres://…"; exit 1;; esac
+	DATABASE_URL=$(BENCH_HOMES_DATABASE_URL) BENCH_SIZE=L $(DEV_ENV) $(BIN)/python bench/homes.py
 
 messages: deps system-deps
 	DEBUG=true $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=tests --no-obsolete

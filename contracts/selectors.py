@@ -41,13 +41,14 @@ def customer_contracts_panel(customer, user) -> dict | None:
         .annotate(t=Sum("value_change"))
         .values("t")
     )
+    theirs = contract_visible(user).filter(opportunity__customer=customer)
     rows = list(
-        contract_visible(user)
-        .filter(opportunity__customer=customer)
-        .annotate(amended=Coalesce(Subquery(amended, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
-        .order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1]
+        theirs.annotate(
+            amended=Coalesce(Subquery(amended, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
+        ).order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1]
     )
     return panels.record_panel(
+        total=theirs.count,
         id="customer-contracts",
         title=_("Contracts"),
         columns=[(_("Contract"), False), (_("State"), False), (_("Current value"), True), (_("Signed on"), False)],

@@ -150,13 +150,10 @@ def project_cockpit(project: Project, user) -> dict:
 
 def customer_projects_panel(customer, user) -> dict | None:
     """The customer's page: their delivery projects the user reads, newest first (one query)."""
-    rows = list(
-        project_visible(user)
-        .filter(opportunity__customer=customer)
-        .select_related("pm")
-        .order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1]
-    )
+    theirs = project_visible(user).filter(opportunity__customer=customer)
+    rows = list(theirs.select_related("pm").order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1])
     return panels.record_panel(
+        total=theirs.count,
         id="customer-projects",
         title=_("Projects"),
         columns=[(_("Project"), False), (_("Phase"), False), (_("Project manager"), False)],

@@ -63,6 +63,15 @@ class FinanceConfig(AppConfig):
         )
         dashboard.register(
             dashboard.Panel(
+                key="pipeline",
+                template="finance/_home_pipeline.html",
+                context=home.pipeline_context,
+                roles=(Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE),
+                order=5,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
                 key="ltc-flow",
                 template="finance/_home_flow.html",
                 context=flow.flow_context,

@@ -91,6 +91,7 @@ def finance_context(request) -> dict | None:
     invoices = selectors.invoice_list(user)
     overdue = invoices.filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID], due_date__lt=today)
     ageing = selectors.receivables_summary(user, today)
+    unrated = set()
     return {
         "periods_to_close": open_periods,
         "last_run": last_run,
@@ -99,7 +100,8 @@ def finance_context(request) -> dict | None:
         "overdue": list(overdue.select_related("contract__opportunity__customer").order_by("due_date")[:5]),
         "ageing": ageing,
         "to_invoice": list(selectors.payments_to_invoice(user)[:5]),
-        "cash_chart": selectors.cash_forecast_chart(selectors.cash_forecast(user, today=today)),
+        "cash_chart": selectors.cash_forecast_chart(selectors.cash_forecast(user, today=today, unrated=unrated)),
+        "cash_unrated": sorted(unrated),
         "ageing_chart": {
             "type": "bar",
             "data": {
@@ -153,3 +155,9 @@ def milestones_due_context(request) -> dict | None:
     for m in due:
         m.late = m.planned_end < today
     return {"milestones_due": due[:SHOWN], "milestones_due_more": len(due) > SHOWN, "milestone_days": MILESTONE_DAYS}
+
+
+def pipeline_context(request) -> dict | None:
+    """My open pipeline by stage in the base currency at today's rates (sales and whoever oversees
+    them): the opportunities' figures converted here, where the rates live."""
+    return selectors.pipeline_in_base(request.user)

@@ -22,7 +22,7 @@ from ltc_portal.core import panels
 from ltc_portal.core.fsm import describe_transitions
 from ltc_portal.core.money import fit, money_text, quantize
 from opportunities.models import OPEN_OPPORTUNITY_STATES, CostCategory
-from opportunities.selectors import opportunity_visible
+from opportunities.selectors import opportunity_visible, pipeline_by_stage
 
 from .models import (
     AccountingPeriod,
@@ -329,6 +329,55 @@ def rate_of(currency: str, day: datetime.date) -> Decimal | None:
     ).first()
 
 
+def rates_on(currencies, day: datetime.date) -> dict[str, Decimal | None]:
+    """The base-currency rate of each of ``currencies`` on ``day`` (1 for the base currency, the
+    latest rate dated on or before, None without one — never 1.0). One query, whatever their number."""
+    rates = {c: None for c in currencies}
+    foreign = sorted(c for c in rates if c != settings.BASE_CURRENCY)
+    latest = ExchangeRate.objects.filter(currency=OuterRef("currency"), date__lte=day).order_by("-date")
+    latest = latest.values("pk")[:1]
+    # the query runs even with no foreign currency (on the base one, ignored), so the count stays one
+    rates.update(
+        ExchangeRate.objects.filter(
+            currency__in=foreign or [settings.BASE_CURRENCY], date__lte=day, pk=Subquery(latest)
+        ).values_list("currency", "rate")
+    )
+    rates[settings.BASE_CURRENCY] = Decimal(1)
+    return {c: rates[c] for c in currencies}
+
+
+def pipeline_in_base(user, today: datetime.date | None = None) -> dict | None:
+    """The user's open pipeline by stage in the base currency at today's rates: count, value and
+    weighted value (expected value × probability) per stage, each currency's sum converted to the
+    cent (half up); a currency without a rate is left out of the values and named in ``unrated``
+    (its deals still count). None when there is no open deal. Two queries."""
+    today = today or timezone.localdate()
+    stages = pipeline_by_stage(user, cards=0)
+    if not any(s["count"] for s in stages):
+        return None
+    rates = rates_on(sorted({c for s in stages for c in s["totals"]}), today)
+    rows = []
+    for s in stages:
+        value = weighted = Decimal("0.00")
+        for currency, total in s["totals"].items():
+            rate = rates[currency]
+            if rate is not None:
+                value += quantize(total * rate)
+                weighted += quantize(s["weighted"][currency] * rate)
+        rows.append(
+            {"label": s["label"], "state": s["state"], "count": s["count"], "value": value, "weighted": weighted}
+        )
+    return {
+        "rows": rows,
+        "currency": settings.BASE_CURRENCY,
+        "as_of": today,
+        "value": sum((r["value"] for r in rows), Decimal("0.00")),
+        "weighted": sum((r["weighted"] for r in rows), Decimal("0.00")),
+        "count": sum(r["count"] for r in rows),
+        "unrated": sorted(c for c, r in rates.items() if r is None),
+    }
+
+
 def cost_entries_in_base(qs=None):
     """Entries with their base amount (``amount_base``, NULL without a rate): stored on the entry
     (finance.services.costs keeps it right as rates are recorded), so a read needs no rate lookup."""
@@ -534,13 +583,15 @@ def _months_from(start: datetime.date, n: int) -> list[str]:
     return months
 
 
-def cash_forecast(user, months: int = 12, today: datetime.date | None = None) -> list[dict]:
+def cash_forecast(user, months: int = 12, today: datetime.date | None = None, unrated: set | None = None) -> list[dict]:
     """Expected cash for the next ``months`` months, in base currency (at the latest rate): open
     invoices by due date; payment milestones not yet invoiced — due ones after the contract's payment
     term, dated ones at their date plus the term, on-acceptance ones at their delivery milestone's
     planned end plus the term; and open opportunities weighted by probability at their expected close
     date plus 30 days. Anything expected before this month counts in this month. Against it, the cash
-    collected in each month so far. Four queries, whatever the number of rows."""
+    collected in each month so far. Four queries, whatever the number of rows. An amount whose currency
+    has no rate is left out (never counted at 1.0); its currency goes into ``unrated`` when given, for
+    the page to name."""
     today = today or timezone.localdate()
     labels = _months_from(today.replace(day=1), months)
     rows = {
@@ -555,8 +606,12 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None) ->
     }
     first, last = labels[0], labels[-1]
 
-    def add(day, key, amount, rate):
-        if amount is None or rate is None or day is None:
+    def add(day, key, amount, rate, currency):
+        if amount is None or day is None:
+            return
+        if rate is None:
+            if unrated is not None and amount:
+                unrated.add(currency)
             return
         month = max(_month(day), first)
         if month <= last:
@@ -566,9 +621,9 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None) ->
         invoice_list(user)
         .filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID])
         .annotate(rate=rate_on("currency", Value(today)))
-        .values("due_date", "outstanding", "rate")
+        .values("due_date", "outstanding", "rate", "currency")
     ):
-        add(inv["due_date"], "expected_from_invoices", inv["outstanding"], inv["rate"])
+        add(inv["due_date"], "expected_from_invoices", inv["outstanding"], inv["rate"], inv["currency"])
 
     invoiced = (
         Invoice.objects.filter(payment_milestone=OuterRef("pk"))
@@ -597,6 +652,7 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None) ->
             "delivery_end",
             "rate",
             "contract__payment_term_days",
+            "contract__currency",
         )
     ):
         left = pm["amount"] - pm["invoiced"]
@@ -609,23 +665,24 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None) ->
             when = pm["planned_date"] + term if pm["planned_date"] else None
         else:
             when = pm["delivery_end"] + term if pm["delivery_end"] else None
-        add(when, "expected_from_milestones", left, pm["rate"])
+        add(when, "expected_from_milestones", left, pm["rate"], pm["contract__currency"])
 
     for opp in (
         opportunity_visible(user)
         .filter(state__in=OPEN_OPPORTUNITY_STATES, expected_close_date__isnull=False)
         .annotate(rate=rate_on("currency", Value(today)))
-        .values("expected_close_date", "expected_value", "probability", "rate")
+        .values("expected_close_date", "expected_value", "probability", "rate", "currency")
     ):
         weighted = Decimal(opp["expected_value"]) * opp["probability"] / 100
-        add(opp["expected_close_date"] + datetime.timedelta(days=30), "expected_from_pipeline", weighted, opp["rate"])
+        when = opp["expected_close_date"] + datetime.timedelta(days=30)
+        add(when, "expected_from_pipeline", weighted, opp["rate"], opp["currency"])
 
     for alloc in (
         ReceiptAllocation.objects.filter(invoice__contract__in=contract_visible(user), date__gte=today.replace(day=1))
         .annotate(rate=rate_on("invoice__currency", OuterRef("date")))
-        .values("date", "amount", "rate")
+        .values("date", "amount", "rate", "invoice__currency")
     ):
-        add(alloc["date"], "collected", alloc["amount"], alloc["rate"])
+        add(alloc["date"], "collected", alloc["amount"], alloc["rate"], alloc["invoice__currency"])
     return [rows[m] for m in labels]
 
 
@@ -702,6 +759,7 @@ def workspace(user, period: str) -> dict:
         if p.last_run is not None:
             p.last_run.period = p  # the run's period is the row at hand (no query per run)
     to_invoice = list(payments_to_invoice(user)[:50])
+    unrated = set()
     invoices = invoice_list(user).select_related("contract__opportunity__customer")
     return {
         "period": period,
@@ -718,7 +776,8 @@ def workspace(user, period: str) -> dict:
             )[:50]
         ),
         "receivables": receivables_summary(user, today),
-        "forecast": cash_forecast(user, months=12, today=today),
+        "forecast": cash_forecast(user, months=12, today=today, unrated=unrated),
+        "forecast_unrated": sorted(unrated),
     }
 
 
@@ -768,4 +827,5 @@ def customer_invoices_panel(customer, user) -> dict | None:
             ],
         ),
         footer=footer,
+        total=qs.exclude(state=InvoiceState.DRAFT).count,
     )

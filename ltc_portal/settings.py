@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "ltc_portal.core.api.schema.document_errors",
         "ltc_portal.core.api.schema.add_throttled_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
@@ -212,6 +213,8 @@ SPECTACULAR_SETTINGS = {
         "ProjectRoleEnum": "delivery.models.team.ProjectRole",
         "GradeEnum": "performance.models.Grade",
         "WebhookEventEnum": "integrations.models.Event",
+        "LeadStateEnum": "leads.models.LeadState",
+        "LeadSourceEnum": "leads.models.LeadSource",
     },
 }
 
@@ -221,15 +224,6 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
-    "drf_spectacular.hooks.postprocess_schema_enums",
-    "ltc_portal.core.api.schema.document_errors",
-    "ltc_portal.core.api.schema.add_throttled_responses",
-]
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
-    "LeadStateEnum": "leads.models.LeadState",
-    "LeadSourceEnum": "leads.models.LeadSource",
-}
 
 # Celery: Redis when CELERY_BROKER_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "memory://"

@@ -27,16 +27,6 @@ class OpportunitiesConfig(AppConfig):
         from . import gates, handlers, home  # noqa: F401  (handlers connect the reactions to upstream steps)
 
         gates.register()
-        sales_side = (Role.SALES, Role.SALES_DIRECTOR, Role.EXECUTIVE)
-        dashboard.register(
-            dashboard.Panel(
-                key="pipeline",
-                template="opportunities/_home_pipeline.html",
-                context=home.pipeline_context,
-                roles=sales_side,
-                order=5,
-            )
-        )
         dashboard.register(
             dashboard.Panel(
                 key="closing",

@@ -1,6 +1,6 @@
-"""The sales panels of the home page: the pipeline by stage (count, value and weighted value per
-currency: amounts in two currencies are never added) and the deals expected to close this month.
-A constant number of queries."""
+"""The sales panels of the home page: the deals expected to close this month, the team's funnel and
+the deals stuck in a stage (the pipeline by stage is finance's panel: it needs the rates). A constant
+number of queries."""
 
 import datetime
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from ltc_portal.core import flow
 
 from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState
-from .selectors import opportunity_list, opportunity_visible, pipeline_by_stage
+from .selectors import opportunity_list, opportunity_visible
 
 #: the stages a deal goes through on its way to a contract, in order
 FUNNEL = (
@@ -22,23 +22,6 @@ FUNNEL = (
 )
 
 SHOWN = 8
-
-
-def pipeline_context(request) -> dict | None:
-    stages = pipeline_by_stage(request.user, cards=0)
-    if not any(s["count"] for s in stages):
-        return None
-    currencies = sorted({c for s in stages for c in s["totals"]})
-    rows = [
-        {
-            "label": s["label"],
-            "state": s["state"],
-            "count": s["count"],
-            "cells": [(s["totals"].get(c), s["weighted"].get(c)) for c in currencies],
-        }
-        for s in stages
-    ]
-    return {"pipeline_rows": rows, "pipeline_currencies": currencies}
 
 
 def closing_context(request) -> dict | None:

@@ -138,13 +138,10 @@ def pipeline_choices(user) -> tuple[QuerySet, QuerySet]:
 
 def customer_opportunities_panel(customer, user) -> dict | None:
     """The customer's page: their opportunities the user reads, newest first (one query)."""
-    rows = list(
-        opportunity_visible(user)
-        .filter(customer=customer)
-        .select_related("owner")
-        .order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1]
-    )
+    theirs = opportunity_visible(user).filter(customer=customer)
+    rows = list(theirs.select_related("owner").order_by("-created_at", "-id")[: panels.RECORD_ROWS + 1])
     return panels.record_panel(
+        total=theirs.count,
         id="customer-opportunities",
         title=_("Opportunities"),
         columns=[(_("Opportunity"), False), (_("State"), False), (_("Expected value"), True), (_("Owner"), False)],

@@ -20,9 +20,15 @@ TEAM_FIELDS = ("user", "role", "allocation_percent", "start_date", "end_date")
 DELEGATION_FIELDS = ("grantee", "scope", "limit_amount", "valid_from", "valid_to")
 
 
-def _require_team_role(member: TeamMember) -> None:
-    """A member holds one of the roles in TEAM_MEMBER_ROLES (being on a team lets one read the project)."""
-    if member.user_id and not (user_roles(member.user) & set(settings.TEAM_MEMBER_ROLES)):
+def _require_team_person(member: TeamMember, before: int | None = None) -> None:
+    """Whoever joins a team (added, or put in a member's place) is active and holds one of the roles in
+    TEAM_MEMBER_ROLES (being on a team lets one read the project). A member who stays the same person
+    is not checked again: a member who has left can still have their dates or allocation corrected."""
+    if not member.user_id or member.user_id == before:
+        return
+    if not member.user.is_active:
+        raise ValidationError({"user": [_("This person is no longer active.")]})
+    if not (user_roles(member.user) & set(settings.TEAM_MEMBER_ROLES)):
         raise ValidationError({"user": [team_role_refusal()]})
 
 
@@ -33,9 +39,7 @@ def team_member_add(*, project: Project, user: User, data: dict) -> TeamMember:
     project_writable.require(project, user)
     member = TeamMember(project=project, created_by=user, updated_by=user)
     assign_fields(member, data, TEAM_FIELDS)
-    if member.user_id and not member.user.is_active:
-        raise ValidationError({"user": [_("This person is no longer active.")]})
-    _require_team_role(member)
+    _require_team_person(member)
     member.full_clean()
     member.save()
     return member
@@ -45,8 +49,9 @@ def team_member_add(*, project: Project, user: User, data: dict) -> TeamMember:
 def team_member_update(*, member: TeamMember, user: User, data: dict) -> TeamMember:
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     project_writable.require(member.project, user)
+    before = member.user_id
     assign_fields(member, data, TEAM_FIELDS)
-    _require_team_role(member)
+    _require_team_person(member, before)
     member.updated_by = user
     member.full_clean()
     member.save()

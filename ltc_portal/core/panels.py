@@ -46,19 +46,25 @@ def cell(text, *, end: bool = False, badge: str = "") -> dict:
     return {"text": text, "end": end, "badge": badge}
 
 
-def record_panel(*, id: str, title, columns: list[tuple], rows: list, row: Callable, footer: str = "") -> dict | None:
+def record_panel(
+    *, id: str, title, columns: list[tuple], rows: list, row: Callable, footer: str = "", total: Callable | None = None
+) -> dict | None:
     """The context of ``includes/record_panel.html`` from at most RECORD_ROWS + 1 records (fetch one
     more than you show to know there are more): ``columns`` as ``(label, end_aligned)``, ``row(record)
-    -> (url, [cell, …])``. None (the panel is left out) when there are no records."""
+    -> (url, [cell, …])``; ``total()`` counts them all, asked only when there are more than shown (one
+    more query then), so the panel says "20 of 57". None (the panel is left out) when there are no
+    records."""
     if not rows:
         return None
     shown = rows[:RECORD_ROWS]
+    more = len(rows) > RECORD_ROWS
     return {
         "id": id,
         "title": title,
         "columns": [{"label": label, "end": end} for label, end in columns],
         "rows": [dict(zip(("url", "cells"), row(r), strict=True)) for r in shown],
-        "more": len(rows) > RECORD_ROWS,
+        "more": more,
         "shown": len(shown),
+        "total": total() if more and total is not None else None,
         "footer": footer,
     }

@@ -151,3 +151,31 @@ def test_a_panel_refreshes_alone_and_only_for_its_people(cast, web):
     assert web.get("/home/panels/no-such-panel/").status_code == 404
     web.logout()
     assert web.get("/home/panels/finance/").status_code == 302
+
+
+def test_the_pipeline_is_in_base_currency_at_todays_rate_and_names_a_currency_without_one(cast, web):
+    from finance.models import ExchangeRate
+
+    ExchangeRate.objects.create(currency="USD", date=TODAY - datetime.timedelta(days=40), rate=Decimal("6.50000000"))
+    ExchangeRate.objects.create(currency="USD", date=TODAY - datetime.timedelta(days=1), rate=Decimal("7.10000000"))
+    ExchangeRate.objects.create(currency="USD", date=TODAY + datetime.timedelta(days=1), rate=Decimal("9.00000000"))
+    OpportunityFactory(owner=cast.owner, expected_value=Decimal("1000000.00"), probability=40)  # CNY
+    OpportunityFactory(owner=cast.owner, expected_value=Decimal("100000.00"), currency="USD", probability=25)
+    OpportunityFactory(owner=cast.owner, expected_value=Decimal("50000.00"), currency="GBP", probability=50)
+    page, _ = home(web, cast.owner)
+    panel = page[page.index('id="panel-pipeline"') :]
+    panel = panel[: panel.index("</div></div>")]
+    # validating: 1,000,000 CNY + 100,000 USD × 7.1 (yesterday's rate, not tomorrow's) = 1,710,000.00;
+    # weighted 400,000 + 25,000 × 7.1 = 577,500.00; the GBP deal counts (3 deals) but not its value
+    assert "1,710,000.00" in panel and "577,500.00" in panel
+    assert '<td class="text-end">3</td>' in panel
+    assert "GBP" in panel and "data-unrated" in panel
+    assert "USD" not in panel  # one currency on the page: the base one
+
+
+def test_the_cash_forecast_names_the_currencies_it_left_out(cast, web):
+    OpportunityFactory(owner=cast.owner, expected_value=Decimal("50000.00"), currency="GBP", probability=50)
+    page = web.as_user(cast.finance).get("/finance/").content.decode()
+    assert "data-unrated" in page and "GBP" in page[page.index('id="forecast"') :]
+    page, _ = home(web, cast.finance)
+    assert "GBP" in page[page.index('id="panel-finance"') :]

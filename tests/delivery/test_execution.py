@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contracts.models import PaymentMilestone
 from delivery import services
-from delivery.models import ProjectIssue
+from delivery.models import ProjectIssue, TeamMember
 from finance import selectors as finance_reads
 from finance import services as finance
 from finance.gates import FINAL_ACCOUNTS_NEEDED
@@ -110,6 +110,27 @@ class TestBuildToImplement:
                 user=cast.pmo,
                 data={"user": cast.owner, "role": "ar", "allocation_percent": 0, "start_date": TODAY},
             )
+
+    def test_nobody_inactive_or_off_role_is_put_in_a_members_place(self, project, cast, make_user):
+        eng = make_user("team-eng", roles=["delivery"])
+        member = services.team_member_add(
+            project=project, user=cast.pm, data={"user": eng, "role": "engineer", "start_date": TODAY}
+        )
+        gone = make_user("team-gone", roles=["delivery"])
+        gone.is_active = False
+        gone.save()
+        with pytest.raises(ValidationError) as refused:
+            services.team_member_update(member=member, user=cast.pm, data={"user": gone})
+        assert refused.value.message_dict["user"] == ["This person is no longer active."]
+        with pytest.raises(ValidationError) as refused:
+            services.team_member_update(member=member, user=cast.pm, data={"user": make_user("team-hr", roles=["hr"])})
+        assert "join a project team" in refused.value.message_dict["user"][0]
+        assert TeamMember.objects.get(pk=member.pk).user_id == eng.pk  # nothing changed
+        # a member who has since left can still have their allocation corrected
+        eng.is_active = False
+        eng.save()
+        member = services.team_member_update(member=member, user=cast.pm, data={"allocation_percent": 50})
+        assert member.allocation_percent == 50
 
 
 class TestMilestonesAndAuthority:

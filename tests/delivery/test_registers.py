@@ -197,6 +197,30 @@ def test_meeting_with_actions_and_action_done(project, cast):
         services.meeting_action_done(action=MeetingAction.objects.get(pk=action.pk), user=cast.pm)
 
 
+def test_a_meetings_action_owners_are_checked_in_one_query_and_refused_together(project, cast, make_user):
+    def meeting(owners):
+        data = {
+            "date": TODAY,
+            "kind": "weekly",
+            "attendees": "PM",
+            "decisions": "Go",
+            "actions": [
+                {"description": f"Action {i}", "owner": o, "due_date": NEXT_WEEK} for i, o in enumerate(owners)
+            ],
+        }
+        with CaptureQueriesContext(connection) as queries:
+            services.meeting_create(project=project, user=cast.pm, data=data)
+        return len(queries)
+
+    engineers = [make_user(f"mtg-eng-{i}", roles=["delivery"]) for i in range(6)]
+    assert meeting(engineers[:1]) == meeting(engineers)
+    hr = make_user("mtg-hr", roles=["hr"])
+    with pytest.raises(ValidationError) as refused:
+        meeting([*engineers, hr])
+    assert "Action owners must be active people" in refused.value.message_dict["actions"][0]
+    assert not MeetingAction.objects.filter(owner=hr).exists()
+
+
 def test_nothing_is_added_to_a_cancelled_projects_registers(project, cast):
 
     from ltc_portal.core.fsm import run_effect

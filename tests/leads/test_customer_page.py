@@ -107,3 +107,14 @@ def test_the_customer_page_costs_constant_queries(web, cast):
         OpportunityFactory(owner=cast.owner, customer=customer, name=f"More {i}")
         ContactFactory(customer=customer)
     assert count() == few
+
+
+def test_a_long_list_says_how_many_there_are_in_all(web, cast):
+    customer = OpportunityFactory(owner=cast.owner, name="Deal 0").customer
+    for i in range(1, 23):
+        OpportunityFactory(owner=cast.owner, customer=customer, name=f"Deal {i}")
+    page = web.as_user(cast.director).get(f"/leads/customers/{customer.pk}/").content.decode()
+    panel = page[page.index('id="customer-opportunities"') :]
+    assert "The latest 20 of 23 are shown." in panel
+    assert ">Deal 22</a>" in panel and ">Deal 3</a>" in panel
+    assert ">Deal 2</a>" not in panel  # newest first: the three oldest are left out
