@@ -1,9 +1,13 @@
 """The monthly accounting (核算): one account per project in build, implement or handover and period,
 with every figure of DOMAIN.md §5.1, in the base currency.
 
-Set-based: a fixed number of SQL aggregates per run, whatever the number of projects and entries —
-costs grouped by project and category with the exchange rate looked up in the database, budgets,
-contract values and milestone weights per project — then one upsert of every account row. The rows are
+Set-based: a fixed number of SQL statements per run, whatever the number of projects and entries.
+On PostgreSQL (``write_accounts``) one statement computes every figure of every account into a
+transaction table (FIGURES_SQL: costs grouped by project and category from the entries' stored base
+amounts, which the planner may aggregate in parallel; budgets, contract values, milestone weights and
+the cash figures per project), one upsert writes them and one UPDATE adds the notes of the few that
+have any. On SQLite ``compute_accounts`` computes the same figures from a handful of aggregates and a
+bulk upsert writes them; a test checks the two give every figure identically. The rows are
 rewritten in one transaction per period, with the period row locked: a re-run writes identical
 values; a run that fails (or is killed) half-way leaves the previous rows as they were.
 

@@ -8,8 +8,8 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,15 +31,25 @@ ACTIVE_PROJECT_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectStat
 
 
 def _in_base(qs, amount: str, currency: str, day) -> dict:
-    """Σ amount × rate on its day, and the currencies that lack a rate (left out of the sum)."""
-    rows = qs.annotate(_rate=rate_on(currency, day)).aggregate(
-        total=Coalesce(Sum(F(amount) * F("_rate"), output_field=MONEY), Value(Decimal(0), output_field=MONEY)),
-        n=Count("pk"),
+    """Σ amount × rate on its day, and the currencies that lack a rate (left out of the sum). One
+    query: grouped by currency, counting the rows without a rate."""
+    rows = (
+        qs.annotate(_rate=rate_on(currency, day))
+        .order_by()
+        .values(currency)
+        .annotate(
+            total=Sum(F(amount) * F("_rate"), output_field=MONEY),
+            n=Count("pk"),
+            unrated=Count("pk", filter=Q(_rate__isnull=True)),
+        )
     )
-    missing = sorted(
-        set(qs.annotate(_rate=rate_on(currency, day)).filter(_rate__isnull=True).values_list(currency, flat=True))
-    )
-    return {"count": rows["n"], "value": rows["total"].quantize(Decimal("0.01")), "missing": missing}
+    total, n, missing = Decimal(0), 0, []
+    for row in rows:
+        total += row["total"] or 0
+        n += row["n"]
+        if row["unrated"]:
+            missing.append(row[currency])
+    return {"count": n, "value": total.quantize(Decimal("0.01")), "missing": sorted(missing)}
 
 
 def _percent(part, whole) -> int | None:

@@ -7,8 +7,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -478,22 +491,11 @@ def receipt_list(user) -> QuerySet:
     )
 
 
-def bucket_of(days_overdue: int) -> str:
-    if days_overdue <= 0:
-        return "current"
-    if days_overdue <= 30:
-        return "1_30"
-    if days_overdue <= 60:
-        return "31_60"
-    if days_overdue <= 90:
-        return "61_90"
-    return "over_90"
-
-
-def receivables(user, as_of: datetime.date) -> list[dict]:
-    """One row per invoice issued by ``as_of`` with something outstanding as of that date (allocations
-    dated after it do not count): days overdue, ageing bucket, outstanding in its currency and in base
-    currency (at the rate of ``as_of``; None without a rate). One query."""
+def _receivable(user, as_of: datetime.date) -> QuerySet:
+    """Invoices issued by ``as_of`` with something outstanding as of that date (allocations dated after
+    it do not count): ``outstanding_then``, ``rate`` (of ``as_of``; NULL without one) and ``bucket``
+    (by days overdue: ``current`` when not yet overdue, then 1–30, 31–60, 61–90 and over 90 days).
+    The one home of "receivable as of a date" and of its buckets."""
     paid_by = (
         ReceiptAllocation.objects.filter(invoice=OuterRef("pk"), date__lte=as_of)
         .order_by()
@@ -501,12 +503,30 @@ def receivables(user, as_of: datetime.date) -> list[dict]:
         .annotate(t=Sum("amount"))
         .values("t")
     )
-    rows = (
+    bounds = [(as_of, "current"), (_days_before(as_of, 30), "1_30")]
+    bounds += [(_days_before(as_of, 60), "31_60"), (_days_before(as_of, 90), "61_90")]
+    return (
         Invoice.objects.filter(contract__in=contract_visible(user), issue_date__lte=as_of)
         .exclude(state__in=[InvoiceState.DRAFT, InvoiceState.VOID, InvoiceState.WRITTEN_OFF])
         .annotate(paid_then=Coalesce(Subquery(paid_by, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
         .annotate(outstanding_then=F("total") - F("paid_then"), rate=rate_on("currency", Value(as_of)))
         .filter(outstanding_then__gt=0)
+        .annotate(
+            bucket=Case(
+                *(When(due_date__gte=day, then=Value(bucket)) for day, bucket in bounds),
+                default=Value("over_90"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def receivables(user, as_of: datetime.date) -> list[dict]:
+    """One row per invoice issued by ``as_of`` with something outstanding as of that date (allocations
+    dated after it do not count): days overdue, ageing bucket, outstanding in its currency and in base
+    currency (at the rate of ``as_of``; None without a rate). One query."""
+    rows = (
+        _receivable(user, as_of)
         .select_related("contract__opportunity__customer")
         .prefetch_related("contract__projects")
         .order_by("due_date", "id")
@@ -524,7 +544,7 @@ def receivables(user, as_of: datetime.date) -> list[dict]:
                 "project": projects[0].pk if projects else None,
                 "due_date": inv.due_date,
                 "days_overdue": days,
-                "bucket": bucket_of(days),
+                "bucket": inv.bucket,
                 "outstanding": inv.outstanding_then,
                 "currency": inv.currency,
                 "outstanding_base": quantize(inv.outstanding_then * inv.rate) if inv.rate is not None else None,
@@ -539,13 +559,23 @@ def _days_before(day: datetime.date, days: int) -> datetime.date:
 
 def receivables_summary(user, as_of: datetime.date) -> dict:
     """Ageing buckets and DSO in base currency as of ``as_of``: DSO = receivables / Σ invoice totals
-    issued in the 90 days up to ``as_of`` × 90 (None when nothing was invoiced then)."""
-    rows = receivables(user, as_of)
+    issued in the 90 days up to ``as_of`` × 90 (None when nothing was invoiced then). Aggregated in the
+    database (each invoice's base amount rounded to the cent, half up, then summed, as receivables()
+    does): two queries, whatever the number of invoices."""
     buckets = {b: Decimal("0.00") for b in AGEING_BUCKETS}
-    missing = sorted({r["currency"] for r in rows if r["outstanding_base"] is None})
-    for r in rows:
-        if r["outstanding_base"] is not None:
-            buckets[r["bucket"]] += r["outstanding_base"]
+    missing = set()
+    sums = (
+        _receivable(user, as_of)
+        .order_by()
+        .values("bucket", "currency")
+        .annotate(base=Sum(Round(F("outstanding_then") * F("rate"), 2), output_field=MONEY))
+    )
+    for row in sums:
+        if row["base"] is None:
+            missing.add(row["currency"])
+        else:
+            buckets[row["bucket"]] += row["base"]
+    missing = sorted(missing)
     total = sum(buckets.values(), Decimal("0.00"))
     issued = (
         Invoice.objects.filter(
@@ -643,6 +673,7 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None, un
             delivery_end=Subquery(planned_end),
             rate=rate_on("contract__currency", Value(today)),
         )
+        .filter(amount__gt=F("invoiced"))  # what is left to invoice, chosen in the database
         .values(
             "state",
             "trigger",

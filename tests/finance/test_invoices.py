@@ -149,6 +149,21 @@ def test_ageing_at_two_dates_and_dso(api, cast, project, django_capture_on_commi
     assert api.as_user(cast.finance).get("/api/v1/receivables/", {"as_of": "soon"}).status_code == 400
 
 
+def test_the_ageing_buckets_turn_on_the_right_days(api, cast, project):
+    from finance import selectors
+
+    inv = issue(api, cast, draft(api, cast, project, amount="100000.00", tax_rate_percent="0")["id"], day(1))
+    due = datetime.date.fromisoformat(inv["due_date"])
+    expected = {0: "current", 1: "1_30", 30: "1_30", 31: "31_60", 60: "31_60", 61: "61_90", 90: "61_90"}
+    expected |= {91: "over_90", 400: "over_90"}
+    for days, bucket in expected.items():
+        as_of = due + datetime.timedelta(days=days)
+        [row] = selectors.receivables(cast.finance, as_of)
+        assert (row["days_overdue"], row["bucket"]) == (days, bucket)
+        summary = selectors.receivables_summary(cast.finance, as_of)
+        assert summary["buckets"][bucket] == Decimal("100000.00") == summary["total"], days
+
+
 def test_the_accounts_show_invoiced_collected_and_receivable(api, cast, project):
     inv = issue(api, cast, draft(api, cast, project, amount="100000.00")["id"], day(2))  # total 106,000.00
     finance.receipt_create(
