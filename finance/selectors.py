@@ -674,6 +674,7 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None, un
             rate=rate_on("contract__currency", Value(today)),
         )
         .filter(amount__gt=F("invoiced"))  # what is left to invoice, chosen in the database
+        .order_by()  # summed by month below: no sort of every row
         .values(
             "state",
             "trigger",
