@@ -6,15 +6,16 @@
   ``ReverseIdField`` reads it (or the relation, where the row was not annotated: a detail, a write);
 - ``IdRelatedField``: a related id read from the row's own ``<fk>_id`` column, never the related
   object; the ``serializer_related_field`` of ``ListModelSerializer``;
-- ``ListModelSerializer``: its fields built once per class and copied for each serializer (DRF builds
-  them from the model for every request), and rows turned into dicts without DRF's per-field
-  generator.
+- ``ListModelSerializer``: its fields built once per class and language and copied for each
+  serializer (DRF builds them from the model for every request), and rows turned into dicts without
+  DRF's per-field generator.
 """
 
 import copy
 
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db.models import OuterRef, Subquery
+from django.utils import translation
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 
@@ -34,9 +35,10 @@ def list_reverse_ids(qs, *names):
     return qs.annotate(**annotations)
 
 
-class ReverseIdField(serializers.IntegerField):
+class ReverseIdField(serializers.PrimaryKeyRelatedField):
     """The id of the record on the other side of a reverse one-to-one (read-only; null when there is
-    none): the ``list_reverse_ids`` annotation when the row has it, else the relation."""
+    none): the ``list_reverse_ids`` annotation when the row has it, else the relation. A related
+    field still, for the schema and OPTIONS."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
@@ -50,11 +52,11 @@ class ReverseIdField(serializers.IntegerField):
             owner = getattr(owner, attr)
         listed = owner.__dict__.get(REVERSE_ID.format(name), owner)
         if listed is not owner:
-            return listed
+            return PKOnlyObject(pk=listed)
         try:
-            return getattr(owner, name).pk
+            return PKOnlyObject(pk=getattr(owner, name).pk)
         except ObjectDoesNotExist:
-            return None
+            return PKOnlyObject(pk=None)
 
 
 class IdRelatedField(serializers.PrimaryKeyRelatedField):
@@ -94,11 +96,16 @@ class ListModelSerializer(serializers.ModelSerializer):
     serializer_related_field = IdRelatedField
 
     def get_fields(self):
+        # per class and language: DRF gives a model field a label only where its verbose name, in the
+        # language of the moment, differs from the one it derives from the field's name
         cls = type(self)
-        built = cls.__dict__.get("_built_fields")
+        if "_built_fields" not in cls.__dict__:
+            cls._built_fields = {}
+        language = translation.get_language()
+        built = cls._built_fields.get(language)
         if built is None:
-            built = super().get_fields()
-            cls._built_fields = built = {name: copy.deepcopy(field) for name, field in built.items()}
+            fields = super().get_fields()
+            built = cls._built_fields[language] = {name: copy.deepcopy(field) for name, field in fields.items()}
         return {name: copy.deepcopy(field) for name, field in built.items()}
 
     def to_representation(self, instance):
