@@ -114,6 +114,12 @@ def test_filters_still_filter_and_other_parameters_leave_the_rows_alone(api, sca
     qualified = client.get("/api/v1/leads/?state=qualified&page_size=200").json()
     assert 0 < qualified["count"] < every["count"]
     assert {row["state"] for row in qualified["results"]} == {"qualified"}
+    owner = qualified["results"][0]["owner"]
+    theirs = client.get(f"/api/v1/leads/?state=qualified&owner={owner}&ordering=company_name&page_size=200").json()
+    assert theirs["count"] == Lead.objects.filter(state="qualified", owner_id=owner).count()
+    assert [row["id"] for row in theirs["results"]] == list(
+        Lead.objects.filter(state="qualified", owner_id=owner).order_by("company_name").values_list("pk", flat=True)
+    )
     by_score = client.get("/api/v1/leads/?min_score=50&page_size=200").json()["results"]
     assert by_score and all(row["score"] >= 50 for row in by_score)
     assert client.get("/api/v1/leads/?min_score=many").status_code == 400
