@@ -177,7 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ltc_portal.core.api.pagination.StandardPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "ltc_portal.core.api.filters.ListFilterBackend",  # django-filter's, idle when no filter is named
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],

@@ -25,14 +25,15 @@ from delivery.models import (
 )
 from delivery.selectors import project_records, project_visible
 from leads.api.serializers import CurrencyCodeField
+from ltc_portal.core.api.lists import IdRelatedField, ListModelSerializer
 from ltc_portal.core.api.serializers import BoundedListSerializer, TransitionInputSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 
 USERS = get_user_model().objects.filter(is_active=True)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
-    pm = serializers.PrimaryKeyRelatedField(queryset=USERS, required=False, allow_null=True)
+class ProjectSerializer(ListModelSerializer):
+    pm = IdRelatedField(queryset=USERS, required=False, allow_null=True)
     currency = CurrencyCodeField(required=False)
     pm_change_limit = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
 

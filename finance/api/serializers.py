@@ -22,6 +22,7 @@ from finance.models import (
 from leads.api.serializers import CurrencyCodeField
 from leads.models import Customer
 from leads.selectors import customer_visible
+from ltc_portal.core.api.lists import ListModelSerializer
 from ltc_portal.core.api.serializers import BoundedListSerializer, TransitionInputSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory
@@ -218,7 +219,7 @@ class FinalAccountSerializer(CreateOnlyFieldsMixin, serializers.ModelSerializer)
         read_only_fields = [f for f in fields if f not in ("project", "explanation")]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
+class InvoiceSerializer(ListModelSerializer):
     payment_milestone = VisibleRelatedField(
         selector=lambda user: PaymentMilestone.objects.filter(contract__in=contract_visible(user)),
         queryset=PaymentMilestone.objects.all(),

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Contact, Customer, Lead, LeadImport
+from ltc_portal.core.api.lists import IdRelatedField, ListModelSerializer, ReverseIdField
 from ltc_portal.core.money import ISO_4217
 
 
@@ -28,13 +29,13 @@ class DuplicateLeadSerializer(serializers.ModelSerializer):
         fields = ["id", "company_name", "contact_name", "state", "owner", "created_at", "matched_on"]
 
 
-class LeadSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+class LeadSerializer(ListModelSerializer):
+    owner = IdRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
     budget_currency = CurrencyCodeField(required=False)
     budget_amount = serializers.DecimalField(
         max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
     )
-    opportunity = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    opportunity = ReverseIdField()
 
     class Meta:
         model = Lead
@@ -90,8 +91,8 @@ class LeadCreatedSerializer(LeadSerializer):
         return bool(self.context.get("duplicates_elsewhere", False))
 
 
-class CustomerSerializer(serializers.ModelSerializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
+class CustomerSerializer(ListModelSerializer):
+    owner = IdRelatedField(queryset=get_user_model().objects.filter(is_active=True), required=False)
 
     class Meta:
         model = Customer
@@ -100,7 +101,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         validators = []  # uniqueness is checked by the service, with the customer's own words
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ListModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "customer", "name", "email", "phone", "title", "created_at", "updated_at"]

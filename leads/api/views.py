@@ -35,7 +35,8 @@ class LeadViewSet(
 
     queryset = Lead.objects.none()  # for the schema; the selector filters by visibility
     selector = staticmethod(selectors.lead_list)
-    list_select_related = ("opportunity",)  # the serializer reads ids, and the opportunity's
+    list_select_related = ()  # the serializer reads ids only
+    list_reverse_ids = ("opportunity",)  # a subquery per row of the page, not a join
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
     search_fields = []
@@ -114,6 +115,7 @@ class CustomerViewSet(
 ):
     queryset = Customer.objects.none()
     selector = staticmethod(lambda user: selectors.customer_visible(user).select_related("owner"))
+    list_select_related = ()  # the serializer reads ids only
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["name", "created_at"]
@@ -134,6 +136,7 @@ class ContactViewSet(
 ):
     queryset = Contact.objects.none()
     selector = staticmethod(lambda user: selectors.contact_visible(user).select_related("customer"))
+    list_select_related = ()  # the serializer reads ids only
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     create_service = services.contact_create

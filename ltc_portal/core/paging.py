@@ -1,6 +1,7 @@
 """A paginator whose count stays cheap on big tables: exact up to ``LIST_EXACT_COUNT_MAX`` rows (a
 bounded ``COUNT`` over at most that many rows), beyond that the planner's estimate on PostgreSQL (the
-rows ``EXPLAIN`` expects), never less than the bound. ``estimated`` tells whether the count is one;
+rows ``EXPLAIN`` expects), never less than the bound. Both count ids only (``values("pk")``, no order):
+not the joins, subqueries and annotations the page's rows carry. ``estimated`` tells whether the count is one;
 the API says so in the ``X-Count-Estimated`` header. On SQLite (no
 planner estimate) the count beyond the bound is exact."""
 
@@ -34,11 +35,12 @@ class CappedCountPaginator(Paginator):
         qs = self.object_list
         if not hasattr(qs, "query") or bound <= 0:
             return super().count
-        exact = qs.order_by()[: bound + 1].count()
+        ids = qs.order_by().values("pk")
+        exact = ids[: bound + 1].count()
         if exact <= bound:
             return exact
-        estimate = planner_estimate(qs)
+        estimate = planner_estimate(ids)
         if estimate is None:
-            return super().count
+            return ids.count()
         self.estimated = True
         return max(estimate, bound + 1)

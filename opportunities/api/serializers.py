@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from leads.api.serializers import CurrencyCodeField
 from leads.models import Customer
+from ltc_portal.core.api.lists import IdRelatedField, ListModelSerializer, ReverseIdField
 from ltc_portal.core.api.serializers import BoundedListSerializer
 from ltc_portal.core.api.viewsets import CreateOnlyFieldsMixin, VisibleRelatedField
 from opportunities.models import CostCategory, EstimateLine, LineCategory, Opportunity, Quote, QuoteLine
@@ -11,17 +12,17 @@ from opportunities.selectors import opportunity_visible
 USERS = get_user_model().objects.filter(is_active=True)
 
 
-class OpportunitySerializer(serializers.ModelSerializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    owner = serializers.PrimaryKeyRelatedField(queryset=USERS, required=False)
-    solution_owner = serializers.PrimaryKeyRelatedField(queryset=USERS, required=False, allow_null=True)
+class OpportunitySerializer(ListModelSerializer):
+    customer = IdRelatedField(queryset=Customer.objects.all())
+    owner = IdRelatedField(queryset=USERS, required=False)
+    solution_owner = IdRelatedField(queryset=USERS, required=False, allow_null=True)
     currency = CurrencyCodeField(required=False)
     expected_value = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
     customer_budget = serializers.DecimalField(
         max_digits=18, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     probability = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    project = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    project = ReverseIdField()
     weighted_value = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
 
     class Meta:

@@ -29,7 +29,8 @@ class OpportunityViewSet(
 
     queryset = Opportunity.objects.none()
     selector = staticmethod(selectors.opportunity_list)
-    list_select_related = ("project",)  # the serializer reads ids, and the project's
+    list_select_related = ()  # the serializer reads ids only
+    list_reverse_ids = ("project",)  # a subquery per row of the page, not a join
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
     search_fields = ["name", "customer__name"]

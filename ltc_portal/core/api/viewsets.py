@@ -6,6 +6,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
+from .lists import IdRelatedField, list_reverse_ids
+
 
 class RestrictedViewSet(viewsets.GenericViewSet):
     """``selector(user) -> QuerySet`` (a staticmethod) gives the records the user may read; every
@@ -13,10 +15,13 @@ class RestrictedViewSet(viewsets.GenericViewSet):
 
     ``list_select_related`` (a tuple), when set, replaces the selector's joins on the list: the
     relations its serializer really reads (a page's selector joins what the page draws; building
-    model rows for joins nobody reads was most of an API list's time at dataset L)."""
+    model rows for joins nobody reads was most of an API list's time at dataset L).
+    ``list_reverse_ids`` (reverse one-to-one names) adds their ids to the list's rows as subqueries
+    (``lists.list_reverse_ids``), for the serializer's ``ReverseIdField``."""
 
     selector = None
     list_select_related = None
+    list_reverse_ids = ()
 
     def get_queryset(self):
         selector = type(self).selector
@@ -29,10 +34,12 @@ class RestrictedViewSet(viewsets.GenericViewSet):
             qs = qs.select_related(None)
             if self.list_select_related:
                 qs = qs.select_related(*self.list_select_related)
+        if self.list_reverse_ids and getattr(self, "action", None) == "list":
+            qs = list_reverse_ids(qs, *self.list_reverse_ids)
         return qs
 
 
-class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+class VisibleRelatedField(IdRelatedField):
     """A related object chosen by id among those ``selector(user)`` returns; any other id is
     "Invalid pk" (400), whether it does not exist or the user may not use it. ``queryset`` names the
     model (for the schema); it is never read as such."""
