@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -117,3 +120,13 @@ def test_base_currency_and_time_zone_from_environment():
     result = run_manage("shell", "-c", code, DEBUG="true", BASE_CURRENCY="eur", TIME_ZONE="Europe/Berlin")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("EUR Europe/Berlin")
+
+
+def test_the_portals_postgresql_connections_plan_for_fast_storage_without_jit(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW random_page_cost")
+        assert float(cursor.fetchone()[0]) == 1.1
