@@ -183,6 +183,16 @@ def worker_processes(log_dir, **env):
             for worker in workers:
                 worker.stop()
             end_worker_sessions()
+            wait_for(lambda: worker_sessions() == 0, timeout=10)  # they end a moment after being told
+
+
+def worker_sessions() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [WORKER_APPLICATION_NAME],
+        )
+        return cursor.fetchone()[0]
 
 
 def end_worker_sessions() -> int:
