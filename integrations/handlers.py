@@ -1,5 +1,11 @@
 """The steps integrators hear of: each raises its event's deliveries, in the step's transaction (they
-are posted once it commits)."""
+are posted once it commits).
+
+A body's ``data`` speaks the API's names (API.md): a record's id under its resource's singular name
+(``review``, ``contract``, ``invoice``, ``receipt``, ``project``; as ``review`` in a subject's gates),
+its links under their field names, codes and states as the API gives them (``subject_type`` is
+``opportunity`` | ``project`` | ``change_request``, never a model name), money as a decimal string beside
+its currency, dates ISO 8601. tests/integrations/test_webhook_bodies.py holds each event to it."""
 
 from contracts.models import Contract
 from delivery.models import Project
@@ -25,9 +31,9 @@ def gate_decided(event: Event) -> None:
     services.event_raise(
         event=Hook.GATE_DECIDED,
         data={
-            "gate_review": review.pk,
+            "review": review.pk,
             "gate": review.gate.code,
-            "subject_type": review.content_type.model,
+            "subject_type": review.gate.subject_type,
             "subject_id": review.object_id,
             "state": review.state,
             "decided_by": event.user.username if event.user else None,
@@ -61,8 +67,11 @@ def invoice_issued(event: Event) -> None:
             "invoice": invoice.pk,
             "number": invoice.number,
             "contract": invoice.contract_id,
+            "payment_milestone": invoice.payment_milestone_id,
             "amount": _money(invoice.amount),
             "tax_rate_percent": _money(invoice.tax_rate_percent),
+            "tax_amount": _money(invoice.tax_amount),
+            "total": _money(invoice.total),
             "currency": invoice.currency,
             "issue_date": _date(invoice.issue_date),
             "due_date": _date(invoice.due_date),
@@ -81,7 +90,12 @@ def receipt_recorded(event: Event) -> None:
             "amount": _money(receipt.amount),
             "currency": receipt.currency,
             "date": _date(receipt.date),
+            "payer": receipt.payer,
             "reference": receipt.reference,
+            "allocations": [
+                {"invoice": a.invoice_id, "amount": _money(a.amount), "date": _date(a.date)}
+                for a in receipt.allocations.order_by("pk")
+            ],
         },
     )
 
@@ -95,6 +109,10 @@ def project_closed(event: Event) -> None:
             "project": project.pk,
             "name": project.name,
             "opportunity": project.opportunity_id,
+            "contract": project.contract_id,
+            "state": project.state,
             "final_acceptance_date": _date(project.final_acceptance_date),
+            "final_acceptance_by": project.final_acceptance_by,
+            "final_acceptance_ref": project.final_acceptance_ref,
         },
     )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import generics, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -311,19 +311,21 @@ class ReceiptViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retr
         return Response(self.get_serializer(self.get_queryset().get(pk=receipt.pk)).data)
 
 
-class ReceivablesView(APIView):
+class ReceivablesView(generics.ListAPIView):
     """Receivables as of a date (`?as_of=YYYY-MM-DD`, default today): one row per invoice with
-    something outstanding then, with its ageing bucket; `summary/` gives the buckets and DSO in base
-    currency."""
+    something outstanding then, with its ageing bucket, paged like every list (`page`, `page_size`);
+    `summary/` gives the buckets and DSO in base currency."""
 
-    @extend_schema(parameters=[AsOfSerializer], responses=ReceivableSerializer(many=True))
-    def get(self, request):
-        as_of = _as_of(request)
-        rows = selectors.receivables(request.user, as_of)
-        page = StandardPagination()
-        return page.get_paginated_response(
-            ReceivableSerializer(page.paginate_queryset(rows, request, view=self), many=True).data
-        )
+    serializer_class = ReceivableSerializer
+    pagination_class = StandardPagination
+    filter_backends = []  # rows computed by the selector; only as_of and the page parameters apply
+
+    @extend_schema(parameters=[AsOfSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.receivables(self.request.user, _as_of(self.request))
 
 
 class ReceivablesSummaryView(APIView):

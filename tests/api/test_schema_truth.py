@@ -34,3 +34,28 @@ def test_the_lead_and_opportunity_components_say_what_they_carry(schema):
     assert components["Opportunity"]["properties"]["project"].get("nullable") is True
     create = schema["paths"]["/api/v1/leads/"]["post"]["responses"]["201"]
     assert create["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LeadCreated"}
+
+
+def test_the_schema_is_generated_without_warnings_and_no_component_name_is_taken_twice():
+    """drf-spectacular warns (and keeps one) when two serializers share a component name; the
+    postprocessing hook's own ``Error`` would be shadowed silently by a serializer named ``Error…``, so
+    the hook refuses it. Both guard against a 4xx pointing at another body's schema."""
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    from ltc_portal.core.api.schema import ERROR_SCHEMA
+
+    GENERATOR_STATS.reset()
+    with GENERATOR_STATS.silence():
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+    complaints = dict(GENERATOR_STATS._warn_cache) | dict(GENERATOR_STATS._error_cache)
+    assert not complaints, complaints
+    assert schema["components"]["schemas"]["Error"] == ERROR_SCHEMA
+
+
+def test_a_serializer_named_like_the_error_component_is_refused():
+    from ltc_portal.core.api.schema import ComponentNameClash, document_errors
+
+    clash = {"components": {"schemas": {"Error": {"type": "object", "required": ["detail"]}}}, "paths": {}}
+    with pytest.raises(ComponentNameClash):
+        document_errors(clash, None, None, True)

@@ -24,9 +24,17 @@ ERRORS = {
 METHODS = ("get", "put", "patch", "post", "delete")
 
 
+class ComponentNameClash(Exception):
+    """A serializer's component has the name of one this module adds (``Error``): every 4xx the hook
+    documents would point at that serializer's schema instead (drf-spectacular does not see it)."""
+
+
 def document_errors(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
-    components.setdefault("Error", ERROR_SCHEMA)
+    if components.setdefault("Error", ERROR_SCHEMA) != ERROR_SCHEMA:
+        raise ComponentNameClash(
+            "A serializer's schema component is named 'Error', the generic error body's name: rename it."
+        )
     ref = {"$ref": "#/components/schemas/Error"}
     for item in result.get("paths", {}).values():
         for method in METHODS:

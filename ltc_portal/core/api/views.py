@@ -79,7 +79,10 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
 
 
-class ErrorSerializer(serializers.Serializer):
+class LockedOutSerializer(serializers.Serializer):
+    """429 of the token endpoint: locked out after repeated failures, or throttled (Retry-After).
+    Not named ``Error``: that component is the generic error body (``ltc_portal.core.api.schema``)."""
+
     detail = serializers.CharField()
 
 
@@ -98,7 +101,10 @@ class ObtainTokenView(ObtainAuthToken):
         responses={
             200: TokenSerializer,
             400: OpenApiResponse(description="Wrong user name or password."),
-            429: ErrorSerializer,
+            429: OpenApiResponse(
+                LockedOutSerializer,
+                description="Locked out after repeated failures, or throttled; retry after Retry-After seconds.",
+            ),
         },
     )
     def post(self, request, *args, **kwargs):
@@ -119,7 +125,7 @@ class ObtainTokenView(ObtainAuthToken):
 class RevokeTokenView(APIView):
     """Revoke your API token: it stops working at once (get a new one with POST auth/token/)."""
 
-    @extend_schema(request=None, responses={204: None, 401: ErrorSerializer})
+    @extend_schema(request=None, responses={204: None})  # 401 etc.: the generic Error
     def post(self, request):
         Token.objects.filter(user=request.user).delete()
         return Response(status=204)
