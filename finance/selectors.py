@@ -521,18 +521,20 @@ def _receivable(user, as_of: datetime.date) -> QuerySet:
     )
 
 
-def receivables(user, as_of: datetime.date) -> list[dict]:
-    """One row per invoice issued by ``as_of`` with something outstanding as of that date (allocations
-    dated after it do not count): days overdue, ageing bucket, outstanding in its currency and in base
-    currency (at the rate of ``as_of``; None without a rate). One query."""
-    rows = (
+def receivable_invoices(user, as_of: datetime.date) -> QuerySet:
+    """The invoices of receivables(), in its order, for a page to slice before receivable_rows()."""
+    return (
         _receivable(user, as_of)
         .select_related("contract__opportunity__customer")
         .prefetch_related("contract__projects")
         .order_by("due_date", "id")
     )
+
+
+def receivable_rows(invoices, as_of: datetime.date) -> list[dict]:
+    """The rows of receivables() for these invoices of receivable_invoices()."""
     out = []
-    for inv in rows:
+    for inv in invoices:
         days = (as_of - inv.due_date).days
         projects = list(inv.contract.projects.all())
         out.append(
@@ -551,6 +553,13 @@ def receivables(user, as_of: datetime.date) -> list[dict]:
             }
         )
     return out
+
+
+def receivables(user, as_of: datetime.date) -> list[dict]:
+    """One row per invoice issued by ``as_of`` with something outstanding as of that date (allocations
+    dated after it do not count): days overdue, ageing bucket, outstanding in its currency and in base
+    currency (at the rate of ``as_of``; None without a rate). Two queries (the rows, their projects)."""
+    return receivable_rows(receivable_invoices(user, as_of), as_of)
 
 
 def _days_before(day: datetime.date, days: int) -> datetime.date:

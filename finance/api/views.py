@@ -325,7 +325,13 @@ class ReceivablesView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.receivables(self.request.user, _as_of(self.request))
+        return selectors.receivable_invoices(self.request.user, _as_of(self.request))
+
+    def list(self, request, *args, **kwargs):
+        # the page is cut in the database; only its invoices become rows (12,782 at L took 2.9 s)
+        as_of = _as_of(request)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(selectors.receivable_rows(page, as_of), many=True).data)
 
 
 class ReceivablesSummaryView(APIView):
