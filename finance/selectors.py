@@ -648,13 +648,14 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None, un
     def add(day, key, amount, rate, currency):
         if amount is None or day is None:
             return
-        if rate is None:
+        month = max(_month(day), first)
+        if month > last:
+            return
+        if rate is None:  # left out, and named when the caller asks (only what falls in the horizon)
             if unrated is not None and amount:
                 unrated.add(currency)
             return
-        month = max(_month(day), first)
-        if month <= last:
-            rows[month][key] += quantize(Decimal(amount) * rate)
+        rows[month][key] += quantize(Decimal(amount) * rate)
 
     for inv in (
         invoice_list(user)
