@@ -315,7 +315,7 @@ def meeting_create(*, project: Project, user: User, data: dict) -> Meeting:
                     ]
                 }
             )
-    owners = {str(i): a["owner"] for i, a in enumerate(actions) if "owner" in a}
+    owners = {str(i): a.get("owner") for i, a in enumerate(actions)}  # every action has one (None is refused)
     try:
         _check_people(owners, *owners, project=project)  # every action's owner in one query
     except ValidationError as exc:

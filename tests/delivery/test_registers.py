@@ -219,6 +219,19 @@ def test_a_meetings_action_owners_are_checked_in_one_query_and_refused_together(
         meeting([*engineers, hr])
     assert "Action owners must be active people" in refused.value.message_dict["actions"][0]
     assert not MeetingAction.objects.filter(owner=hr).exists()
+    with pytest.raises(ValidationError) as refused:  # an action without an owner: refused, never a database error
+        services.meeting_create(
+            project=project,
+            user=cast.pm,
+            data={
+                "date": TODAY,
+                "kind": "weekly",
+                "attendees": "PM",
+                "decisions": "Go",
+                "actions": [{"description": "Nobody's", "due_date": NEXT_WEEK}],
+            },
+        )
+    assert "actions" in refused.value.message_dict
 
 
 def test_nothing_is_added_to_a_cancelled_projects_registers(project, cast):
