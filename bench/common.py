@@ -55,3 +55,39 @@ def instrumented(module, pieces, spent: dict):
     finally:
         for name, fn in originals.items():
             setattr(module, name, fn)
+
+
+def serve_with(name: str, patterns: list) -> None:
+    """Serve ``patterns`` (the bench's floors, never the product's) in front of the portal's URLs, under
+    a URLconf module called ``name``. Call after django.setup()."""
+    import sys
+    import types
+
+    from django.conf import settings
+    from django.urls import include, path
+
+    module = types.ModuleType(name)
+    module.urlpatterns = [*patterns, path("", include(settings.ROOT_URLCONF))]
+    sys.modules[name] = module
+    settings.ROOT_URLCONF = name
+    settings.ALLOWED_HOSTS = ["*"]
+
+
+def timed_get(client, url: str, repeat: int) -> tuple[float, int, object]:
+    """GET ``url`` once counting its queries, then ``repeat`` times timing it: (median ms, queries,
+    the first response). Refuses anything but a 200."""
+    import statistics
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()  # a full log (9,000 under DEBUG) would capture nothing
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(samples), 2), len(ctx.captured_queries), response

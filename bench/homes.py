@@ -17,10 +17,7 @@ in bench/results/. Grown with ``seed_scale --size BENCH_SIZE`` (S by default; id
 import datetime
 import json
 import os
-import statistics
 import sys
-import time
-import types
 from datetime import UTC
 from pathlib import Path
 
@@ -34,15 +31,14 @@ os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ltc_portal.settings")
 
-from common import ensure_postgres_database  # noqa: E402  (bench/ is the script's folder)
+import common  # noqa: E402  (bench/ is the script's folder)
 
-ensure_postgres_database(os.environ["DATABASE_URL"])
+common.ensure_postgres_database(os.environ["DATABASE_URL"])
 
 import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.decorators import login_required  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
@@ -50,8 +46,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.shortcuts import render  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.urls import path  # noqa: E402
 
 from ltc_portal.core import dashboard  # noqa: E402
 from ltc_portal.core.roles import user_roles  # noqa: E402
@@ -60,7 +55,6 @@ from ltc_portal.core.scale import PEOPLE_ROLES, PREFIX  # noqa: E402
 SIZE = os.environ.get("BENCH_SIZE", "S")
 REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
 TARGET_MS = 300
-settings.ALLOWED_HOSTS = ["*"]
 ROLES = ("sales", "sales_director", "solution", "pmo", "delivery", "finance", "executive", "hr")
 
 
@@ -69,23 +63,11 @@ def bare_view(request):
     return render(request, "base.html", {})
 
 
-bench_urls = types.ModuleType("bench_homes_urls")
-bench_urls.urlpatterns = [path("__bench__/bare/", bare_view), path("", include(settings.ROOT_URLCONF))]
-sys.modules["bench_homes_urls"] = bench_urls
-settings.ROOT_URLCONF = "bench_homes_urls"
-
-
 def timed(client, url):
-    connection.queries_log.clear()  # a full log (9,000 under DEBUG) would capture nothing
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    samples = []
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(samples), 2), len(ctx.captured_queries)
+    return common.timed_get(client, url, REPEAT)
+
+
+common.serve_with("bench_homes_urls", [path("__bench__/bare/", bare_view)])
 
 
 def person_of(role):
@@ -123,13 +105,13 @@ def main():
         client = Client()
         client.force_login(user)
         floor_bare = timed(client, "/__bench__/bare/")[0]
-        ms, queries = timed(client, "/")
+        ms, queries, _ = timed(client, "/")
         roles = user_roles(user)
         panels = []
         for panel in sorted(dashboard._PANELS.values(), key=lambda p: p.order):
             if panel.roles is not None and not (roles & set(panel.roles)):
                 continue
-            p_ms, p_queries = timed(client, f"/home/panels/{panel.key}/")
+            p_ms, p_queries, _ = timed(client, f"/home/panels/{panel.key}/")
             panels.append({"panel": panel.key, "ms": p_ms, "queries": p_queries})
         figures["homes"].append(
             {

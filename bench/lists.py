@@ -19,10 +19,7 @@ BENCH_SIZE`` (S by default; idempotent, so a seeded database is reused).
 import datetime
 import json
 import os
-import statistics
 import sys
-import time
-import types
 from datetime import UTC
 from pathlib import Path
 
@@ -35,6 +32,7 @@ os.environ.setdefault("DATABASE_URL", f"sqlite:///{RESULTS / 'bench-lists.sqlite
 os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ltc_portal.settings")
 
+import common  # noqa: E402  (bench/ is the script's folder)
 import django  # noqa: E402
 
 django.setup()
@@ -47,8 +45,7 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count, Q  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import include, path  # noqa: E402
+from django.urls import path  # noqa: E402
 
 from contracts.selectors import contract_visible  # noqa: E402
 from delivery.selectors import project_visible  # noqa: E402
@@ -62,7 +59,6 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
 TARGET = {"api": 2.0, "page": 1.5, "search": 2.0}
 #: BENCH_ONLY=leads,opportunities runs only those cases (names as printed)
 ONLY = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
-settings.ALLOWED_HOSTS = ["*"]
 
 
 def lead_search(qs, q):
@@ -115,26 +111,11 @@ def bare_view(request, name):
     return JsonResponse({"count": qs.count(), "results": list(qs.values()[:25])}, safe=False)
 
 
-bench_urls = types.ModuleType("bench_lists_urls")
-bench_urls.urlpatterns = [
-    path("__bench__/bare/<slug:name>/", bare_view),
-    path("", include(settings.ROOT_URLCONF)),
-]
-sys.modules["bench_lists_urls"] = bench_urls
-settings.ROOT_URLCONF = "bench_lists_urls"
-
-
 def timed(client, url):
-    connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    samples = []
-    for _ in range(REPEAT):
-        start = time.perf_counter()
-        client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(samples), 2), len(ctx.captured_queries), response
+    return common.timed_get(client, url, REPEAT)
+
+
+common.serve_with("bench_lists_urls", [path("__bench__/bare/<slug:name>/", bare_view)])
 
 
 def main():
