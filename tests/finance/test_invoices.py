@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
 
 from finance import accounting
 from finance import services as finance
 from finance.models import Invoice, MonthlyAccount, ReceiptAllocation
+from tests.finance.factories import invoice_every_payment
 from tests.finance.test_accounting import PERIOD, day, project_in_build
-from tests.opportunities.factories import Cast
+from tests.opportunities.factories import Cast, project_in_plan_with_contract
 
 INVOICES, RECEIPTS = "/api/v1/invoices/", "/api/v1/receipts/"
 
@@ -351,3 +353,23 @@ def test_hostile_input_gets_a_400_and_changes_nothing(api, cast, project):
         format="json",
     )
     assert r.status_code == 400
+
+
+def test_the_receivables_api_costs_the_same_queries_whatever_the_invoices(api, cast, project):
+    issue(api, cast, draft(api, cast, project, amount="100000.00", tax_rate_percent="0")["id"], day(1))
+    client = api.as_user(cast.finance)
+
+    def get():
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get("/api/v1/receivables/", {"page_size": 2})
+        assert r.status_code == 200
+        return len(ctx.captured_queries), r.json()
+
+    get()  # content types cached, as in a running server
+    few, first = get()
+    assert first["count"] == 1
+    for n in range(2, 5):
+        invoice_every_payment(project_in_plan_with_contract(cast, number=f"C-2026-10{n}"), cast, when=day(1))
+    many, page = get()
+    assert many == few
+    assert page["count"] > 2 and len(page["results"]) == 2  # the page is cut, the count is of all
