@@ -337,9 +337,7 @@ def rate_of(currency: str, day: datetime.date) -> Decimal | None:
     """The base-currency rate of ``currency`` on ``day`` (1 for the base currency; None without one)."""
     if currency == settings.BASE_CURRENCY:
         return Decimal(1)
-    return (
-        ExchangeRate.objects.filter(currency=currency, date__lte=day).order_by("-date").values_list("rate", flat=True)
-    ).first()
+    return rates_on([currency], day)[currency]
 
 
 def rates_on(currencies, day: datetime.date) -> dict[str, Decimal | None]:
