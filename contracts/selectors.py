@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ltc_portal.core import panels
 from ltc_portal.core.money import money_text
-from opportunities.selectors import opportunity_visible
+from opportunities.selectors import opportunity_visible, reads_every_opportunity
 
 from .models import Contract, ContractAmendment, PaymentMilestone
 
@@ -16,7 +16,8 @@ MONEY = DecimalField(max_digits=18, decimal_places=2)
 
 def contract_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Contract.objects.all() if qs is None else qs
-    return qs.filter(opportunity__in=opportunity_visible(user))
+    # every contract hangs off an opportunity: whoever reads them all reads every contract (no semi-join)
+    return qs if reads_every_opportunity(user) else qs.filter(opportunity__in=opportunity_visible(user))
 
 
 def contract_list(user) -> QuerySet:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,31 +24,33 @@ from opportunities.selectors import opportunity_visible
 
 from . import selectors
 from .models import LIVE_INVOICE_STATES, Invoice, MonthlyAccount, ReceiptAllocation
-from .selectors import MONEY, rate_on
+from .selectors import rate_in, rate_series
+
+
+def _day(moment: str):
+    """The UTC date of a timestamp: the day whose rate applies (a rate counts from its date's midnight)."""
+    return TruncDate(moment, tzinfo=datetime.UTC)
+
 
 LEAKS_SHOWN = 5
 ACTIVE_PROJECT_STATES = (ProjectState.BUILD, ProjectState.IMPLEMENT, ProjectState.HANDOVER)
 
 
 def _in_base(qs, amount: str, currency: str, day) -> dict:
-    """Σ amount × rate on its day, and the currencies that lack a rate (left out of the sum). One
-    query: grouped by currency, counting the rows without a rate."""
-    rows = (
-        qs.annotate(_rate=rate_on(currency, day))
-        .order_by()
-        .values(currency)
-        .annotate(
-            total=Sum(F(amount) * F("_rate"), output_field=MONEY),
-            n=Count("pk"),
-            unrated=Count("pk", filter=Q(_rate__isnull=True)),
-        )
-    )
-    total, n, missing = Decimal(0), 0, []
+    """Σ amount × the rate of its currency on its ``day`` (an expression), and the currencies that lack
+    a rate (left out of the sum). Two queries: the amounts summed in the database by currency and day
+    (no rate looked up per row), then the rates of those days (selectors.rate_series); the same sum,
+    to the cent, as converting row by row."""
+    rows = list(qs.order_by().values(cur=F(currency), day=day).annotate(total=Sum(amount), n=Count("pk")))
+    series = rate_series({r["cur"] for r in rows}, max((r["day"] for r in rows), default=timezone.localdate()))
+    total, n, missing = Decimal(0), 0, set()
     for row in rows:
-        total += row["total"] or 0
         n += row["n"]
-        if row["unrated"]:
-            missing.append(row[currency])
+        rate = rate_in(series, row["cur"], row["day"])
+        if rate is None:
+            missing.add(row["cur"])
+        else:
+            total += row["total"] * rate
     return {"count": n, "value": total.quantize(Decimal("0.01")), "missing": sorted(missing)}
 
 
@@ -68,14 +70,16 @@ def flow_context(request) -> dict | None:
         .filter(created_at__gte=since)
         .aggregate(n=Count("pk"), converted=Count("pk", filter=Q(state=LeadState.CONVERTED)))
     )
-    opened = _in_base(opportunities.filter(created_at__gte=since), "expected_value", "currency", OuterRef("created_at"))
+    opened = _in_base(opportunities.filter(created_at__gte=since), "expected_value", "currency", _day("created_at"))
     reached = flow.reached(Opportunity, opportunities, since)
     contracts = contract_visible(user).filter(signed_date__gte=since_day)
-    signed = _in_base(contracts, "value", "currency", OuterRef("signed_date"))
+    signed = _in_base(contracts, "value", "currency", F("signed_date"))
     invoices = Invoice.objects.filter(contract__in=contract_visible(user), state__in=LIVE_INVOICE_STATES)
-    invoiced = _in_base(invoices.filter(issue_date__gte=since_day), "total", "currency", OuterRef("issue_date"))
-    allocations = ReceiptAllocation.objects.filter(invoice__in=invoices, date__gte=since_day)
-    collected = _in_base(allocations, "amount", "invoice__currency", OuterRef("date"))
+    invoiced = _in_base(invoices.filter(issue_date__gte=since_day), "total", "currency", F("issue_date"))
+    allocations = ReceiptAllocation.objects.filter(  # one join to the invoices (not a semi-join and a join)
+        invoice__contract__in=contract_visible(user), invoice__state__in=LIVE_INVOICE_STATES, date__gte=since_day
+    )
+    collected = _in_base(allocations, "amount", "invoice__currency", F("date"))
     if not (leads["n"] or opened["count"] or signed["count"] or invoiced["count"]):
         return None
 
@@ -158,23 +162,26 @@ LEAD_OPEN = (LeadState.NEW, LeadState.CONTACTED, LeadState.NURTURING, LeadState.
 
 
 def _bookings_chart(contracts) -> dict:
-    """Contracts signed per month: value and gross margin (of the accepted quote), in base currency."""
-    rows = (
-        contracts.annotate(month=TruncMonth("signed_date"), _rate=rate_on("currency", OuterRef("signed_date")))
-        .filter(_rate__isnull=False)
-        .order_by()
-        .values("month")
-        .annotate(
-            booked=Sum(F("value") * F("_rate"), output_field=MONEY),
-            margin=Sum((F("quote__revenue") - F("quote__cost")) * F("_rate"), output_field=MONEY),
-        )
-        .order_by("month")
+    """Contracts signed per month: value and gross margin (of the accepted quote), in base currency at
+    the rate of each signing day (summed by day and currency in the database; a contract whose currency
+    has no rate that day is left out)."""
+    rows = list(
+        contracts.order_by()
+        .values("signed_date", cur=F("currency"))
+        .annotate(booked=Sum("value"), margin=Sum(F("quote__revenue") - F("quote__cost")))
     )
-    labels, booked, margin = [], [], []
+    series = rate_series({r["cur"] for r in rows}, max((r["signed_date"] for r in rows), default=timezone.localdate()))
+    months: dict[str, list[Decimal]] = {}
     for r in rows:
-        labels.append(r["month"].strftime("%Y-%m"))
-        booked.append(float(r["booked"] or 0))
-        margin.append(float(r["margin"] or 0))
+        rate = rate_in(series, r["cur"], r["signed_date"])
+        if rate is None:
+            continue
+        month = months.setdefault(r["signed_date"].strftime("%Y-%m"), [Decimal(0), Decimal(0)])
+        month[0] += (r["booked"] or 0) * rate
+        month[1] += (r["margin"] or 0) * rate
+    labels = sorted(months)
+    booked = [float(months[m][0]) for m in labels]
+    margin = [float(months[m][1]) for m in labels]
     cur = settings.BASE_CURRENCY
     return {
         "type": "bar",

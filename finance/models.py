@@ -5,7 +5,7 @@ approved version."""
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -473,10 +473,7 @@ LIVE_INVOICE_STATES = (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID, Invoice
 
 @check(_("Only an invoice with nothing paid on it is voided."))
 def nothing_paid(invoice):
-    paid = getattr(invoice, "paid_amount", None)  # annotated by the lists (finance.selectors.invoice_list)
-    if paid is not None:
-        return paid == 0
-    return not invoice.allocations.exists()
+    return invoice.paid_amount == 0
 
 
 class Invoice(LifecycleModel):
@@ -514,6 +511,9 @@ class Invoice(LifecycleModel):
     currency = models.CharField(_("currency"), max_length=3, editable=False)
     tax_amount = MoneyField(_("tax"), default=0, editable=False)
     total = MoneyField(_("total"), default=0, editable=False)
+    #: the sum of its receipt allocations, kept by finance.services.invoices with every allocation (the
+    #: allocations are the ledger; this is their total, so a list needs no subquery per invoice)
+    paid_amount = MoneyField(_("paid"), default=0, editable=False)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True, editable=False)
     number = models.CharField(_("number"), max_length=20, null=True, blank=True, unique=True, editable=False)
@@ -532,7 +532,12 @@ class Invoice(LifecycleModel):
             models.Index(fields=["due_date"], name="invoice_due_idx"),
             trigram_index("number", name="invoice_search_trgm"),
         ]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(paid_amount__gte=0, paid_amount__lte=F("total")), name="invoice_paid_within_total"
+            ),
+        ]
 
     def __str__(self):
         return self.number or str(_("Draft invoice #%(id)s") % {"id": self.pk})
@@ -641,6 +646,7 @@ class ReceiptAllocation(AppendOnlyModel):
         verbose_name = _("receipt allocation")
         verbose_name_plural = _("receipt allocations")
         ordering = ["date", "id"]
+        indexes = [models.Index(fields=["date"], name="allocation_date_idx")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive")]
 
 

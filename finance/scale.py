@@ -405,6 +405,7 @@ def seed_invoices(scale: Scale) -> dict:
             currency=p["contract__currency"],
             tax_amount=total - p["amount"],
             total=total,
+            paid_amount=paid or Decimal(0),  # its allocation below
             issue_date=issue,
             due_date=issue + term * DAY,
             created_by_id=scale.person("finance", *key, "invoice"),

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
+    DateField,
     DecimalField,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -21,7 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, Round, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -32,6 +34,7 @@ from delivery.models import Milestone, Project, ProjectState
 from delivery.rules import project_writable
 from delivery.selectors import project_visible
 from ltc_portal.core import panels
+from ltc_portal.core.db.functions import AddDays
 from ltc_portal.core.fsm import describe_transitions
 from ltc_portal.core.money import fit, money_text, quantize
 from opportunities.models import OPEN_OPPORTUNITY_STATES, CostCategory
@@ -333,6 +336,44 @@ def rate_on(currency_ref: str, date_ref) -> Case:
     )
 
 
+def rate_that_day(currency_ref: str, day: datetime.date) -> Case:
+    """rate_on() for one fixed ``day``: the rates of that day are read now (one query) and written into
+    the expression as literals, so the database looks up no rate per row."""
+    latest = ExchangeRate.objects.filter(currency=OuterRef("currency"), date__lte=day).order_by("-date")
+    rates = ExchangeRate.objects.filter(date__lte=day, pk=Subquery(latest.values("pk")[:1]))
+    whens = [When(**{currency_ref: settings.BASE_CURRENCY}, then=Value(Decimal(1), output_field=RATE))]
+    whens += [
+        When(**{currency_ref: currency}, then=Value(rate, output_field=RATE))
+        for currency, rate in rates.exclude(currency=settings.BASE_CURRENCY).values_list("currency", "rate")
+    ]
+    return Case(*whens, default=Value(None, output_field=RATE), output_field=RATE)
+
+
+def rate_series(currencies, up_to: datetime.date) -> dict[str, list[tuple[datetime.date, Decimal]]]:
+    """Every rate of ``currencies`` dated on or before ``up_to``, by currency in date order (one query),
+    for rate_in()."""
+    series: dict[str, list] = {}
+    foreign = {c for c in currencies if c != settings.BASE_CURRENCY}
+    if foreign:
+        for currency, day, rate in (
+            ExchangeRate.objects.filter(currency__in=foreign, date__lte=up_to)
+            .order_by("currency", "date")
+            .values_list("currency", "date", "rate")
+        ):
+            series.setdefault(currency, []).append((day, rate))
+    return series
+
+
+def rate_in(series: dict, currency: str, day: datetime.date) -> Decimal | None:
+    """The rate of ``currency`` on ``day`` from rate_series() (1 for the base currency, the latest on or
+    before ``day``, None without one): rate_on()'s rule, in Python."""
+    if currency == settings.BASE_CURRENCY:
+        return Decimal(1)
+    dated = series.get(currency, [])
+    i = bisect.bisect_right(dated, (day, Decimal("Infinity"))) - 1
+    return dated[i][1] if i >= 0 else None
+
+
 def rate_of(currency: str, day: datetime.date) -> Decimal | None:
     """The base-currency rate of ``currency`` on ``day`` (1 for the base currency; None without one)."""
     if currency == settings.BASE_CURRENCY:
@@ -403,22 +444,13 @@ def base_amounts(entries) -> None:
     rate of its currency on or before its date, to the cent (half up); None without a rate. One query
     for all the entries, whatever their number."""
     foreign = [e for e in entries if e.currency != settings.BASE_CURRENCY]
-    rates: dict[str, list] = {}
-    if foreign:
-        latest = max(e.date for e in foreign)
-        for currency, day, rate in (
-            ExchangeRate.objects.filter(currency__in={e.currency for e in foreign}, date__lte=latest)
-            .order_by("currency", "date")
-            .values_list("currency", "date", "rate")
-        ):
-            rates.setdefault(currency, []).append((day, rate))
+    series = rate_series({e.currency for e in foreign}, max(e.date for e in foreign)) if foreign else {}
     for e in entries:
         if e.currency == settings.BASE_CURRENCY:
             e.amount_base = e.amount
             continue
-        series = rates.get(e.currency, [])
-        i = bisect.bisect_right(series, (e.date, Decimal("Infinity"))) - 1
-        e.amount_base = fit(e.amount * series[i][1], AMOUNT_BASE, key="amount") if i >= 0 else None
+        rate = rate_in(series, e.currency, e.date)
+        e.amount_base = fit(e.amount * rate, AMOUNT_BASE, key="amount") if rate is not None else None
 
 
 # Invoices, receipts, receivables ------------------------------------------------------------------
@@ -434,8 +466,9 @@ BUCKET_LABELS = {
 
 
 def paid_per_invoice(as_of: datetime.date | None = None) -> Coalesce:
-    """What the outer query's invoice has been paid: the sum of its receipt allocations (those dated on
-    or before ``as_of`` when given), 0 without any. The one home of that subquery."""
+    """What the outer query's invoice has been paid, from the ledger: the sum of its receipt
+    allocations (those dated on or before ``as_of`` when given), 0 without any. The one home of that
+    subquery (the allocation service keeps ``Invoice.paid_amount`` equal to it)."""
     allocations = ReceiptAllocation.objects.filter(invoice=OuterRef("pk"))
     if as_of is not None:
         allocations = allocations.filter(date__lte=as_of)
@@ -443,15 +476,23 @@ def paid_per_invoice(as_of: datetime.date | None = None) -> Coalesce:
     return Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
 
 
-def with_outstanding(qs: QuerySet, as_of: datetime.date | None = None) -> QuerySet:
-    """Invoices with ``paid_amount`` (their allocations, dated by ``as_of`` when given: one subquery)
-    and ``outstanding``."""
-    return qs.annotate(paid_amount=paid_per_invoice(as_of)).annotate(outstanding=F("total") - F("paid_amount"))
+def paid_as_of(as_of: datetime.date):
+    """What the outer query's invoice had been paid by ``as_of``: its stored paid amount when no
+    allocation is dated after ``as_of`` (one indexed EXISTS query: today, as a rule), else the ledger's
+    sum by that date (a subquery per invoice)."""
+    if ReceiptAllocation.objects.filter(date__gt=as_of).exists():
+        return paid_per_invoice(as_of)
+    return F("paid_amount")
+
+
+def with_outstanding(qs: QuerySet) -> QuerySet:
+    """Invoices with ``outstanding`` (total less the stored paid amount)."""
+    return qs.annotate(outstanding=F("total") - F("paid_amount"))
 
 
 def invoice_list(user) -> QuerySet:
     """The invoices of the contracts the user reads (sales: their own customers'; HR none), with
-    ``paid_amount`` and ``outstanding``."""
+    ``outstanding``."""
     return with_outstanding(
         Invoice.objects.filter(contract__in=contract_visible(user)).select_related("contract", "payment_milestone")
     )
@@ -494,20 +535,13 @@ def _receivable(user, as_of: datetime.date) -> QuerySet:
     it do not count): ``outstanding_then``, ``rate`` (of ``as_of``; NULL without one) and ``bucket``
     (by days overdue: ``current`` when not yet overdue, then 1–30, 31–60, 61–90 and over 90 days).
     The one home of "receivable as of a date" and of its buckets."""
-    paid_by = (
-        ReceiptAllocation.objects.filter(invoice=OuterRef("pk"), date__lte=as_of)
-        .order_by()
-        .values("invoice")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
     bounds = [(as_of, "current"), (_days_before(as_of, 30), "1_30")]
     bounds += [(_days_before(as_of, 60), "31_60"), (_days_before(as_of, 90), "61_90")]
     return (
         Invoice.objects.filter(contract__in=contract_visible(user), issue_date__lte=as_of)
         .exclude(state__in=[InvoiceState.DRAFT, InvoiceState.VOID, InvoiceState.WRITTEN_OFF])
-        .annotate(paid_then=Coalesce(Subquery(paid_by, output_field=MONEY), Value(Decimal(0), output_field=MONEY)))
-        .annotate(outstanding_then=F("total") - F("paid_then"), rate=rate_on("currency", Value(as_of)))
+        .annotate(paid_then=paid_as_of(as_of))
+        .annotate(outstanding_then=F("total") - F("paid_then"), rate=rate_that_day("currency", as_of))
         .filter(outstanding_then__gt=0)
         .annotate(
             bucket=Case(
@@ -591,7 +625,7 @@ def receivables_summary(user, as_of: datetime.date) -> dict:
             issue_date__lte=as_of,
         )
         .exclude(state__in=[InvoiceState.DRAFT, InvoiceState.VOID])
-        .annotate(rate=rate_on("currency", Value(as_of)))
+        .annotate(rate=rate_that_day("currency", as_of))
         .aggregate(t=Sum(F("total") * F("rate"), output_field=MONEY))["t"]
     )
     dso = (total / issued * 90).quantize(Decimal("0.1")) if issued else None
@@ -621,109 +655,121 @@ def _months_from(start: datetime.date, n: int) -> list[str]:
 
 
 def cash_forecast(user, months: int = 12, today: datetime.date | None = None, unrated: set | None = None) -> list[dict]:
-    """Expected cash for the next ``months`` months, in base currency (at the latest rate): open
-    invoices by due date; payment milestones not yet invoiced — due ones after the contract's payment
-    term, dated ones at their date plus the term, on-acceptance ones at their delivery milestone's
-    planned end plus the term; and open opportunities weighted by probability at their expected close
-    date plus 30 days. Anything expected before this month counts in this month. Against it, the cash
-    collected in each month so far. Four queries, whatever the number of rows. An amount whose currency
-    has no rate is left out (never counted at 1.0); its currency goes into ``unrated`` when given, for
-    the page to name."""
+    """Expected cash for the next ``months`` months, in base currency: open invoices' outstanding by due
+    date; payment milestones not yet invoiced — due ones after the contract's payment term, dated ones
+    at their date plus the term, on-acceptance ones at their delivery milestone's planned end plus the
+    term; and open opportunities weighted by probability at their expected close date plus 30 days.
+    Anything expected before this month counts in this month. Against it, the cash collected in each
+    month so far. Summed in the database by month and currency, then each month's sum of a currency
+    converted (to the cent, half up): what is expected at today's rate, what was collected at the rate
+    of its day. Seven queries, whatever the number of rows. An amount whose currency has no rate is
+    left out (never counted at 1.0); its currency goes into ``unrated`` when given, for the page to
+    name (only what falls within the months shown)."""
     today = today or timezone.localdate()
     labels = _months_from(today.replace(day=1), months)
-    rows = {
-        m: {
-            "month": m,
-            "expected_from_invoices": Decimal("0.00"),
-            "expected_from_milestones": Decimal("0.00"),
-            "expected_from_pipeline": Decimal("0.00"),
-            "collected": Decimal("0.00"),
-        }
-        for m in labels
-    }
+    keys = ("expected_from_invoices", "expected_from_milestones", "expected_from_pipeline", "collected")
+    rows = {m: {"month": m, **{k: Decimal("0.00") for k in keys}} for m in labels}
     first, last = labels[0], labels[-1]
+    # (key, month, currency) -> amount in the currency; months before this one count in this one
+    expected: dict[tuple, Decimal] = {}
 
-    def add(day, key, amount, rate, currency):
-        if amount is None or day is None:
-            return
-        month = max(_month(day), first)
-        if month > last:
-            return
-        if rate is None:  # left out, and named when the caller asks (only what falls in the horizon)
+    def expect(key, grouped, sign=1):
+        for row in grouped:
+            if row["month"] is None or not row["t"]:
+                continue
+            month = max(_month(row["month"]), first)
+            if month <= last:
+                at = (key, month, row["cur"])
+                expected[at] = expected.get(at, Decimal(0)) + sign * row["t"]
+
+    open_invoices = invoice_list(user).filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID])
+    expect("expected_from_invoices", _by_month(open_invoices, F("due_date"), "currency", Sum("outstanding")))
+    # What is left to invoice of the milestones, by the month their money is expected: their amounts
+    # less their invoices' (void ones aside), in two grouped queries with no subquery per milestone. A
+    # milestone is never invoiced beyond its amount (finance.services), so one invoiced in full by one
+    # invoice, as nearly all are, has nothing left: it is skipped (an anti-join), and so is that invoice
+    # (the one invoice of its milestone whose amount is the milestone's).
+    in_force = [ContractState.TERMINATED, ContractState.DRAFT]
+    milestones = PaymentMilestone.objects.filter(contract__in=contract_visible(user))
+    milestones = milestones.exclude(contract__state__in=in_force).exclude(_invoiced_in_one())
+    expect("expected_from_milestones", _by_month(milestones, _expected_on(today), "contract__currency", Sum("amount")))
+    invoiced = (
+        Invoice.objects.filter(contract__in=contract_visible(user))  # an invoice's contract is its milestone's
+        .exclude(contract__state__in=in_force)
+        .exclude(state=InvoiceState.VOID)
+        .exclude(amount=F("payment_milestone__amount"))
+    )
+    when = _expected_on(today, "payment_milestone__")
+    expect("expected_from_milestones", _by_month(invoiced, when, "currency", Sum("amount")), sign=-1)
+    pipeline = opportunity_visible(user).filter(state__in=OPEN_OPPORTUNITY_STATES, expected_close_date__isnull=False)
+    weighted = Sum(F("expected_value") * F("probability") / Value(100), output_field=MONEY)
+    close = AddDays("expected_close_date", Value(30))
+    expect("expected_from_pipeline", _by_month(pipeline, close, "currency", weighted))
+
+    rates = rates_on(sorted({currency for _k, _m, currency in expected}), today)
+    for (key, month, currency), amount in expected.items():
+        if rates[currency] is None:
             if unrated is not None and amount:
                 unrated.add(currency)
-            return
-        rows[month][key] += quantize(Decimal(amount) * rate)
-
-    for inv in (
-        invoice_list(user)
-        .filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID])
-        .annotate(rate=rate_on("currency", Value(today)))
-        .values("due_date", "outstanding", "rate", "currency")
-    ):
-        add(inv["due_date"], "expected_from_invoices", inv["outstanding"], inv["rate"], inv["currency"])
-
-    invoiced = (
-        Invoice.objects.filter(payment_milestone=OuterRef("pk"))
-        .exclude(state=InvoiceState.VOID)
-        .order_by()
-        .values("payment_milestone")
-        .annotate(t=Sum("amount"))
-        .values("t")
-    )
-    planned_end = Milestone.objects.filter(pk=OuterRef("milestone")).values("planned_end")[:1]
-    for pm in (
-        PaymentMilestone.objects.filter(contract__in=contract_visible(user))
-        .exclude(contract__state=ContractState.TERMINATED)
-        .exclude(contract__state=ContractState.DRAFT)
-        .annotate(
-            invoiced=Coalesce(Subquery(invoiced, output_field=MONEY), Value(Decimal(0), output_field=MONEY)),
-            delivery_end=Subquery(planned_end),
-            rate=rate_on("contract__currency", Value(today)),
-        )
-        .filter(amount__gt=F("invoiced"))  # what is left to invoice, chosen in the database
-        .order_by()  # summed by month below: no sort of every row
-        .values(
-            "state",
-            "trigger",
-            "amount",
-            "invoiced",
-            "planned_date",
-            "delivery_end",
-            "rate",
-            "contract__payment_term_days",
-            "contract__currency",
-        )
-    ):
-        left = pm["amount"] - pm["invoiced"]
-        if left <= 0:
-            continue
-        term = datetime.timedelta(days=pm["contract__payment_term_days"])
-        if pm["state"] == "due":
-            when = today + term
-        elif pm["trigger"] == "on_date":
-            when = pm["planned_date"] + term if pm["planned_date"] else None
         else:
-            when = pm["delivery_end"] + term if pm["delivery_end"] else None
-        add(when, "expected_from_milestones", left, pm["rate"], pm["contract__currency"])
+            rows[month][key] += quantize(amount * rates[currency])
 
-    for opp in (
-        opportunity_visible(user)
-        .filter(state__in=OPEN_OPPORTUNITY_STATES, expected_close_date__isnull=False)
-        .annotate(rate=rate_on("currency", Value(today)))
-        .values("expected_close_date", "expected_value", "probability", "rate", "currency")
-    ):
-        weighted = Decimal(opp["expected_value"]) * opp["probability"] / 100
-        when = opp["expected_close_date"] + datetime.timedelta(days=30)
-        add(when, "expected_from_pipeline", weighted, opp["rate"], opp["currency"])
-
-    for alloc in (
-        ReceiptAllocation.objects.filter(invoice__contract__in=contract_visible(user), date__gte=today.replace(day=1))
-        .annotate(rate=rate_on("invoice__currency", OuterRef("date")))
-        .values("date", "amount", "rate", "invoice__currency")
-    ):
-        add(alloc["date"], "collected", alloc["amount"], alloc["rate"], alloc["invoice__currency"])
+    collected = list(
+        ReceiptAllocation.objects.filter(
+            invoice__contract__in=contract_visible(user), date__gte=today.replace(day=1), date__lte=date_of(last)
+        )
+        .order_by()
+        .values("date", cur=F("invoice__currency"))
+        .annotate(t=Sum("amount"))
+    )
+    series = rate_series({c["cur"] for c in collected}, max((c["date"] for c in collected), default=today))
+    by_month: dict[tuple, Decimal] = {}
+    for c in collected:  # one row per day and currency: each at its day's rate, then a month's sum rounded
+        rate = rate_in(series, c["cur"], c["date"])
+        if rate is None:
+            if unrated is not None:
+                unrated.add(c["cur"])
+            continue
+        at = (_month(c["date"]), c["cur"])
+        by_month[at] = by_month.get(at, Decimal(0)) + c["t"] * rate
+    for (month, _currency), amount in by_month.items():
+        rows[month]["collected"] += quantize(amount)
     return [rows[m] for m in labels]
+
+
+def date_of(month: str) -> datetime.date:
+    """The last day of a month ``YYYY-MM``."""
+    year, mon = map(int, month.split("-"))
+    return (datetime.date(year, mon, 1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _invoiced_in_one() -> Exists:
+    """Whether the outer query's payment milestone has one live (not void) invoice of its whole amount."""
+    return Exists(
+        Invoice.objects.filter(payment_milestone=OuterRef("pk"), amount=OuterRef("amount")).exclude(
+            state=InvoiceState.VOID
+        )
+    )
+
+
+def _by_month(qs: QuerySet, day, currency: str, total) -> QuerySet:
+    """``qs`` summed (``total``) by the month of ``day`` and by currency: rows of month (the first of
+    it), cur and t."""
+    return qs.order_by().values(month=TruncMonth(day, output_field=DateField()), cur=F(currency)).annotate(t=total)
+
+
+def _expected_on(today: datetime.date, prefix: str = ""):
+    """The day a payment milestone's money is expected (``prefix``: the path to it from the query's
+    model): due ones today plus the contract's payment term, dated ones their date plus the term,
+    on-acceptance ones their delivery milestone's planned end plus the term (NULL while undated)."""
+    term = F(f"{prefix}contract__payment_term_days")
+    delivery_end = Milestone.objects.filter(pk=OuterRef(f"{prefix}milestone")).order_by().values("planned_end")[:1]
+    return Case(
+        When(**{f"{prefix}state": "due"}, then=AddDays(Value(today), term)),
+        When(**{f"{prefix}trigger": "on_date"}, then=AddDays(F(f"{prefix}planned_date"), term)),
+        default=AddDays(Subquery(delivery_end, output_field=DateField()), term),
+        output_field=DateField(),
+    )
 
 
 # The finance workspace --------------------------------------------------------------------------
@@ -732,18 +778,11 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None, un
 def payments_to_invoice(user) -> QuerySet:
     """Due payment milestones not yet invoiced in full (``invoiced``, ``left``), by contract: what finance
     invoices next."""
-    uninvoiced = Invoice.objects.filter(payment_milestone=OuterRef("pk")).exclude(state=InvoiceState.VOID)
+    live = ~Q(invoices__state=InvoiceState.VOID)
     return (
         PaymentMilestone.objects.filter(contract__in=contract_visible(user), state="due")
-        .annotate(
-            invoiced=Coalesce(
-                Subquery(
-                    uninvoiced.order_by().values("payment_milestone").annotate(t=Sum("amount")).values("t"),
-                    output_field=MONEY,
-                ),
-                Value(Decimal(0), output_field=MONEY),
-            )
-        )
+        .exclude(_invoiced_in_one())  # nothing left on them (nearly all): an anti-join before the sum
+        .annotate(invoiced=Coalesce(Sum("invoices__amount", filter=live), Value(Decimal(0), output_field=MONEY)))
         .annotate(left=F("amount") - F("invoiced"))
         .filter(left__gt=0)
         .select_related("contract__opportunity__customer")

@@ -103,6 +103,9 @@ WSGI_APPLICATION = "ltc_portal.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite as shipped, but leaving PostgreSQL-only (trigram) indexes out of its tables
+    DATABASES["default"]["ENGINE"] = "ltc_portal.core.db.sqlite"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     # a persistent connection is checked before a request reuses it: a PostgreSQL restart costs no 500

@@ -15,12 +15,17 @@ from .models import OPEN_OPPORTUNITY_STATES, Opportunity, OpportunityState, Quot
 from .rules import OPPORTUNITY_READERS
 
 
+def reads_every_opportunity(user) -> bool:
+    """Whether the user reads every opportunity (and so everything that hangs off one)."""
+    return user.is_authenticated and (user.is_superuser or bool(user_roles(user) & OPPORTUNITY_READERS))
+
+
 def opportunity_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Opportunity.objects.all() if qs is None else qs
     if not user.is_authenticated:
         return qs.none()
     roles = user_roles(user)
-    if user.is_superuser or (roles & OPPORTUNITY_READERS):
+    if reads_every_opportunity(user):
         return qs
     if Role.SALES in roles:
         return qs.filter(Q(owner=user) | Q(solution_owner=user))
@@ -33,7 +38,7 @@ def opportunity_list(user) -> QuerySet:
 
 def quote_visible(user, qs: QuerySet | None = None) -> QuerySet:
     qs = Quote.objects.all() if qs is None else qs
-    return qs.filter(opportunity__in=opportunity_visible(user))
+    return qs if reads_every_opportunity(user) else qs.filter(opportunity__in=opportunity_visible(user))
 
 
 def quote_list(user) -> QuerySet:

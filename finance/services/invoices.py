@@ -29,7 +29,7 @@ from ltc_portal.core.money import fit, quantize
 
 from ..models import Invoice, InvoiceCounter, InvoiceState, Receipt, ReceiptAllocation
 from ..rules import is_finance_user
-from ..selectors import in_closed_period, period_of
+from ..selectors import in_closed_period, paid_per_invoice, period_of
 from .costs import require_open_period
 
 TAX_AMOUNT, TOTAL = Invoice._meta.get_field("tax_amount"), Invoice._meta.get_field("total")
@@ -133,13 +133,7 @@ def _allocate(receipt: Receipt, items: list[dict], user: User, on: datetime.date
     # the invoices are locked in one order (by id), so two allocations at once cannot deadlock
     wanted = {item["invoice"].pk for item in items}
     locked = {inv.pk: inv for inv in Invoice.objects.select_for_update().filter(pk__in=wanted).order_by("pk")}
-    paid = dict(
-        ReceiptAllocation.objects.filter(invoice__in=wanted)
-        .order_by()
-        .values("invoice")
-        .annotate(t=Sum("amount"))
-        .values_list("invoice", "t")
-    )
+    paid = {pk: inv.paid_amount for pk, inv in locked.items()}  # kept with every allocation (below)
     customers = dict(Invoice.objects.filter(pk__in=wanted).values_list("pk", "contract__opportunity__customer_id"))
     errors, made, touched = [], [], {}
     for i, item in enumerate(items):
@@ -181,6 +175,8 @@ def _allocate(receipt: Receipt, items: list[dict], user: User, on: datetime.date
     if errors:
         raise ValidationError({"allocations": errors})
     made = ReceiptAllocation.objects.bulk_create(made)
+    # each invoice's paid amount is its allocations' sum, recounted from them in one UPDATE
+    Invoice.objects.filter(pk__in=touched).update(paid_amount=paid_per_invoice())
     for invoice in touched.values():
         step = "pay" if invoice.total == paid[invoice.pk] else "pay_partly"
         run_effect(invoice, step, user=user, reason=said(gettext_noop("Receipt %(ref)s"), ref=receipt.reference))

@@ -8,6 +8,7 @@ import datetime
 import statistics
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
@@ -44,7 +45,10 @@ def median_days_in_state(model, visible: QuerySet, since: datetime.datetime) -> 
     """For each state: how many stays ended since ``since`` and their median length in days (from the
     step that entered the state to the step that left it)."""
     changes = _state_changes(model, visible)
-    sql, params = changes.values("object_id", "target", "at", "id").query.sql_with_params()
+    try:
+        sql, params = changes.values("object_id", "target", "at", "id").query.sql_with_params()
+    except EmptyResultSet:  # the reader sees none of them (``visible`` is none())
+        return {}
     if connection.vendor == "postgresql":
         days = "EXTRACT(EPOCH FROM (left_at - at)) / 86400.0"
     else:
