@@ -8,7 +8,7 @@ Lifecycle: ``draft`` → ``signed`` (only once ATC is approved; signing wins the
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
@@ -234,6 +234,9 @@ class PaymentMilestone(LifecycleModel):
         help_text=_("For “on acceptance”: the delivery milestone whose acceptance makes this payment due."),
     )
     planned_date = models.DateField(_("planned date"), null=True, blank=True)
+    #: the sum of its invoices that are not void, kept by finance.services.invoices as it drafts and voids
+    #: them (the invoices are the record; this is their total, so "left to invoice" needs no join)
+    invoiced_amount = MoneyField(_("invoiced"), default=0, editable=False)
     state = FSMField(
         _("state"), default=PaymentMilestoneState.PLANNED, choices=PaymentMilestoneState.choices, protected=True
     )
@@ -243,6 +246,10 @@ class PaymentMilestone(LifecycleModel):
         verbose_name_plural = _("payment milestones")
         ordering = ["contract", "position", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="paymentmilestone_not_negative")]
+        indexes = [
+            # what is left to invoice (few rows: most milestones are invoiced in full)
+            models.Index(fields=["contract"], condition=Q(amount__gt=F("invoiced_amount")), name="payment_left_idx")
+        ]
 
     def __str__(self):
         return f"{self.contract} · {self.name}"

@@ -50,6 +50,7 @@ from .models import (
     Receipt,
     ReceiptAllocation,
 )
+from .selectors import invoiced_per_milestone
 from .services.costs import rebase_entries
 
 DAY = datetime.timedelta(days=1)
@@ -414,6 +415,10 @@ def seed_invoices(scale: Scale) -> dict:
         invoices.append((invoice, paid, paid_on, p))
     _number([inv for inv, _p, _d, _r in invoices])
     Invoice.objects.bulk_create([inv for inv, _p, _d, _r in invoices], batch_size=scale.batch_size)
+    # each milestone's invoiced amount, as the invoice service keeps it (one UPDATE)
+    PaymentMilestone.objects.filter(pk__in=Invoice.objects.values("payment_milestone")).update(
+        invoiced_amount=invoiced_per_milestone()
+    )
     receipts = []
     for invoice, paid, paid_on, p in invoices:
         if paid:

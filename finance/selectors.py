@@ -12,7 +12,6 @@ from django.db.models import (
     CharField,
     DateField,
     DecimalField,
-    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -476,6 +475,15 @@ def paid_per_invoice(as_of: datetime.date | None = None) -> Coalesce:
     return Coalesce(Subquery(paid, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
 
 
+def invoiced_per_milestone() -> Coalesce:
+    """What the outer query's payment milestone has been invoiced, from its invoices: the sum of those
+    not void, 0 without any. The one home of that subquery (the invoice service keeps
+    ``PaymentMilestone.invoiced_amount`` equal to it)."""
+    live = Invoice.objects.filter(payment_milestone=OuterRef("pk")).exclude(state=InvoiceState.VOID)
+    invoiced = live.order_by().values("payment_milestone").annotate(t=Sum("amount")).values("t")
+    return Coalesce(Subquery(invoiced, output_field=MONEY), Value(Decimal(0), output_field=MONEY))
+
+
 def paid_as_of(as_of: datetime.date):
     """What the outer query's invoice had been paid by ``as_of``: its stored paid amount when no
     allocation is dated after ``as_of`` (one indexed EXISTS query: today, as a rule), else the ledger's
@@ -662,7 +670,7 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None, un
     Anything expected before this month counts in this month. Against it, the cash collected in each
     month so far. Summed in the database by month and currency, then each month's sum of a currency
     converted (to the cent, half up): what is expected at today's rate, what was collected at the rate
-    of its day. Seven queries, whatever the number of rows. An amount whose currency has no rate is
+    of its day. Six queries, whatever the number of rows. An amount whose currency has no rate is
     left out (never counted at 1.0); its currency goes into ``unrated`` when given, for the page to
     name (only what falls within the months shown)."""
     today = today or timezone.localdate()
@@ -673,34 +681,24 @@ def cash_forecast(user, months: int = 12, today: datetime.date | None = None, un
     # (key, month, currency) -> amount in the currency; months before this one count in this one
     expected: dict[tuple, Decimal] = {}
 
-    def expect(key, grouped, sign=1):
+    def expect(key, grouped):
         for row in grouped:
             if row["month"] is None or not row["t"]:
                 continue
             month = max(_month(row["month"]), first)
             if month <= last:
                 at = (key, month, row["cur"])
-                expected[at] = expected.get(at, Decimal(0)) + sign * row["t"]
+                expected[at] = expected.get(at, Decimal(0)) + row["t"]
 
     open_invoices = invoice_list(user).filter(state__in=[InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID])
     expect("expected_from_invoices", _by_month(open_invoices, F("due_date"), "currency", Sum("outstanding")))
-    # What is left to invoice of the milestones, by the month their money is expected: their amounts
-    # less their invoices' (void ones aside), in two grouped queries with no subquery per milestone. A
-    # milestone is never invoiced beyond its amount (finance.services), so one invoiced in full by one
-    # invoice, as nearly all are, has nothing left: it is skipped (an anti-join), and so is that invoice
-    # (the one invoice of its milestone whose amount is the milestone's).
+    # what is left to invoice of each milestone (its stored invoiced amount: no join to the invoices)
     in_force = [ContractState.TERMINATED, ContractState.DRAFT]
-    milestones = PaymentMilestone.objects.filter(contract__in=contract_visible(user))
-    milestones = milestones.exclude(contract__state__in=in_force).exclude(_invoiced_in_one())
-    expect("expected_from_milestones", _by_month(milestones, _expected_on(today), "contract__currency", Sum("amount")))
-    invoiced = (
-        Invoice.objects.filter(contract__in=contract_visible(user))  # an invoice's contract is its milestone's
-        .exclude(contract__state__in=in_force)
-        .exclude(state=InvoiceState.VOID)
-        .exclude(amount=F("payment_milestone__amount"))
-    )
-    when = _expected_on(today, "payment_milestone__")
-    expect("expected_from_milestones", _by_month(invoiced, when, "currency", Sum("amount")), sign=-1)
+    milestones = PaymentMilestone.objects.filter(
+        contract__in=contract_visible(user), amount__gt=F("invoiced_amount")
+    ).exclude(contract__state__in=in_force)
+    left = Sum(F("amount") - F("invoiced_amount"), output_field=MONEY)
+    expect("expected_from_milestones", _by_month(milestones, _expected_on(today), "contract__currency", left))
     pipeline = opportunity_visible(user).filter(state__in=OPEN_OPPORTUNITY_STATES, expected_close_date__isnull=False)
     weighted = Sum(F("expected_value") * F("probability") / Value(100), output_field=MONEY)
     close = AddDays("expected_close_date", Value(30))
@@ -743,15 +741,6 @@ def date_of(month: str) -> datetime.date:
     return (datetime.date(year, mon, 1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
-def _invoiced_in_one() -> Exists:
-    """Whether the outer query's payment milestone has one live (not void) invoice of its whole amount."""
-    return Exists(
-        Invoice.objects.filter(payment_milestone=OuterRef("pk"), amount=OuterRef("amount")).exclude(
-            state=InvoiceState.VOID
-        )
-    )
-
-
 def _by_month(qs: QuerySet, day, currency: str, total) -> QuerySet:
     """``qs`` summed (``total``) by the month of ``day`` and by currency: rows of month (the first of
     it), cur and t."""
@@ -778,13 +767,11 @@ def _expected_on(today: datetime.date, prefix: str = ""):
 def payments_to_invoice(user) -> QuerySet:
     """Due payment milestones not yet invoiced in full (``invoiced``, ``left``), by contract: what finance
     invoices next."""
-    live = ~Q(invoices__state=InvoiceState.VOID)
     return (
-        PaymentMilestone.objects.filter(contract__in=contract_visible(user), state="due")
-        .exclude(_invoiced_in_one())  # nothing left on them (nearly all): an anti-join before the sum
-        .annotate(invoiced=Coalesce(Sum("invoices__amount", filter=live), Value(Decimal(0), output_field=MONEY)))
-        .annotate(left=F("amount") - F("invoiced"))
-        .filter(left__gt=0)
+        PaymentMilestone.objects.filter(
+            contract__in=contract_visible(user), state="due", amount__gt=F("invoiced_amount")
+        )  # a partial index holds just these
+        .annotate(invoiced=F("invoiced_amount"), left=F("amount") - F("invoiced_amount"))
         .select_related("contract__opportunity__customer")
         .order_by("contract__number", "position")
     )

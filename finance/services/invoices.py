@@ -29,7 +29,7 @@ from ltc_portal.core.money import fit, quantize
 
 from ..models import Invoice, InvoiceCounter, InvoiceState, Receipt, ReceiptAllocation
 from ..rules import is_finance_user
-from ..selectors import in_closed_period, paid_per_invoice, period_of
+from ..selectors import in_closed_period, invoiced_per_milestone, paid_per_invoice, period_of
 from .costs import require_open_period
 
 TAX_AMOUNT, TOTAL = Invoice._meta.get_field("tax_amount"), Invoice._meta.get_field("total")
@@ -91,8 +91,14 @@ def invoice_create(*, user: User, data: dict) -> Invoice:
     invoice.total = fit(invoice.amount + invoice.tax_amount, TOTAL, key="tax_rate_percent")
     invoice.full_clean(exclude=["state"])
     invoice.save()
+    _recount_invoiced(milestone)
     log_created(invoice, user=user)
     return invoice
+
+
+def _recount_invoiced(milestone: PaymentMilestone) -> None:
+    """The milestone's invoiced amount, recounted from its invoices (one UPDATE; the milestone is locked)."""
+    PaymentMilestone.objects.filter(pk=milestone.pk).update(invoiced_amount=invoiced_per_milestone())
 
 
 def _next_number(year: int) -> str:
@@ -109,6 +115,11 @@ def invoice_transition(
     """``issue`` (number, issue date — today unless given — and due date), ``void`` (reason; nothing
     paid; the number is kept) and ``write_off`` (reason). Finance only."""
     _require_finance(user, _("Only finance issues, voids and writes off invoices."))
+    if name == "void":  # what it invoiced is free to invoice again
+        PaymentMilestone.objects.select_for_update().get(pk=invoice.payment_milestone_id)
+        voided = run_transition(invoice, name, user=user, reason=reason)
+        _recount_invoiced(voided.payment_milestone)
+        return voided
     if name != "issue":
         return run_transition(invoice, name, user=user, reason=reason)
 

@@ -177,6 +177,12 @@ def test_the_cash_forecast_equals_its_row_by_row_twin(cast):
         owner=cast.owner, currency="GBP", expected_value=Decimal("50000.00"), probability=50, expected_close_date=close
     )
 
+    # each milestone's stored invoiced amount is its live invoices' sum (the void one no longer counts)
+    stored = PaymentMilestone.objects.annotate(ledger=selectors.invoiced_per_milestone())
+    assert all(m.invoiced_amount == m.ledger for m in stored)
+    advance.refresh_from_db()
+    assert advance.invoiced_amount == Decimal("100000.00")
+
     unrated = set()
     forecast = selectors.cash_forecast(cast.finance, months=6, today=TODAY, unrated=unrated)
     twin = _twin_forecast(cast.finance, 6, TODAY)
