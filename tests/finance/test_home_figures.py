@@ -20,6 +20,7 @@ from finance import flow, selectors
 from finance import services as finance
 from finance.models import ExchangeRate, Invoice, InvoiceState
 from tests.finance.test_accounting import day, project_in_build
+from tests.finance.test_money_edges import receipt
 from tests.opportunities.factories import Cast, OpportunityFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,18 +40,8 @@ def _invoice(cast, payment, amount, when):
 
 
 def _receipt(cast, project, amount, when, *allocations, reference="BANK"):
-    return finance.receipt_create(
-        user=cast.finance,
-        data={
-            "customer": project.opportunity.customer,
-            "amount": Decimal(amount),
-            "currency": "CNY",
-            "date": when,
-            "payer": "Customer",
-            "reference": reference,
-            "allocations": [{"invoice": inv, "amount": Decimal(a)} for inv, a in allocations],
-        },
-    )
+    items = [{"invoice": invoice, "amount": Decimal(a)} for invoice, a in allocations]
+    return receipt(cast, project, when, amount, items, reference=reference)
 
 
 def _ledger_agrees():
