@@ -85,7 +85,7 @@ def duplicate_fields(lead: Lead, *, company_name: str, email: str, phone: str) -
 
 
 def lead_counts_by_state(user) -> dict[str, int]:
-    rows = lead_visible(user).values("state").annotate(n=Count("id"))
+    rows = lead_visible(user).order_by().values("state").annotate(n=Count("*"))  # COUNT(*): no column to read
     return {r["state"]: r["n"] for r in rows}
 
 
