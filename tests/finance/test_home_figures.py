@@ -19,6 +19,7 @@ from delivery.models import Milestone
 from finance import flow, selectors
 from finance import services as finance
 from finance.models import ExchangeRate, Invoice, InvoiceState
+from ltc_portal.core.fsm import TransitionRefused
 from tests.finance.test_accounting import day, project_in_build
 from tests.finance.test_money_edges import receipt
 from tests.opportunities.factories import Cast, OpportunityFactory
@@ -72,6 +73,11 @@ def test_the_paid_amount_is_the_sum_of_the_allocations(cast):
     assert first.paid_amount == Decimal("67000.00") and _ledger_agrees()
     row = selectors.invoice_list(cast.finance).get(pk=first.pk)
     assert row.outstanding == Decimal("39000.00")
+    # voiding an invoice with money on it is refused, and what the milestone has invoiced is unchanged
+    with pytest.raises(TransitionRefused):
+        finance.invoice_transition(invoice=first, name="void", user=cast.finance, reason="Wrong PO")
+    advance.refresh_from_db()
+    assert advance.invoiced_amount == Decimal("150000.00")
     # the database itself refuses a paid amount beyond the total, or below nothing
     for wrong in (F("total") + Decimal("0.01"), Decimal("-0.01")):
         with pytest.raises(IntegrityError), transaction.atomic():
