@@ -150,6 +150,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Amounts are grouped by thousands in both languages (Django's zh_Hans has no separator): the
+# templates format money with floatformat "g" and intcomma, which follow these formats; other numbers
+# (years, ids) are left ungrouped, so USE_THOUSAND_SEPARATOR stays off.
+FORMAT_MODULE_PATH = ["ltc_portal.formats"]
 
 # Money: reporting currency of the company (ISO 4217).
 BASE_CURRENCY = env.str("BASE_CURRENCY", default="CNY").upper()

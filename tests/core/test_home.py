@@ -61,6 +61,8 @@ def test_sales_sees_their_pipeline_and_deals_closing_this_month_never_anothers(c
     assert 'id="panel-pipeline"' in page and 'id="panel-closing"' in page
     assert "Mine closing" in page and "Theirs closing" not in page
     assert "1,234,567.00" in page  # amounts with thousands separators
+    zh = web.get("/", headers={"accept-language": "zh-hans"}).content.decode()
+    assert "预计成交" in zh and "1,234,567.00" in zh  # in Chinese too (Django's zh_Hans has no separator)
     for i in range(6):
         OpportunityFactory(owner=cast.owner, name=f"More {i}", expected_close_date=TODAY, currency="USD")
     _, many = home(web, cast.owner)
