@@ -8,9 +8,10 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contracts.selectors import contract_visible
@@ -19,6 +20,7 @@ from delivery.selectors import project_visible
 from leads.models import Lead, LeadState
 from leads.selectors import lead_visible
 from ltc_portal.core import flow
+from ltc_portal.core.roles import user_roles
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import opportunity_visible
 
@@ -59,7 +61,26 @@ def _percent(part, whole) -> int | None:
 
 
 def flow_context(request) -> dict | None:
+    """The panel's figures from this reader's snapshot (computed at most every FLOW_SNAPSHOT_SECONDS,
+    the panel's own refresh interval; ``?refresh=1`` computes them now), with the moment they were
+    taken. A year of the whole company's records is summed over several tables: an executive reads
+    it as of a moment, the way dashboards are read, not at every panel refresh. The snapshot is the
+    reader's own (their visibility, roles and language are in its key), so nobody sees another's."""
     user = request.user
+    roles = ",".join(sorted(user_roles(user)))
+    key = ":".join(("ltc-flow", str(user.pk), roles, str(user.is_superuser), translation.get_language()))
+    keep = settings.FLOW_SNAPSHOT_SECONDS
+    snapshot = cache.get(key) if keep > 0 and request.GET.get("refresh") != "1" else None
+    if snapshot is None:
+        snapshot = {"as_of": timezone.now(), "figures": _figures(user)}
+        if keep > 0:
+            cache.set(key, snapshot, keep)
+    if snapshot["figures"] is None:
+        return None
+    return {**snapshot["figures"], "flow_as_of": snapshot["as_of"]}
+
+
+def _figures(user) -> dict | None:
     now = timezone.now()
     since = now - datetime.timedelta(days=settings.FUNNEL_DAYS)
     since_day = since.date()
@@ -142,7 +163,7 @@ def flow_context(request) -> dict | None:
         .order_by("-n", "loss_reason")[:LEAKS_SHOWN]
     )
     for leak in leaks:
-        leak["state_label"] = OpportunityState(leak["state"]).label
+        leak["state_label"] = str(OpportunityState(leak["state"]).label)
     missing = sorted(set(opened["missing"] + signed["missing"] + invoiced["missing"] + collected["missing"]))
     return {
         "flow_days": settings.FUNNEL_DAYS,

@@ -357,6 +357,9 @@ MIN_GROSS_MARGIN = Decimal(env.str("MIN_GROSS_MARGIN", default="15"))
 #: the homes' funnels and LTC flow look back this many days; a deal is "stuck" after this many in one stage
 FUNNEL_DAYS = env.int("FUNNEL_DAYS", default=365)
 STUCK_DEAL_DAYS = env.int("STUCK_DEAL_DAYS", default=30)
+#: the executive's LTC flow is a snapshot per reader, taken at most this often (0: at every view); the
+#: panel shows when it was taken and offers a refresh
+FLOW_SNAPSHOT_SECONDS = env.int("FLOW_SNAPSHOT_SECONDS", default=300)
 LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=50_000)
 # lists count exactly up to this many rows, beyond it they give the planner's estimate (PostgreSQL)
 LIST_EXACT_COUNT_MAX = env.int("LIST_EXACT_COUNT_MAX", default=10_000)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -137,10 +138,10 @@ def test_the_executive_sees_lead_to_cash_in_base_currency(web, cast, make_user):
 def test_the_flow_costs_constant_queries(client, cast):
     project_in_plan_with_contract(cast)
 
-    def count():
+    def count(url="/?refresh=1"):  # the flow computed now, not read from the reader's snapshot
         client.force_login(cast.executive)
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get("/").status_code == 200
+            assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
 
     OpportunityFactory(owner=cast.owner, name="Open from the start")  # every panel has rows already
@@ -149,3 +150,61 @@ def test_the_flow_costs_constant_queries(client, cast):
     for i in range(3):
         pass_ati(OpportunityFactory(owner=cast.owner, name=f"More {i}"), cast)
     assert count() == few
+    assert count("/") < few - 15  # from the snapshot: none of the flow's own queries (two dozen)
+
+
+def _collected(page: str) -> str:
+    return page.split('data-value="collected">')[1].split("<")[0].strip()
+
+
+def _reader(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_flow_is_a_snapshot_per_reader_with_its_time_and_a_refresh(cast, make_user, settings):
+    """What an executive reads is the flow as of a moment (at most FLOW_SNAPSHOT_SECONDS old): a receipt
+    recorded after it shows at the refresh, at the button or when the snapshot is older than the setting;
+    another reader, or the same one in another language, has a snapshot of their own."""
+    project = project_in_plan_with_contract(cast)
+    invoice = invoice_every_payment(project, cast)[0]
+
+    def receive(amount, reference):
+        finance.receipt_create(
+            user=cast.finance,
+            data={
+                "customer": project.opportunity.customer,
+                "amount": Decimal(amount),
+                "currency": "CNY",
+                "date": timezone.localdate(),
+                "payer": "Customer",
+                "reference": reference,
+                "allocations": [{"invoice": invoice, "amount": Decimal(amount)}],
+            },
+        )
+
+    receive("100000.00", "BANK-SNAP-1")
+    executive = _reader(cast.executive)
+    with time_machine.travel(NOW, tick=False):
+        page = executive.get("/").content.decode()
+    assert _collected(page) == "100,000" and 'id="ltc-flow-as-of"' in page and "?refresh=1" in page
+    receive("50000.00", "BANK-SNAP-2")
+
+    with time_machine.travel(NOW + datetime.timedelta(seconds=settings.FLOW_SNAPSHOT_SECONDS - 10), tick=False):
+        assert _collected(executive.get("/home/panels/ltc-flow/").content.decode()) == "100,000"
+        # a second executive, and the first in Chinese, read their own snapshot: taken now
+        other = _reader(make_user("flow-exec-2", roles=["executive"]))
+        assert _collected(other.get("/").content.decode()) == "150,000"
+        zh = executive.get("/", headers={"accept-language": "zh-hans"}).content.decode()
+        assert _collected(zh) == "150,000" and "已回款" in zh
+        # the button: taken again now, for this reader
+        refreshed = executive.get("/home/panels/ltc-flow/?refresh=1").content.decode()
+        assert _collected(refreshed) == "150,000"
+    receive("25000.00", "BANK-SNAP-3")
+    with time_machine.travel(NOW + datetime.timedelta(seconds=2 * settings.FLOW_SNAPSHOT_SECONDS), tick=False):
+        assert _collected(executive.get("/home/panels/ltc-flow/").content.decode()) == "175,000"  # older: taken again
+
+    settings.FLOW_SNAPSHOT_SECONDS = 0  # no snapshot: every view computes the flow
+    receive("5000.00", "BANK-SNAP-4")
+    assert _collected(executive.get("/home/panels/ltc-flow/").content.decode()) == "180,000"
