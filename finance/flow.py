@@ -22,10 +22,10 @@ from leads.selectors import lead_visible
 from ltc_portal.core import flow
 from ltc_portal.core.roles import user_roles
 from opportunities.models import Opportunity, OpportunityState
-from opportunities.selectors import opportunity_visible
+from opportunities.selectors import opportunity_visible, reads_every_opportunity
 
 from . import selectors
-from .models import LIVE_INVOICE_STATES, Invoice, MonthlyAccount, ReceiptAllocation
+from .models import ISSUED_INVOICE_STATES, LIVE_INVOICE_STATES, Invoice, MonthlyAccount, ReceiptAllocation
 from .selectors import rate_in, rate_series
 
 
@@ -95,18 +95,22 @@ def _figures(user) -> dict | None:
     reached = flow.reached(Opportunity, opportunities, since)
     contracts = contract_visible(user).filter(signed_date__gte=since_day)
     signed = _in_base(contracts, "value", "currency", F("signed_date"))
-    invoices = Invoice.objects.filter(contract__in=contract_visible(user), state__in=LIVE_INVOICE_STATES)
+    # invoiced: every invoice issued and not voided (one written off later was invoiced all the same);
+    # collected: every receipt allocation (DOMAIN.md §5.1), the cash that came in whatever became of the
+    # rest of its invoice. A reader of every deal reads every invoice: no visibility join for them.
+    invoices = Invoice.objects.filter(state__in=ISSUED_INVOICE_STATES)
+    allocations = ReceiptAllocation.objects.filter(date__gte=since_day)
+    if not reads_every_opportunity(user):
+        invoices = invoices.filter(contract__in=contract_visible(user))
+        allocations = allocations.filter(invoice__contract__in=contract_visible(user))
     invoiced = _in_base(invoices.filter(issue_date__gte=since_day), "total", "currency", F("issue_date"))
-    allocations = ReceiptAllocation.objects.filter(  # one join to the invoices (not a semi-join and a join)
-        invoice__contract__in=contract_visible(user), invoice__state__in=LIVE_INVOICE_STATES, date__gte=since_day
-    )
-    collected = _in_base(allocations, "amount", "invoice__currency", F("date"))
+    collected = _in_base(allocations, "amount", "receipt__currency", F("date"))  # the invoice's, as allocated
     if not (leads["n"] or opened["count"] or signed["count"] or invoiced["count"]):
         return None
 
     opp_days = flow.median_days_in_state(Opportunity, opportunities, since)
     lead_days = flow.median_days_in_state(Lead, lead_visible(user), since)
-    invoice_days = flow.median_days_in_state(Invoice, invoices, since)
+    invoice_days = flow.median_days_in_state(Invoice, invoices.filter(state__in=LIVE_INVOICE_STATES), since)
 
     def days(medians, *states):
         values = [medians[s][1] for s in states if s in medians]

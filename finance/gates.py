@@ -14,7 +14,7 @@ from ltc_portal.core.money import money_text
 
 from . import selectors
 from .models import (
-    LIVE_INVOICE_STATES,
+    ISSUED_INVOICE_STATES,
     BudgetState,
     CostEntry,
     FinalAccount,
@@ -75,7 +75,7 @@ def _not_invoiced(project) -> list[str]:
     if fully_invoiced(contract):
         return []
     invoiced = dict(
-        Invoice.objects.filter(contract=contract, state__in=LIVE_INVOICE_STATES + (InvoiceState.WRITTEN_OFF,))
+        Invoice.objects.filter(contract=contract, state__in=ISSUED_INVOICE_STATES)
         .order_by()
         .values("payment_milestone")
         .annotate(t=Sum("amount"))

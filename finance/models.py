@@ -469,6 +469,9 @@ class InvoiceState(models.TextChoices):
 
 #: invoices that count as issued (a void invoice keeps its number but counts for nothing)
 LIVE_INVOICE_STATES = (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID, InvoiceState.PAID)
+#: every invoice that was issued and not voided: the live ones and those written off (the bad debt of an
+#: invoice is written off; it was invoiced all the same)
+ISSUED_INVOICE_STATES = (*LIVE_INVOICE_STATES, InvoiceState.WRITTEN_OFF)
 
 
 @check(_("Only an invoice with nothing paid on it is voided."))

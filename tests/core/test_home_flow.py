@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from finance import flow
 from finance import services as finance
 from opportunities import services as sales
 from tests.finance.factories import invoice_every_payment
@@ -208,3 +209,40 @@ def test_the_flow_is_a_snapshot_per_reader_with_its_time_and_a_refresh(cast, mak
     settings.FLOW_SNAPSHOT_SECONDS = 0  # no snapshot: every view computes the flow
     receive("5000.00", "BANK-SNAP-4")
     assert _collected(executive.get("/home/panels/ltc-flow/").content.decode()) == "180,000"
+
+
+def test_an_invoice_written_off_after_a_part_was_paid_stays_invoiced_and_its_cash_collected(cast, rf):
+    """The flow's invoiced is every invoice issued and not voided, its collected every receipt allocation
+    (DOMAIN.md §5.1): writing off the rest of an invoice does not make its cash disappear."""
+    project = project_in_plan_with_contract(cast)
+    payment = project.contract.payment_milestones.get(state="due")
+    mistake = finance.invoice_create(user=cast.finance, data={"payment_milestone": payment})
+    mistake = finance.invoice_transition(invoice=mistake, name="issue", user=cast.finance)
+    finance.invoice_transition(invoice=mistake, name="void", user=cast.finance, reason="Issued to the wrong entity")
+    [invoice] = invoice_every_payment(project, cast)  # issued again: the voided one was never invoiced
+    finance.receipt_create(
+        user=cast.finance,
+        data={
+            "customer": project.opportunity.customer,
+            "amount": Decimal("40000.00"),
+            "currency": "CNY",
+            "date": timezone.localdate(),
+            "payer": "Customer",
+            "reference": "BANK-PART",
+            "allocations": [{"invoice": invoice, "amount": Decimal("40000.00")}],
+        },
+    )
+    request = rf.get("/")
+    request.user = cast.executive
+
+    def stages():
+        return {s["key"]: s for s in flow.flow_context(request)["flow_stages"]}
+
+    before = stages()
+    finance.invoice_transition(invoice=invoice, name="write_off", user=cast.finance, reason="Customer insolvent")
+    request.GET = request.GET.copy()
+    request.GET["refresh"] = "1"
+    after = stages()
+    assert after["invoiced"]["value"] == before["invoiced"]["value"] == invoice.total
+    assert after["collected"]["value"] == before["collected"]["value"] == Decimal("40000.00")
+    assert after["collected"]["conversion"] == round(40000 * 100 / invoice.total)
