@@ -346,14 +346,28 @@ def _as_of(request):
     return body.validated_data.get("as_of") or timezone.localdate()
 
 
+UNRATED_HEADER = "Unrated-Currencies"
+
+
 class CashForecastView(APIView):
     """Cash expected in the next `months` months (default 12, at most 36), in base currency: from open
     invoices, from payment milestones not yet invoiced and from the weighted pipeline; against the cash
-    collected in each month."""
+    collected in each month. Amounts in a currency with no exchange rate are left out (never counted at
+    1.0); the `Unrated-Currencies` header names those currencies (comma-separated), as the page does."""
 
-    @extend_schema(parameters=[MonthsSerializer], responses=CashForecastRowSerializer(many=True))
+    @extend_schema(
+        parameters=[MonthsSerializer],
+        responses=OpenApiResponse(
+            CashForecastRowSerializer(many=True),
+            description=f"{UNRATED_HEADER}: the currencies left out for want of a rate, when there are any",
+        ),
+    )
     def get(self, request):
         body = MonthsSerializer(data=request.query_params)
         body.is_valid(raise_exception=True)
-        rows = selectors.cash_forecast(request.user, months=body.validated_data["months"])
-        return Response(CashForecastRowSerializer(rows, many=True).data)
+        unrated: set[str] = set()
+        rows = selectors.cash_forecast(request.user, months=body.validated_data["months"], unrated=unrated)
+        response = Response(CashForecastRowSerializer(rows, many=True).data)
+        if unrated:
+            response[UNRATED_HEADER] = ",".join(sorted(unrated))
+        return response

@@ -309,6 +309,16 @@ def test_the_cash_forecast_adds_invoices_milestones_and_the_weighted_pipeline(ap
     assert Decimal(by_month[pipeline]["expected_from_pipeline"]) == Decimal("80000.00")
     assert sum(Decimal(r["expected_from_pipeline"]) for r in rows) == Decimal("80000.00")
     assert Decimal(rows[0]["collected"]) == Decimal("6000.00")
+    assert "Unrated-Currencies" not in api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": 3})
+    OpportunityFactory(  # a GBP deal with no GBP rate: left out of the figures and named
+        owner=cast.owner,
+        expected_value=Decimal("50000"),
+        probability=50,
+        expected_close_date=today + datetime.timedelta(days=10),
+        currency="GBP",
+    )
+    response = api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": 3})
+    assert response["Unrated-Currencies"] == "GBP" and response.json() == rows
     assert api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": 0}).status_code == 400
     assert api.as_user(cast.finance).get("/api/v1/cash-forecast/", {"months": "x"}).status_code == 400
 
