@@ -1,6 +1,6 @@
 """How finance reacts to delivery's decisions (domain events, run in the same transaction):
 DR1 approved approves the submitted budget; DR1 rejected rejects it; an approved change with a cost
-impact makes the next budget version (submitted)."""
+impact makes the next budget version, approved by that decision."""
 
 from django.utils.translation import gettext_noop
 

@@ -30,6 +30,17 @@ def has_lines(budget):
     return budget.lines.exists()
 
 
+#: once DR1 has approved a budget, a new version comes only from an approved DR2 change (DOMAIN.md §4)
+CHANGED_THROUGH_DR2 = _(
+    "The budget is approved (DR1): a new version comes from a change request approved at DR2, with its cost impact."
+)
+
+
+def budget_approved(project) -> bool:
+    """Whether DR1 (or a DR2 change since) has approved a version of the project's budget."""
+    return project.budgets.filter(state=BudgetState.APPROVED).exists()
+
+
 class Budget(LifecycleModel):
     """One version of a project's budget."""
 
@@ -67,7 +78,7 @@ class Budget(LifecycleModel):
         custom={"label": _("Submit")},
     )
     def submit(self):
-        """Submitted for approval (DR1, or a DR2 change)."""
+        """Submitted for approval at DR1 (later versions come approved from DR2 changes)."""
 
     @transition(
         state,

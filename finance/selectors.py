@@ -40,6 +40,7 @@ from opportunities.models import OPEN_OPPORTUNITY_STATES, CostCategory
 from opportunities.selectors import opportunity_visible, pipeline_by_stage
 
 from .models import (
+    CHANGED_THROUGH_DR2,
     AccountingPeriod,
     AccountingRun,
     Budget,
@@ -115,7 +116,9 @@ def budgets_panel(project: Project, user) -> dict:
         "project": project,
         "budgets": budgets,
         "can_edit": writable,
-        "can_add": writable and not any(b.state == BudgetState.DRAFT for b in budgets),
+        "can_add": writable and not any(b.state in (BudgetState.DRAFT, BudgetState.APPROVED) for b in budgets),
+        # after DR1, what happens next to the budget: a DR2 change makes the next version
+        "changed_through_dr2": CHANGED_THROUGH_DR2 if any(b.state == BudgetState.APPROVED for b in budgets) else "",
         "draft_state": BudgetState.DRAFT,
     }
 

@@ -32,7 +32,7 @@ from ltc_portal.core.pages import form_errors_from, page_of, refusal_text, run_t
 
 from . import selectors, services
 from .forms import BudgetForm, BudgetLineFormSet, CostImportForm, FinalAccountForm, ReceiptForm, line_initial
-from .models import AccountingPeriod, AccountingRun, BudgetState, InvoiceState
+from .models import CHANGED_THROUGH_DR2, AccountingPeriod, AccountingRun, BudgetState, InvoiceState, budget_approved
 from .rules import is_finance_user
 
 LINE_PREFIX = "lines"
@@ -60,6 +60,9 @@ def budget_create(request):
             _("The project already has a draft budget (version %(v)s): change or submit it.") % {"v": draft.version},
         )
         return redirect("finance:budget-edit", pk=draft.pk)
+    if budget_approved(project):  # the service refuses it too, in the same words
+        messages.info(request, CHANGED_THROUGH_DR2)
+        return redirect("delivery:project-detail", pk=project.pk)
     latest = project.budgets.order_by("-version").prefetch_related("lines").first()
     form = BudgetForm(request.POST or None)
     # a new version starts from the latest one's lines

@@ -17,7 +17,7 @@ from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect
 from ltc_portal.core.limits import require_max_lines
 from ltc_portal.core.money import fit, quantize
 
-from ..models import Budget, BudgetLine, BudgetState
+from ..models import CHANGED_THROUGH_DR2, Budget, BudgetLine, BudgetState, budget_approved
 from ..selectors import budget_current, budget_submitted
 
 TOTAL = Budget._meta.get_field("total")
@@ -48,6 +48,8 @@ def budget_create(*, project: Project, user: User, data: dict) -> Budget:
         )
     if project.budgets.filter(state__in=[BudgetState.DRAFT]).exists():
         raise TransitionRefused(_("The project already has a draft budget: change or submit it."))
+    if budget_approved(project):
+        raise TransitionRefused(str(CHANGED_THROUGH_DR2))
     version = (project.budgets.aggregate(v=Max("version"))["v"] or 0) + 1
     budget = Budget(
         project=project, version=version, currency=currency, note=data.get("note", ""), created_by=user, updated_by=user

@@ -80,3 +80,20 @@ def test_budget_versions(project, cast):
     assert b2.version == 2
     with pytest.raises(PermissionDenied):
         finance.budget_create(project=project, user=cast.finance, data={})
+
+
+def test_after_dr1_the_budget_changes_only_through_dr2(cast, web):
+    """Once DR1 has approved the budget, the PM is told that a new version comes from a DR2 change (the
+    page offers no new version; the service refuses one, whichever door asks)."""
+    from tests.finance.test_accounting import project_in_build
+
+    project = project_in_build(cast)
+    with pytest.raises(TransitionRefused, match="change request approved at DR2"):
+        finance.budget_create(project=project, user=cast.pm, data={"lines": []})
+    assert project.budgets.count() == 1
+    page = web.as_user(cast.pm).get(f"/projects/{project.pk}/").content.decode()
+    assert 'id="budget-next"' in page and 'id="new-budget"' not in page
+    r = web.get(f"/finance/budgets/new/?project={project.pk}", follow=True)  # the URL typed: told why
+    assert (
+        "change request approved at DR2" in r.content.decode() and r.redirect_chain[-1][0] == f"/projects/{project.pk}/"
+    )
