@@ -15,6 +15,7 @@ from finance import flow
 from finance import services as finance
 from opportunities import services as sales
 from tests.finance.factories import invoice_every_payment
+from tests.finance.test_money_edges import receipt
 from tests.leads.factories import CustomerFactory
 from tests.opportunities.factories import Cast, OpportunityFactory, pass_ati, project_in_plan_with_contract
 
@@ -45,6 +46,14 @@ def _deal(owner, name):
             "probability": 40,
             "expected_close_date": timezone.localdate() + datetime.timedelta(days=90),
         },
+    )
+
+
+def _pay(cast, invoice, amount: str, reference: str):
+    """A receipt of ``amount`` today, all of it allocated to ``invoice``."""
+    project = invoice.contract.projects.get()
+    return receipt(
+        cast, project, timezone.localdate(), amount, [{"invoice": invoice, "amount": Decimal(amount)}], reference
     )
 
 
@@ -105,18 +114,7 @@ def test_the_funnel_queries_do_not_grow_with_the_deals(client, cast):
 def test_the_executive_sees_lead_to_cash_in_base_currency(web, cast, make_user):
     project = project_in_plan_with_contract(cast)
     invoice = invoice_every_payment(project, cast)[0]
-    finance.receipt_create(
-        user=cast.finance,
-        data={
-            "customer": project.opportunity.customer,
-            "amount": Decimal("100000.00"),
-            "currency": "CNY",
-            "date": timezone.localdate(),
-            "payer": "Customer",
-            "reference": "BANK-FLOW",
-            "allocations": [{"invoice": invoice, "amount": Decimal("100000.00")}],
-        },
-    )
+    _pay(cast, invoice, "100000.00", "BANK-FLOW")
     lost = pass_ati(OpportunityFactory(owner=cast.owner, name="Gone"), cast)
     sales.opportunity_transition(opportunity=lost, name="lose", user=cast.owner, reason="Budget cut")
     page = web.as_user(cast.executive).get("/").content.decode()
@@ -172,18 +170,7 @@ def test_the_flow_is_a_snapshot_per_reader_with_its_time_and_a_refresh(cast, mak
     invoice = invoice_every_payment(project, cast)[0]
 
     def receive(amount, reference):
-        finance.receipt_create(
-            user=cast.finance,
-            data={
-                "customer": project.opportunity.customer,
-                "amount": Decimal(amount),
-                "currency": "CNY",
-                "date": timezone.localdate(),
-                "payer": "Customer",
-                "reference": reference,
-                "allocations": [{"invoice": invoice, "amount": Decimal(amount)}],
-            },
-        )
+        _pay(cast, invoice, amount, reference)
 
     receive("100000.00", "BANK-SNAP-1")
     executive = _reader(cast.executive)
@@ -220,18 +207,7 @@ def test_an_invoice_written_off_after_a_part_was_paid_stays_invoiced_and_its_cas
     mistake = finance.invoice_transition(invoice=mistake, name="issue", user=cast.finance)
     finance.invoice_transition(invoice=mistake, name="void", user=cast.finance, reason="Issued to the wrong entity")
     [invoice] = invoice_every_payment(project, cast)  # issued again: the voided one was never invoiced
-    finance.receipt_create(
-        user=cast.finance,
-        data={
-            "customer": project.opportunity.customer,
-            "amount": Decimal("40000.00"),
-            "currency": "CNY",
-            "date": timezone.localdate(),
-            "payer": "Customer",
-            "reference": "BANK-PART",
-            "allocations": [{"invoice": invoice, "amount": Decimal("40000.00")}],
-        },
-    )
+    _pay(cast, invoice, "40000.00", "BANK-PART")
     request = rf.get("/")
     request.user = cast.executive
 

@@ -82,7 +82,7 @@ def test_budget_versions(project, cast):
         finance.budget_create(project=project, user=cast.finance, data={})
 
 
-def test_after_dr1_the_budget_changes_only_through_dr2(cast, web):
+def test_after_dr1_the_budget_changes_only_through_dr2(cast, web, api):
     """Once DR1 has approved the budget, the PM is told that a new version comes from a DR2 change (the
     page offers no new version; the service refuses one, whichever door asks)."""
     from tests.finance.test_accounting import project_in_build
@@ -93,6 +93,11 @@ def test_after_dr1_the_budget_changes_only_through_dr2(cast, web):
     assert project.budgets.count() == 1
     page = web.as_user(cast.pm).get(f"/projects/{project.pk}/").content.decode()
     assert 'id="budget-next"' in page and 'id="new-budget"' not in page
+    r = api.as_user(cast.pm).post(
+        "/api/v1/budgets/", {"project": project.pk, "lines": [{"category": "labour", "amount": "10"}]}, format="json"
+    )
+    assert r.status_code == 409 and "change request approved at DR2" in str(r.json())
+    assert project.budgets.count() == 1
     r = web.get(f"/finance/budgets/new/?project={project.pk}", follow=True)  # the URL typed: told why
     assert (
         "change request approved at DR2" in r.content.decode() and r.redirect_chain[-1][0] == f"/projects/{project.pk}/"
