@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -104,7 +104,8 @@ class GateReviewAdmin(PortalAdmin):
         "comment",
         "evidence",
         "roles",
-        "context",
+        "shown_at_request",
+        "checklist_at_approval",
         "state",
         "created_at",
         "decided_at",
@@ -141,6 +142,24 @@ class GateReviewAdmin(PortalAdmin):
     @admin.display(description=gettext_lazy("deciding roles"))
     def roles(self, obj):
         return role_labels(obj.required_roles)
+
+    # The review's context is kept as JSON; the change page shows it as its deciders read it.
+    @admin.display(description=gettext_lazy("shown to the deciders"))
+    def shown_at_request(self, obj):
+        return selectors.review_summary(obj) or "—"
+
+    @admin.display(description=gettext_lazy("checklist at the final approval"))
+    def checklist_at_approval(self, obj):
+        items = obj.context.get("checklist") if isinstance(obj.context, dict) else None
+        items = [i for i in items or [] if isinstance(i, dict)]
+        if not items:
+            return "—"
+        return format_html(
+            '<ul class="gate-checklist">{}</ul>',
+            format_html_join(
+                "", "<li>{} {}</li>", (("✔" if i.get("passed") else "✘", str(i.get("message", ""))) for i in items)
+            ),
+        )
 
     @admin.display(description=gettext_lazy("decide"))
     def decide_link(self, obj):

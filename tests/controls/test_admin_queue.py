@@ -84,6 +84,14 @@ def test_dr2_decide_page_shows_cost_and_contract_value_impact(client, cast, make
     r = client.post(f"/admin/controls/gatereview/{review.pk}/decide/", {"role": "finance", "approve": "1"}, follow=True)
     assert "the review is Approved" in r.content.decode() and "(Pending)" not in r.content.decode()
 
+    # the review's own page shows what the deciders read and the checklist kept at approval, not JSON
+    page = client.get(f"/admin/controls/gatereview/{review.pk}/change/").content.decode()
+    assert f"Cost +250,000.00 {project.currency}" in page and "Schedule +12 days." in page
+    review.refresh_from_db()
+    kept = review.context["checklist"]
+    assert kept and all(f"<li>✔ {item['message']}</li>" in page for item in kept)
+    assert '"sentences"' not in page and "&quot;summary&quot;" not in page and "&quot;checklist&quot;" not in page
+
 
 def test_a_change_with_no_impact_says_so(cast, make_user):
     project = pass_dr1(project_in_plan_with_contract(cast), cast)
