@@ -63,6 +63,7 @@ def gate_approved(code: str) -> Check:
         return is_approved(subject, code)
 
     condition.__name__ = f"{code.lower()}_approved"
+    condition.gate = code  # a step guarded only by its gate is run by the engine on approval
     return condition
 
 

@@ -102,6 +102,10 @@ class TransitionInfo:
     allowed: bool
     reasons: list[str] = field(default_factory=list)
     needs_reason: bool = False
+    #: ``ready`` (the user may run it now), ``blocked`` (theirs to run once ``reasons`` are met),
+    #: ``automatic`` (the portal runs it as the effect of another step, ``reasons`` say which) or
+    #: ``not_yours`` (the user lacks the permission; pages leave it out)
+    kind: str = "ready"
 
 
 def _state_field(model):
@@ -162,6 +166,12 @@ def _reasons(instance, t, user) -> list[str]:
     return reasons + _condition_failures(instance, t)
 
 
+def _run_on_gate_approval(t) -> bool:
+    """A step with no permission of its own, guarded by a gate's approval: the control-point engine
+    runs it when the gate's last role approves, so no one presses it."""
+    return t.permission is None and any(getattr(c, "gate", None) for c in t.conditions)
+
+
 def describe_transitions(instance, user, *, names: set[str] | None = None) -> list[TransitionInfo]:
     """Every transition from the current state (or only those in ``names``), with whether ``user``
     may run it now and why not."""
@@ -169,7 +179,15 @@ def describe_transitions(instance, user, *, names: set[str] | None = None) -> li
     for name, t in _transitions_from(instance).items():
         if names is not None and name not in names:
             continue
+        if names is None and t.custom.get("unlisted"):
+            continue  # a step only another step's effect runs, never to be waited for on the page
         reasons = _reasons(instance, t, user)
+        if user is not None and (t.custom.get("internal") or _run_on_gate_approval(t)):
+            kind = "automatic"
+        elif user is not None and not t.has_perm(instance, user):
+            kind = "not_yours"
+        else:
+            kind = "blocked" if reasons else "ready"
         infos.append(
             TransitionInfo(
                 name=name,
@@ -178,6 +196,7 @@ def describe_transitions(instance, user, *, names: set[str] | None = None) -> li
                 allowed=not reasons,
                 reasons=reasons,
                 needs_reason=bool(t.custom.get("needs_reason")),
+                kind=kind,
             )
         )
     return infos

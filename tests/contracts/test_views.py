@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -86,6 +87,13 @@ def test_create_with_milestones_adding_up_lands_on_the_detail(web, cast, deal):
     page = client.get(r["Location"]).content.decode()
     assert 'id="contract-state"' in page and "Draft" in page and "Final acceptance" in page
     assert 'data-transition="sign"' in page and 'id="history"' in page
+
+    # finance reads the contract but signs nothing: told so, with no button it may not use
+    reader = Client()
+    reader.force_login(cast.finance)
+    page = reader.get(r["Location"]).content.decode()
+    assert 'data-transition="sign"' not in page and "You are not allowed" not in page
+    assert 'id="no-steps"' in page and "No step here is yours to run" in page
 
 
 def test_milestones_not_adding_up_come_back_as_an_error_and_nothing_is_saved(web, cast, deal):

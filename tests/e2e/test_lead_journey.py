@@ -13,11 +13,11 @@ from playwright.sync_api import Page, expect
 from leads.models import Lead
 from ltc_portal.core.models import TransitionLog
 from opportunities.models import Opportunity
+from tests.e2e.conftest import screenshot
 from tests.leads.factories import LeadFactory
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOT = "/tmp/e2e-journey.png"
 LEAD_URL = re.compile(r"/leads/(\d+)/$")
 
 
@@ -94,12 +94,15 @@ def test_sales_user_takes_a_lead_to_an_opportunity(page: Page, live_server, logi
     expect(page.locator("#lead-state")).to_have_text("Contacted")
     expect(page.locator(".alert-success")).to_contain_text("Contacted")
 
-    # Qualify is blocked, and the page says why, before and after trying it.
+    # Qualify is blocked: its button is disabled and the page says what comes first.
     reasons = _step(page, "qualify").locator(".transition-reasons")
     expect(reasons).to_be_visible()
     for missing in ("need", "budget", "timeline"):
         expect(reasons).to_contain_text(missing)
-    _run_step(page, "qualify")
+    expect(_step(page, "qualify").get_by_role("button")).to_be_disabled()
+    # A form sent anyway (a stale page, a crafted post) is refused by the service, in the same words.
+    with page.expect_navigation():
+        _step(page, "qualify").locator("form").evaluate("f => f.submit()")
     expect(page).to_have_url(f"{live_server.url}/leads/{lead_pk}/")
     expect(page.locator("#lead-state")).to_have_text("Contacted")
     refusal = page.locator(".alert-danger")
@@ -121,6 +124,7 @@ def test_sales_user_takes_a_lead_to_an_opportunity(page: Page, live_server, logi
 
     # Qualify is now allowed and succeeds.
     expect(_step(page, "qualify").locator(".transition-reasons")).to_have_count(0)
+    expect(_step(page, "qualify").get_by_role("button")).to_be_enabled()
     _run_step(page, "qualify")
     expect(page.locator("#lead-state")).to_have_text("Qualified")
     expect(page.locator(".alert-danger")).to_have_count(0)
@@ -131,7 +135,7 @@ def test_sales_user_takes_a_lead_to_an_opportunity(page: Page, live_server, logi
     expect(page.locator("#opportunity-state")).to_have_text("Validating")
     expect(page.locator("#opportunity-name")).to_contain_text("Zenith Robotics Ltd")
     expect(page.locator(".alert-success")).to_contain_text("Converted")
-    page.screenshot(path=SCREENSHOT if htmx else SCREENSHOT.replace(".png", "-no-htmx.png"), full_page=True)
+    screenshot(page, "lead-journey" if htmx else "lead-journey-no-htmx")
 
     # And in the database.
     lead = Lead.objects.get(pk=lead_pk)

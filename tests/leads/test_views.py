@@ -73,6 +73,10 @@ def test_detail_shows_blocked_step_with_reason_and_history(web, sales):
     lead = services.lead_transition(lead=LeadFactory(owner=sales), name="contact", user=sales)
     page = web.as_user(sales).get(f"/leads/{lead.pk}/").content.decode()
     assert re.search(r'data-transition="qualify".*?Record the need, budget, timeline before qualifying', page, re.S)
+    # the owner's step waits for its reasons: a disabled button, the reasons in plain text
+    step = page[page.index('data-transition="qualify"') :]
+    step = step[: step.index("</li>")]
+    assert 'data-kind="blocked"' in step and re.search(r"<button[^>]*disabled", step) and "text-danger" not in step
     assert "Contacted" in page and 'id="history"' in page
 
 

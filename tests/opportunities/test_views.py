@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from ltc_portal.controls.models import GateReview
@@ -223,7 +224,28 @@ def test_detail_shows_fields_weighted_value_transitions_and_history(web, cast):
     assert 'data-transition="abandon"' in page and 'data-transition="ati"' in page
     assert "ATI must be approved first" in page
     assert 'id="history"' in page and "Opened" in page
+    page = web.get(f"/opportunities/{opp.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    history = page[page.index('id="history"') :]
+    # the creation step is said as a step ("created"), not as the list column "creation time"
+    assert "<td>创建</td>" in history and "创建时间" not in history and "Opened" not in history
     assert 'id="gate-strip-project"' not in page  # no delivery project before ATI
+
+
+def test_next_steps_offer_only_what_the_reader_may_run(web, cast):
+    opp = OpportunityFactory(owner=cast.owner)
+    owner = web.as_user(cast.owner).get(f"/opportunities/{opp.pk}/").content.decode()
+    assert 'data-transition="abandon" data-kind="ready"' in owner
+    # ATI's step is the engine's (it runs when the gate's last role approves): said, with no button
+    ati = owner[owner.index('data-transition="ati"') :]
+    ati = ati[: ati.index("</li>")]
+    assert 'data-kind="automatic"' in ati and "ATI must be approved first" in ati and "<button" not in ati
+
+    # finance reads the deal but may not abandon it: no button, and no red "not allowed" line
+    page = Client()
+    page.force_login(cast.finance)
+    page = page.get(f"/opportunities/{opp.pk}/").content.decode()
+    assert 'data-transition="abandon"' not in page and "You are not allowed" not in page
+    assert 'data-transition="ati" data-kind="automatic"' in page
 
 
 def test_lose_needs_a_reason_and_the_refusal_is_a_message(web, cast):

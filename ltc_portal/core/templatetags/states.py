@@ -19,3 +19,10 @@ def state_badge(record, badge_id: str = "") -> str:
             '<span class="badge {} state-{}" id="{}">{}</span>', css, record.state, badge_id, state_label(record)
         )
     return format_html('<span class="badge {} state-{}">{}</span>', css, record.state, state_label(record))
+
+
+@register.filter
+def yours(transitions):
+    """The steps a page offers the reader: those they may run (now or once their reasons are met) and
+    those the portal runs itself; steps the reader lacks the permission for are left out."""
+    return [t for t in transitions or [] if getattr(t, "kind", "ready") != "not_yours"]
