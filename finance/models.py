@@ -41,6 +41,12 @@ def budget_approved(project) -> bool:
     return project.budgets.filter(state=BudgetState.APPROVED).exists()
 
 
+@check(CHANGED_THROUGH_DR2)
+def no_version_approved(budget):
+    """A draft made before DR1 approved another version is not submitted: no gate would approve it."""
+    return not budget_approved(budget.project)
+
+
 class Budget(LifecycleModel):
     """One version of a project's budget."""
 
@@ -73,12 +79,27 @@ class Budget(LifecycleModel):
         state,
         source=BudgetState.DRAFT,
         target=BudgetState.SUBMITTED,
-        conditions=[has_lines],
+        conditions=[has_lines, no_version_approved],
         permission=may("delivery.change_project_budget"),
         custom={"label": _("Submit")},
     )
     def submit(self):
         """Submitted for approval at DR1 (later versions come approved from DR2 changes)."""
+
+    @transition(
+        state,
+        source=BudgetState.DRAFT,
+        target=BudgetState.APPROVED,
+        conditions=[has_lines],
+        custom={
+            "label": _("Approve with the change"),
+            "internal": _("A version after DR1 is made and approved by the DR2 decision on its change."),
+            "unlisted": True,
+        },
+    )
+    def approve_with_change(self):
+        """The version an approved DR2 change makes: that decision is its approval."""
+        self.approved_at = timezone.now()
 
     @transition(
         state,

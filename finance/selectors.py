@@ -57,6 +57,7 @@ from .models import (
     PeriodState,
     Receipt,
     ReceiptAllocation,
+    budget_approved,
 )
 from .rules import is_finance_user
 
@@ -108,17 +109,28 @@ def budget_panel(project: Project, user) -> dict:
     return {"row": budget_variance(project), "project": project}
 
 
+def budget_editable(budget, user) -> bool:
+    """Whether ``user`` may change this version now (budget_update's rules): a draft of a project they
+    may write, no version approved yet."""
+    return (
+        budget.state == BudgetState.DRAFT
+        and not budget_approved(budget.project)
+        and project_writable.allows(budget.project, user)
+    )
+
+
 def budgets_panel(project: Project, user) -> dict:
     """The project page's list of budget versions, with what the user may do."""
     budgets = list(project.budgets.order_by("-version"))
     writable = project_writable.allows(project, user)
+    approved = any(b.state == BudgetState.APPROVED for b in budgets)
     return {
         "project": project,
         "budgets": budgets,
-        "can_edit": writable,
-        "can_add": writable and not any(b.state in (BudgetState.DRAFT, BudgetState.APPROVED) for b in budgets),
+        "can_edit": writable and not approved,  # a draft left from before DR1 is not changed (budget_update)
+        "can_add": writable and not approved and not any(b.state == BudgetState.DRAFT for b in budgets),
         # after DR1, what happens next to the budget: a DR2 change makes the next version
-        "changed_through_dr2": CHANGED_THROUGH_DR2 if any(b.state == BudgetState.APPROVED for b in budgets) else "",
+        "changed_through_dr2": CHANGED_THROUGH_DR2 if approved else "",
         "draft_state": BudgetState.DRAFT,
     }
 

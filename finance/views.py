@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import PaymentMilestone
 from contracts.selectors import contract_visible
-from delivery.rules import project_writable
 from delivery.selectors import project_list
 from leads.selectors import customer_visible
 from ltc_portal.core import excel
@@ -107,6 +106,9 @@ def budget_edit(request, pk):
     if budget.state != BudgetState.DRAFT:
         messages.error(request, _not_editable(budget))
         return redirect("finance:budget-detail", pk=budget.pk)
+    if budget_approved(budget.project):  # the service refuses it too, in the same words
+        messages.error(request, CHANGED_THROUGH_DR2)
+        return redirect("finance:budget-detail", pk=budget.pk)
     form = BudgetForm(request.POST or None, initial={"note": budget.note})
     formset = BudgetLineFormSet(request.POST or None, prefix=LINE_PREFIX, initial=line_initial(budget.lines.all()))
     if request.method == "POST":
@@ -150,7 +152,7 @@ def budget_detail(request, pk):
             "lines": list(budget.lines.all()),
             "transitions": describe_transitions(budget, request.user),
             "history": history(budget),
-            "can_edit": budget.state == BudgetState.DRAFT and project_writable.allows(budget.project, request.user),
+            "can_edit": selectors.budget_editable(budget, request.user),
         },
     )
 

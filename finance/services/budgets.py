@@ -63,7 +63,8 @@ def budget_create(*, project: Project, user: User, data: dict) -> Budget:
 
 @transaction.atomic
 def budget_update(*, budget: Budget, user: User, data: dict) -> Budget:
-    """Change a draft version; a submitted or approved version is never edited."""
+    """Change a draft version; a submitted or approved version is never edited, nor a draft once DR1
+    has approved another version."""
     budget = lock(budget)
     project_writable.require(budget.project, user)
     if budget.state != BudgetState.DRAFT:
@@ -71,6 +72,8 @@ def budget_update(*, budget: Budget, user: User, data: dict) -> Budget:
             _("Budget version %(v)s is %(state)s and is never edited: make a new version.")
             % {"v": budget.version, "state": budget.get_state_display()}
         )
+    if budget_approved(budget.project):  # a draft left from before DR1: no gate would approve it
+        raise TransitionRefused(str(CHANGED_THROUGH_DR2))
     if "currency" in data and data["currency"] != budget.currency:
         raise ValidationError(
             {"currency": [_("A budget is in the project currency (%(cur)s).") % {"cur": budget.currency}]}
@@ -144,8 +147,10 @@ def budget_version_for_change(*, change: ChangeRequest, user: User | None) -> Bu
     _write_lines(budget, lines)
     budget.save(update_fields=["total"])
     log_created(budget, user=user, reason=note)
-    budget = run_effect(budget, "submit", user=user, reason=note)
     # the DR2 decision approved the change with its cost impact: that is this version's approval
     return run_effect(
-        budget, "approve", user=user, reason=said(gettext_noop("Approved with change #%(id)s (DR2)"), id=change.pk)
+        budget,
+        "approve_with_change",
+        user=user,
+        reason=said(gettext_noop("Approved with change #%(id)s (DR2)"), id=change.pk),
     )

@@ -102,3 +102,41 @@ def test_after_dr1_the_budget_changes_only_through_dr2(cast, web, api):
     assert (
         "change request approved at DR2" in r.content.decode() and r.redirect_chain[-1][0] == f"/projects/{project.pk}/"
     )
+
+
+def test_a_draft_made_before_dr1_is_not_submitted_once_another_version_is_approved(cast, web, api):
+    """v2 drafted while v1 waited for DR1: once DR1 approves v1 no gate would ever approve v2, so its
+    submission (and any change to it) is refused by the service, the API and the page alike, in the
+    words of the rule."""
+    from tests.finance.test_accounting import project_in_plan_with_contract
+
+    project = project_in_plan_with_contract(cast)
+    v1 = project.budgets.get(version=1)
+    finance.budget_update(budget=v1, user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("800")}]})
+    finance.budget_transition(budget=v1, name="submit", user=cast.pm)
+    v2 = finance.budget_create(
+        project=project, user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("900")}]}
+    )
+    approve(gates.gate_request(code="DR1", subject=project, user=cast.pm), cast.finance, cast.pmo)
+    v1.refresh_from_db()
+    assert v1.state == "approved"
+
+    with pytest.raises(TransitionRefused) as refused:
+        finance.budget_transition(budget=v2, name="submit", user=cast.pm)
+    assert any("change request approved at DR2" in r for r in refused.value.reasons)
+    r = api.as_user(cast.pm).post(f"/api/v1/budgets/{v2.pk}/transitions/submit/", {}, format="json")
+    assert r.status_code == 409 and "change request approved at DR2" in str(r.json())
+    page = web.as_user(cast.pm).get(f"/finance/budgets/{v2.pk}/").content.decode()
+    assert "change request approved at DR2" in page
+    assert 'data-transition="submit" data-kind="blocked"' in page
+    assert "approve_with_change" not in page  # the DR2 change's own step is never shown as one to wait for
+    assert 'id="edit-budget"' not in page  # nor is the dead draft changed: the service refuses that too
+    with pytest.raises(TransitionRefused, match="change request approved at DR2"):
+        finance.budget_update(budget=v2, user=cast.pm, data={"note": "later"})
+    r = web.get(f"/finance/budgets/{v2.pk}/edit/", follow=True)
+    assert "change request approved at DR2" in r.content.decode()
+    assert r.redirect_chain[-1][0] == f"/finance/budgets/{v2.pk}/"
+    panel = web.get(f"/projects/{project.pk}/").content.decode()
+    assert f'href="/finance/budgets/{v2.pk}/edit/"' not in panel and 'id="new-budget"' not in panel
+    v2.refresh_from_db()
+    assert v2.state == "draft" and project.budgets.filter(state="approved").count() == 1
