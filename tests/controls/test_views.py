@@ -24,6 +24,15 @@ def test_my_decisions_lists_reviews_waiting_for_my_roles(web, cast):
     assert "Harbour CCTV" not in web.as_user(cast.finance).get("/gates/my-decisions/").content.decode()
 
 
+def test_the_pm_who_decides_dr2_finds_my_decisions_in_the_menu(web, cast):
+    def menu(user):
+        page = web.as_user(user).get("/").content.decode()
+        return page[page.index('id="mainnav"') :].split("</ul>", 1)[0]
+
+    assert 'href="/gates/my-decisions/"' in menu(cast.pm)
+    assert 'href="/gates/my-decisions/"' not in menu(cast.owner)  # sales request gates; they decide none
+
+
 def test_decide_from_the_page_and_refusals_are_messages(web, cast):
     opp = OpportunityFactory(owner=cast.owner)
     review = gates.gate_request(code="ATI", subject=opp, user=cast.owner)

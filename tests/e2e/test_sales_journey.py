@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from leads import services as lead_services
 from ltc_portal.controls.models import GateDecision, GateReview
 from opportunities.models import Opportunity
+from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD
 from tests.leads.factories import LeadFactory
 
@@ -118,6 +119,17 @@ def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_se
         page.select_option("select[name=estimate-0-category]", "equipment")
         page.fill("input[name=estimate-0-amount]", "1150000")
         page.fill("textarea[name=payment_terms]", "30% on signing, 70% on acceptance")
+        # The editor has no unit-cost column (the cost is the estimate's), and every category dropdown
+        # is wide enough for its longest choice (at the journeys' 1366 px laptop width).
+        expect(page.locator("[data-formset=lines] thead")).not_to_contain_text("Unit cost")
+        for select in ("lines-0-category", "estimate-0-category"):
+            spare = page.locator(f"select[name={select}]").evaluate(
+                """s => { const cs = getComputedStyle(s), c = document.createElement("canvas").getContext("2d");
+                          c.font = cs.font;
+                          const widest = Math.max(...[...s.options].map(o => c.measureText(o.text).width));
+                          return s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - widest; }"""
+            )
+            assert spare >= 0, f"{select} cuts its longest choice by {-spare:.0f} px"
         alice.submit(page.locator("#save-quote"))
         expect(page.locator("body")).to_contain_text("36.11")  # margin % = (1.8M − 1.15M) / 1.8M
 
@@ -208,7 +220,7 @@ def test_opportunity_to_handed_over_contract_through_every_gate(browser, live_se
             expect(row).to_have_attribute("data-status", "approved")
             for name in deciders:
                 expect(row.locator(".gate-decisions")).to_contain_text(name)
-        page.screenshot(path="/tmp/e2e-sales-journey.png", full_page=True)
+        screenshot(page, "sales-journey")
     finally:
         for p in people.values():
             p.close()
