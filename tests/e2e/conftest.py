@@ -21,6 +21,16 @@ from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 E2E_DIR = Path(__file__).resolve().parent
+#: where every journey keeps its screenshots (a CI artefact; bench/results/ is not committed)
+SHOTS = E2E_DIR.parents[1] / "bench" / "results" / "screenshots"
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot of ``page`` as ``SHOTS/<name>.png``; the path is returned."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 def pytest_collection_modifyitems(config, items):

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from delivery.models import Project
 from ltc_portal.controls.models import GateReview
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_sales_journey import Person
 from tests.opportunities.factories import Cast, project_in_plan_with_contract
 
@@ -112,7 +113,7 @@ def test_project_from_plan_to_closed(browser, live_server, make_user):
         expect(pmo.page.locator("#project-state")).to_have_text(re.compile("Closed"))
         expect(pmo.page.locator("#final-acceptance")).to_contain_text("FA-2026-01")
         expect(pmo.page.locator("#lessons-learned")).to_contain_text("track access")
-        pmo.page.screenshot(path="/tmp/e2e-delivery-journey.png", full_page=True)
+        screenshot(pmo.page, "delivery-journey")
     finally:
         for person in (pm, finance, pmo):
             person.close()

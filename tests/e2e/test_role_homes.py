@@ -2,26 +2,26 @@
 their home's panels holding their own work; a screenshot of each home is kept under
 bench/results/screenshots/ (a CI artefact, not committed)."""
 
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
 from ltc_portal.core.demo import DEMO_PASSWORD
-
-SHOTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "screenshots"
+from tests.e2e.conftest import screenshot
 
 #: demo user → (panels their home must show, text that must be in them, panels it must not show)
 HOMES = {
     "sales": ({"panel-pipeline": "Validating", "panel-my-requests": "ATI"}, ["panel-ltc-flow", "panel-finance"]),
+    "sales2": ({"panel-pipeline": "GBP", "panel-my-requests": "Northwind"}, ["panel-ltc-flow", "panel-funnel"]),
+    "solution": ({"panel-funnel": "Validating"}, ["panel-pipeline", "panel-finance", "panel-my-projects"]),
     "director": ({"panel-decisions": "ATI", "panel-funnel": "Validating", "panel-pipeline": "Bidding"}, ["panel-hr"]),
     "pmo": ({"panel-decisions": "DRA", "panel-funnel": "Analysis"}, ["panel-ltc-flow"]),
     "pm": ({"panel-my-projects": "一网统管数据中台"}, ["panel-decisions", "panel-funnel", "panel-finance"]),
     "finance": ({"panel-finance": "DSO"}, ["panel-funnel", "panel-hr"]),
     "executive": ({"panel-ltc-flow": "Contracts", "panel-pipeline": "Bidding"}, ["panel-finance"]),
     "hr": ({"panel-hr": "近30天"}, ["panel-pipeline", "panel-ltc-flow"]),
+    "admin": ({"panel-ltc-flow": "Contracts", "panel-finance": "DSO", "panel-hr": "近30天"}, ["panel-my-projects"]),
 }
 
 
@@ -32,7 +32,6 @@ def demo(transactional_db):
 
 
 def test_every_role_finds_its_own_work_on_its_home(page, live_server, demo):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     for username, (shown, hidden) in HOMES.items():
         page.context.clear_cookies()
         page.goto(f"{live_server.url}/accounts/login/")
@@ -46,8 +45,7 @@ def test_every_role_finds_its_own_work_on_its_home(page, live_server, demo):
         for panel in hidden:
             expect(page.locator(f"#{panel}"), f"{username} must not see {panel}").to_have_count(0)
         expect(page.locator("body")).not_to_contain_text("Nothing to show for your roles yet")
-        page.screenshot(path=str(SHOTS / f"home-{username}.png"), full_page=True)
-        assert (SHOTS / f"home-{username}.png").stat().st_size > 10_000
+        assert screenshot(page, f"home-{username}").stat().st_size > 10_000
 
 
 def test_the_navbar_stays_on_one_line_and_has_a_favicon(page, live_server, make_user, login):

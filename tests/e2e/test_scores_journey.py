@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from performance.models import Appraisal, ManagerScore, PeerReview
+from tests.e2e.conftest import screenshot
 from tests.performance.test_scores_page import opened  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.e2e
@@ -32,5 +33,5 @@ def test_peer_review_and_manager_score_saved_in_place(login, live_server, opened
     row.locator("textarea[name=advice]").fill("Lead the next design review")
     row.locator("button[type=submit]").click()
     expect(page.locator(f"#manager-{appraisal.pk} [role=status]")).to_contain_text("Scores saved.")
-    page.screenshot(path="test-results/scores-to-give.png", full_page=True)
+    screenshot(page, "scores-to-give")
     assert ManagerScore.objects.get(created_by=pm, appraisal__employee=x).score == 64
