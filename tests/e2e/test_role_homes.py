@@ -25,6 +25,21 @@ HOMES = {
 }
 
 
+def _panels_keep_their_gutters(page, username):
+    """No panel covers the welcome line, and panels side by side have space between them."""
+    welcome = page.locator("#home-roles").bounding_box()
+    cards = [page.locator(f"#{key} .card, #{key}.card").first.bounding_box() for key in _panel_ids(page)]
+    assert cards and all(c["y"] >= welcome["y"] + welcome["height"] for c in cards), f"{username}: a panel covers"
+    for a in cards:
+        for b in cards:
+            if a is not b and abs(a["y"] - b["y"]) < 1 and a["x"] < b["x"]:
+                assert b["x"] - (a["x"] + a["width"]) >= 8, f"{username}: two panels touch"
+
+
+def _panel_ids(page):
+    return page.locator("[id^=home-panel-] > [id^=panel-]").evaluate_all("els => els.map(e => e.id)")
+
+
 @pytest.fixture
 def demo(transactional_db):
     call_command("seed_demo", verbosity=0)
@@ -45,6 +60,7 @@ def test_every_role_finds_its_own_work_on_its_home(page, live_server, demo):
         for panel in hidden:
             expect(page.locator(f"#{panel}"), f"{username} must not see {panel}").to_have_count(0)
         expect(page.locator("body")).not_to_contain_text("Nothing to show for your roles yet")
+        _panels_keep_their_gutters(page, username)
         assert screenshot(page, f"home-{username}").stat().st_size > 10_000
 
 
