@@ -43,7 +43,10 @@ def dashboard_context(request) -> dict:
                     {"label": str(_("Leads")), "data": [s["count"] for s in states], "backgroundColor": "#0d6efd"}
                 ],
             },
-            "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": {"beginAtZero": True}}},
+            "options": {
+                "plugins": {"legend": {"display": False}},
+                "scales": {"y": {"beginAtZero": True, "ticks": {"precision": 0}}},
+            },
         },
         "top_leads": selectors.lead_list(request.user).filter(state__in=OPEN_LEAD_STATES).order_by("-score")[:5],
     }

@@ -27,6 +27,9 @@ def hr_context(request) -> dict | None:
                 "labels": list(distribution),
                 "datasets": [{"label": str(_("People")), "data": list(distribution.values())}],
             },
-            "options": {"plugins": {"legend": {"display": False}}, "scales": {"y": {"beginAtZero": True}}},
+            "options": {
+                "plugins": {"legend": {"display": False}},
+                "scales": {"y": {"beginAtZero": True, "ticks": {"precision": 0}}},
+            },
         },
     }

@@ -1,6 +1,11 @@
 // Portal-wide behaviour: charts declared in markup (data-chart), confirm prompts, selects that submit
 // their form when changed (data-submit-on-change) and formset "add a row" buttons (data-formset-add, with
 // data-formset-template and data-formset-rows). No inline script anywhere: the CSP forbids it.
+// A reader who asked their system for less motion gets charts drawn at once, not animated.
+if (window.Chart && window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+  Chart.defaults.animation = false;
+}
+
 function drawCharts(root) {
   root.querySelectorAll("canvas[data-chart]").forEach(function (el) {
     const spec = JSON.parse(document.getElementById(el.dataset.chart).textContent);

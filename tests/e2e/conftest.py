@@ -61,8 +61,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    # A desktop-sized window, so the navbar is expanded (no hamburger toggle to open first).
-    return {**browser_context_args, "viewport": {"width": 1366, "height": 900}, "locale": "en-US"}
+    # A desktop-sized window, so the navbar is expanded (no hamburger toggle to open first); a reader
+    # who asks for less motion, so charts are drawn at once and a screenshot shows them whole.
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1366, "height": 900},
+        "locale": "en-US",
+        "reduced_motion": "reduce",
+    }
 
 
 def _ensure_role_groups():
