@@ -126,6 +126,9 @@ def test_the_executive_sees_lead_to_cash_in_base_currency(web, cast, make_user):
     }
     assert values == {"contract": "1,000,000", "invoiced": f"{invoice.total:,.0f}", "collected": "100,000"}
     assert "Budget cut (1)" in flow and "Lost: 1" in flow
+    # the deals left their first stages at once: said as "under a day", not "about 0.0 days"
+    opp_days = flow.split('data-days="opportunity">')[1].split("</td>")[0]
+    assert "under a day" in opp_days and "0.0" not in flow.split('id="ltc-leakage"')[0]
     assert 'data-chart="home-bookings-chart"' in flow and "Portfolio health" in flow
 
     # nobody but the executive gets the panel
