@@ -1,5 +1,5 @@
 """Home-page panels that need money figures: a PM's projects with their health (the last monthly
-account's CPI and SPI, overdue issues, the top risk's exposure, the next milestone), and finance's
+account's CPI and SPI, overdue issues, the top risk's exposure, the next milestone and gate), and finance's
 day (periods and their last run, what to invoice, overdue invoices, receivables by age with DSO).
 Each costs a constant number of queries, whatever the number of projects or invoices."""
 
@@ -19,6 +19,7 @@ from delivery.models import (
     RiskState,
 )
 from delivery.selectors import project_list
+from ltc_portal.controls.selectors import next_gates_of
 from ltc_portal.core.roles import Role, has_role
 
 from . import selectors
@@ -62,8 +63,10 @@ def projects_context(request) -> dict | None:
     )
     if not projects:
         return None
+    nexts = next_gates_of(projects)
     for p in projects:
         p.health = _health(p.last_cpi, p.last_spi)
+        p.next_gates = nexts.get(p.pk, [])
     return {"my_projects": projects}
 
 

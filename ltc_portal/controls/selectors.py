@@ -1,6 +1,7 @@
 """Reads of the control-point engine: the state of a subject's gates (latest review, approved or
 not, checklist, who may request or decide now), the decisions queue, and the reviews a user sees."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
@@ -166,13 +167,56 @@ def gates_for(subject, user=None) -> list[GateStatus]:
     return statuses
 
 
+def _what_comes_next(items: list, state_of: Callable) -> list:
+    """Among a subject's gates in their order: the pending ones, else the first not yet approved."""
+    pending = [i for i in items if state_of(i) == ReviewState.PENDING]
+    return pending or [i for i in items if state_of(i) != ReviewState.APPROVED][:1]
+
+
 def next_gates(statuses: list[GateStatus]) -> tuple[list[GateStatus], list[GateStatus]]:
     """Split a subject's gates into what comes next (the pending ones, else the first not yet approved)
     and the rest (approved ones and those further on), for a page that shows another record's gates."""
-    shown = [g for g in statuses if g.status == ReviewState.PENDING]
-    if not shown:
-        shown = [g for g in statuses if g.status != ReviewState.APPROVED][:1]
+    shown = _what_comes_next(statuses, lambda g: g.status)
     return shown, [g for g in statuses if g not in shown]
+
+
+@dataclass(frozen=True)
+class NextGate:
+    gate: GateDefinition
+    status: str  # not_requested | pending | rejected
+
+    @property
+    def status_label(self) -> str:
+        return str(ReviewState(self.status).label) if self.status in ReviewState.values else _("Not requested")
+
+
+def next_gates_of(subjects: list) -> dict[int, list[NextGate]]:
+    """What ``next_gates`` shows for each of many subjects of one type (a list page), in two queries
+    whatever their number: subject pk → its next gates with their state."""
+    if not subjects:
+        return {}
+    st = registry.subject_type_of(subjects[0])
+    if st is None:
+        return {}
+    definitions = list(GateDefinition.objects.filter(subject_type=st.code, active=True))
+    latest: dict[tuple[int, int], str] = {}
+    for object_id, gate_id, state in (
+        GateReview.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(subjects[0])),
+            object_id__in=[s.pk for s in subjects],
+            gate__in=definitions,
+        )
+        .order_by("created_at", "id")
+        .values_list("object_id", "gate_id", "state")
+    ):
+        latest[(object_id, gate_id)] = state
+    return {
+        s.pk: [
+            NextGate(d, latest.get((s.pk, d.pk), "not_requested"))
+            for d in _what_comes_next(definitions, lambda d, pk=s.pk: latest.get((pk, d.pk), "not_requested"))
+        ]
+        for s in subjects
+    }
 
 
 def required_roles_for(definition: GateDefinition, subject) -> list[str]:

@@ -3,19 +3,22 @@ sales pipeline and deals closing, a PM's projects with their health, finance's d
 person without any sees none of them, and each panel's queries do not grow with the rows."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delivery import services as delivery
+from finance import services as finance
 from finance.models import MonthlyAccount
 from ltc_portal.controls import services as gates
 from ltc_portal.controls.models import GateReview
 from tests.finance.test_accounting import entry, project_in_build, run
-from tests.opportunities.factories import Cast, OpportunityFactory
+from tests.opportunities.factories import Cast, OpportunityFactory, project_in_plan_with_contract
 
 TODAY = timezone.localdate()
 
@@ -40,6 +43,10 @@ def test_a_director_decides_from_the_home_page(cast, web):
     )
     page, _ = home(web, cast.director)
     assert 'id="panel-decisions"' in page and "Harbour campus" in page
+    assert re.search(r"requested by [^<,]+ today", page) and "0 days ago" not in page
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
+        later, _ = home(web, cast.director)
+    assert re.search(r"requested by [^<,]+, 3 days ago", later)
     assert 'href="https://docs.example/ati"' in page and "javascript:" not in page  # only web links
     r = web.post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve", "next": "/"})
     assert r.status_code == 302 and r.url == "/"
@@ -79,10 +86,19 @@ def test_a_pm_sees_each_project_with_its_health_in_constant_queries(cast, web, m
     assert MonthlyAccount.objects.filter(project=project).exists()
     page, few = home(web, cast.pm)
     assert 'id="panel-my-projects"' in page and project.name in page and "Core switch" in page
+    # past DR1, the next gate is the handover's (DR3), not yet requested
+    assert re.search(rf'data-next-gate="{project.pk}"><span[^>]*>DR3</span>\s*<span[^>]*>Not requested<', page)
     for n in range(2, 5):
         project_in_build(cast, number=f"C-2026-00{n}")
+    planned = project_in_plan_with_contract(cast, number="C-2026-009")
+    finance.budget_update(
+        budget=planned.budgets.get(), user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("5")}]}
+    )
+    finance.budget_transition(budget=planned.budgets.get(), name="submit", user=cast.pm)
+    gates.gate_request(code="DR1", subject=planned, user=cast.pm)
     page, many = home(web, cast.pm)
     assert many == few
+    assert re.search(rf'data-next-gate="{planned.pk}"><span[^>]*>DR1</span>\s*<span[^>]*>Pending<', page)
     assert page.count('href="/projects/') >= 4
     outsider = make_user("h-outsider-pm", roles=["delivery"])
     page, _ = home(web, outsider)
@@ -182,3 +198,16 @@ def test_the_cash_forecast_names_the_currencies_it_left_out(cast, web):
     assert "data-unrated" in page and "GBP" in page[page.index('id="forecast"') :]
     page, _ = home(web, cast.finance)
     assert "GBP" in page[page.index('id="panel-finance"') :]
+
+
+def test_the_welcome_line_says_what_the_home_holds_for_each_kind_of_person(cast, web, make_user):
+    page, _ = home(web, cast.finance)
+    assert "Your roles: Finance" in page
+    nobody, _ = home(web, make_user("h-nobody"))
+    assert "You hold no role yet" in nobody and "Nothing to show for your roles yet." in nobody
+    boss = make_user("h-root")
+    boss.is_superuser = True
+    boss.save()
+    page, _ = home(web, boss)
+    assert "You are an administrator" in page and "You hold no role yet" not in page  # not told to ask for one
+    assert 'id="panel-finance"' in page  # and the company-wide panels are there
