@@ -105,19 +105,7 @@ def finance_context(request) -> dict | None:
         "to_invoice": list(selectors.payments_to_invoice(user)[:5]),
         "cash_chart": selectors.cash_forecast_chart(selectors.cash_forecast(user, today=today, unrated=unrated)),
         "cash_unrated": sorted(unrated),
-        "ageing_chart": {
-            "type": "bar",
-            "data": {
-                "labels": [str(selectors.BUCKET_LABELS[b]) for b in selectors.AGEING_BUCKETS],
-                "datasets": [
-                    {
-                        "label": str(_("Receivables (%(cur)s)") % {"cur": ageing["currency"]}),
-                        "data": [float(ageing["buckets"][b]) for b in selectors.AGEING_BUCKETS],
-                    }
-                ],
-            },
-            "options": {"responsive": True, "plugins": {"legend": {"display": False}}},
-        },
+        "ageing_chart": selectors.ageing_chart(ageing),
     }
 
 

@@ -792,6 +792,28 @@ def payments_to_invoice(user) -> QuerySet:
     )
 
 
+def ageing_chart(ageing: dict) -> dict:
+    """Receivables by age (``receivables_summary``) as a Chart.js spec: one axis, named after the base
+    currency every bucket is counted in."""
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [str(BUCKET_LABELS[b]) for b in AGEING_BUCKETS],
+            "datasets": [
+                {
+                    "label": str(gettext("Receivables (%(cur)s)") % {"cur": ageing["currency"]}),
+                    "data": [float(ageing["buckets"][b]) for b in AGEING_BUCKETS],
+                }
+            ],
+        },
+        "options": {
+            "responsive": True,
+            "plugins": {"legend": {"display": False}},
+            "scales": {"y": {"beginAtZero": True, "title": {"display": True, "text": ageing["currency"]}}},
+        },
+    }
+
+
 def cash_forecast_chart(forecast: list[dict]) -> dict:
     """The cash forecast as a Chart.js spec: what is expected (stacked by source) against what was
     collected, all in base currency (one axis, one currency)."""

@@ -183,14 +183,6 @@ def _require_finance(request):
         raise PermissionDenied(_("The finance workspace is for finance."))
 
 
-def _chart(labels, datasets, kind="bar") -> dict:
-    return {
-        "type": kind,
-        "data": {"labels": labels, "datasets": datasets},
-        "options": {"responsive": True, "plugins": {"legend": {"position": "bottom"}}},
-    }
-
-
 @login_required
 def workspace(request):
     """Finance's page: periods and their runs, the accounts of a period, entries waiting for approval,
@@ -204,15 +196,7 @@ def workspace(request):
     services.period_get_or_open(period=today.strftime("%Y-%m"), user=request.user)
     context = selectors.workspace(request.user, period)
     ageing = context["receivables"]
-    context["ageing_chart"] = _chart(
-        [str(BUCKET_LABELS[b]) for b in selectors.AGEING_BUCKETS],
-        [
-            {
-                "label": str(_("Receivables (%(cur)s)") % {"cur": ageing["currency"]}),
-                "data": [float(ageing["buckets"][b]) for b in selectors.AGEING_BUCKETS],
-            }
-        ],
-    )
+    context["ageing_chart"] = selectors.ageing_chart(ageing)
     context["forecast_chart"] = selectors.cash_forecast_chart(context["forecast"])
     context["ageing_rows"] = [(b, BUCKET_LABELS[b], ageing["buckets"][b]) for b in selectors.AGEING_BUCKETS]
     context["reason_form"] = TransitionForm()

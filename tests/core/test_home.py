@@ -3,6 +3,7 @@ sales pipeline and deals closing, a PM's projects with their health, finance's d
 person without any sees none of them, and each panel's queries do not grow with the rows."""
 
 import datetime
+import json
 import re
 from decimal import Decimal
 
@@ -109,6 +110,11 @@ def test_finance_and_hr_see_their_day_and_others_do_not(cast, web, make_user):
     project_in_build(cast)
     page, _ = home(web, cast.finance)
     assert 'id="panel-finance"' in page and 'data-chart="home-ageing-chart"' in page
+    # the receivables chart names its one currency on its axis, on the home as on the workspace
+    for url, chart in (("/", "home-ageing-chart"), ("/finance/", "ageing-chart-data")):
+        body = web.get(url).content.decode()
+        spec = json.loads(re.search(rf'<script id="{chart}" type="application/json">(.*?)</script>', body, re.S)[1])
+        assert spec["options"]["scales"]["y"]["title"]["text"] == "CNY", url
     hr = make_user("h-hr", roles=["hr"])
     page, _ = home(web, hr)
     assert 'id="panel-hr"' in page and 'id="panel-finance"' not in page
