@@ -163,3 +163,26 @@ def test_a_bonus_pool_is_allocated_by_hr_and_approved_by_finance_not_the_allocat
     assert sum(Decimal(str(r[5])) for r in rows[1:]) == Decimal("10000.00")
     for nobody in (published["x"], published["cast"].pm):
         assert api.as_user(nobody).get(f"/api/v1/bonus-pools/{pool['id']}/").status_code == 404
+
+
+def test_hr_home_shows_each_cycles_progress(published, web):
+    hr, x, y = published["hr"], published["x"], published["y"]
+    people = Appraisal.objects.filter(cycle=published["cycle"]).count()  # the two engineers and their PM
+    client = web.as_user(hr)
+
+    def progress():
+        page = client.get("/").content.decode()
+        cell = page.split(f'data-cycle-progress="{published["cycle"].pk}">')[1].split("</td>")[0]
+        return " ".join(cell.split())
+
+    assert people == 3 and progress() == "0 of 3 acknowledged"
+    performance.appraisal_transition(
+        appraisal=Appraisal.objects.get(cycle=published["cycle"], employee=y),
+        name="appeal",
+        user=y,
+        reason="My PM scored 0 by mistake",
+    )
+    performance.appraisal_transition(
+        appraisal=Appraisal.objects.get(cycle=published["cycle"], employee=x), name="acknowledge", user=x
+    )
+    assert progress() == "1 of 3 acknowledged · 1 appealed"
