@@ -2,9 +2,10 @@
 with the checklist and the evidence at hand) and the gate requests you made. Each costs a constant
 number of queries."""
 
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from .models import GateReview
+from .models import GateReview, ReviewState
 from .selectors import decidable_roles, reviews_waiting_for, role_label, web_evidence
 
 #: reviews shown in a panel (the "My decisions" page has them all)
@@ -31,11 +32,13 @@ def decisions_context(request) -> dict | None:
 
 
 def requests_context(request) -> dict | None:
+    """The person's gate requests: those still waiting first, then the latest decided."""
+    waiting_first = Case(When(state=ReviewState.PENDING, then=Value(0)), default=Value(1))
     mine = list(
         GateReview.objects.filter(requested_by=request.user)
         .select_related("gate", "content_type")
         .prefetch_related("subject")
-        .order_by("-created_at", "-id")[:SHOWN]
+        .order_by(waiting_first, "-created_at", "-id")[:SHOWN]
     )
     if not mine:
         return None

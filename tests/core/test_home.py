@@ -56,6 +56,13 @@ def test_a_director_decides_from_the_home_page(cast, web):
     assert 'id="panel-decisions"' not in page  # nothing waits any more
     page, _ = home(web, cast.owner)
     assert 'id="panel-my-requests"' in page and "ATI" in page
+    # a request still waiting comes before those decided since, however old it is
+    waiting = OpportunityFactory(owner=cast.owner, name="Still waiting")
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=2)):
+        gates.gate_request(code="ATI", subject=waiting, user=cast.owner)
+    page, _ = home(web, cast.owner)
+    requests = page[page.index('id="panel-my-requests"') :]
+    assert requests.index("Still waiting") < requests.index("Harbour campus")
 
 
 def test_sales_sees_their_pipeline_and_deals_closing_this_month_never_anothers(cast, make_user, web):
