@@ -16,7 +16,7 @@ from django_fsm import FSMField, transition
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import AppendOnlyModel, LifecycleModel
-from ltc_portal.core.money import CurrencyField, MoneyField, quantize
+from ltc_portal.core.money import CurrencyField, MoneyField, money_text, quantize
 from opportunities.models import Opportunity, OpportunityState
 
 
@@ -63,7 +63,7 @@ def atc_passed(contract):
 @check(
     lambda c: (
         _("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
-        % {"sum": c.milestones_total(), "value": c.value, "cur": c.currency}
+        % {"sum": money_text(c.milestones_total()), "value": money_text(c.value), "cur": c.currency}
     )
 )
 def milestones_add_up(contract):

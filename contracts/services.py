@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 
 from ltc_portal.core.fsm import TransitionRefused, lock, log_created, run_effect, run_transition, said, unmet_conditions
 from ltc_portal.core.limits import require_max_lines
-from ltc_portal.core.money import fit, quantize
+from ltc_portal.core.money import fit, money_text, quantize
 from opportunities.models import Opportunity, OpportunityState
 from opportunities.selectors import accepted_quote
 from opportunities.services import opportunity_win
@@ -64,7 +64,7 @@ def _milestones(contract: Contract, items: list[dict]) -> list[PaymentMilestone]
         elif total != contract.value:
             errors.append(
                 _("The payment milestones add up to %(sum)s, not the contract value %(value)s %(cur)s.")
-                % {"sum": total, "value": contract.value, "cur": contract.currency}
+                % {"sum": money_text(total), "value": money_text(contract.value), "cur": contract.currency}
             )
     if errors:
         raise ValidationError({"payment_milestones": errors})

@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ltc_portal.core.money import money_text
+
 from .models import DelegationScope
 
 
@@ -41,7 +43,10 @@ def authority_refusal(*, project, user, scope: str, amount=Decimal("0"), day=Non
     if project.pm_id == user.pk and not grants:
         return PermissionDenied(
             _("%(amount)s is above your change authority as PM (up to %(limit)s).")
-            % {"amount": amount, "limit": project.pm_change_limit}
+            % {
+                "amount": money_text(amount, project.currency),
+                "limit": money_text(project.pm_change_limit, project.currency),
+            }
         )
     if not grants:
         return PermissionDenied(_("You hold no delegated authority to %(scope)s on this project.") % {"scope": label})
@@ -51,7 +56,11 @@ def authority_refusal(*, project, user, scope: str, amount=Decimal("0"), day=Non
         )
     return PermissionDenied(
         _("%(amount)s is above your authority to %(scope)s (up to %(limit)s).")
-        % {"amount": amount, "scope": label, "limit": max(g.limit_amount for g in active)}
+        % {
+            "amount": money_text(amount, project.currency),
+            "scope": label,
+            "limit": money_text(max(g.limit_amount for g in active), project.currency),
+        }
     )
 
 

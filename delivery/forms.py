@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts.models import PaymentMilestone, PaymentMilestoneState, Trigger
 from ltc_portal.core.forms import BootstrapForm, bootstrap, date_input
-from ltc_portal.core.money import ISO_4217
+from ltc_portal.core.money import ISO_4217, money_text
 from ltc_portal.core.roles import Role, people, user_display
 
 from .models import (
@@ -169,7 +169,7 @@ class MilestoneForm(RecordForm):
             .select_related("contract")
             .order_by("position", "pk")
         )
-        field.label_from_instance = lambda p: f"{p.name} · {p.amount} {p.contract.currency}"
+        field.label_from_instance = lambda p: f"{p.name} · {money_text(p.amount, p.contract.currency)}"
         if self.instance.pk:
             self.initial["payment_milestone"] = (
                 PaymentMilestone.objects.filter(milestone=self.instance.pk).values_list("pk", flat=True).first()

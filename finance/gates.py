@@ -82,7 +82,7 @@ def _not_invoiced(project) -> list[str]:
         .values_list("payment_milestone", "t")
     )
     return [
-        f"{pm.name} ({invoiced.get(pm.pk, 0)} / {pm.amount} {contract.currency})"
+        f"{pm.name} ({money_text(invoiced.get(pm.pk, 0))} / {money_text(pm.amount, contract.currency)})"
         for pm in contract.payment_milestones.all()
         if pm.state != "due" or invoiced.get(pm.pk, 0) < pm.amount
     ] or [str(_("no payment milestones"))]

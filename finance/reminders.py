@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ltc_portal.core.events import mail_after_commit
+from ltc_portal.core.money import money_text
 from ltc_portal.core.roles import Role
 
 from .models import Invoice, InvoiceReminder, InvoiceState
@@ -89,8 +90,8 @@ def send_overdue_reminders(day: datetime.date) -> list[InvoiceReminder]:
                         )
                         % {
                             "customer": invoice.contract.opportunity.customer.name,
-                            "outstanding": invoice.outstanding,
-                            "total": invoice.total,
+                            "outstanding": money_text(invoice.outstanding),
+                            "total": money_text(invoice.total),
                             "cur": invoice.currency,
                             "due": invoice.due_date,
                             "contract": invoice.contract.number,

@@ -101,8 +101,8 @@ def test_milestones_not_adding_up_come_back_as_an_error_and_nothing_is_saved(web
     r = web.as_user(cast.owner).post(f"/contracts/new/?opportunity={deal.pk}", contract_post([ADVANCE, short]))
     assert r.status_code == 200
     errors = " ".join(r.context["form"].non_field_errors())
-    assert "add up to 900000.00" in errors and "1000000.00" in errors
-    assert "add up to 900000.00" in r.content.decode()
+    assert "add up to 900,000.00" in errors and "1,000,000.00" in errors  # amounts grouped for the reader
+    assert "add up to 900,000.00" in r.content.decode()
     assert not Contract.objects.exists() and not PaymentMilestone.objects.exists()
 
 

@@ -170,7 +170,7 @@ def test_dr4_needs_the_final_accounts_and_every_payment_invoiced(cast, handover)
         gates.gate_request(code="DR4", subject=handover, user=cast.pm)
     assert [str(r) for r in refused.value.reasons] == [
         str(FINAL_ACCOUNTS_NEEDED),
-        "Invoice every payment milestone in full first: Final acceptance (0 / 500000.00 CNY).",
+        "Invoice every payment milestone in full first: Final acceptance (0.00 / 500,000.00 CNY).",
     ]
     final_payment = handover.contract.payment_milestones.get(trigger="on_acceptance")
     draft = finance.invoice_create(user=cast.finance, data={"payment_milestone": final_payment, "amount": Decimal(1)})

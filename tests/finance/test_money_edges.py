@@ -127,7 +127,7 @@ def test_two_reminder_runs_at_once_mail_each_invoice_once(make_user, mailoutbox,
     reminder_mails = [m for m in mailoutbox if invoice.number in m.subject]  # not the gate notifications'
     assert len(reminder_mails) == 1
     # the mail quotes what is still owed, not the invoice's total
-    assert "75000.00 CNY of 100000.00 outstanding" in reminder_mails[0].body
+    assert "75,000.00 CNY of 100,000.00 outstanding" in reminder_mails[0].body
 
 
 def test_a_budget_without_a_rate_makes_the_account_incomplete(cast, project):
