@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from delivery.models import Project, ProjectState
@@ -163,7 +164,7 @@ class ExchangeRate(AuditedModel):
 
 
 class PeriodState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("state", "Open")  # not "open it" (查看): a period not yet closed
     CLOSED = "closed", _("Closed")
 
 

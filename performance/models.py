@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from delivery.models import ProjectRole
@@ -148,7 +149,7 @@ class CycleKind(models.TextChoices):
 
 class CycleState(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("cycle state", "Open")
     SCORING = "scoring", _("Scoring")
     CALIBRATING = "calibrating", _("Calibrating")
     PUBLISHED = "published", _("Published")
@@ -211,7 +212,7 @@ class AppraisalCycle(LifecycleModel):
         source=CycleState.DRAFT,
         target=CycleState.OPEN,
         permission=may("performance.run_cycle"),
-        custom={"label": _("Open")},
+        custom={"label": pgettext_lazy("step", "Open")},
     )
     def open(self):
         """One appraisal per person on a team overlapping the window (performance.services)."""
@@ -440,7 +441,7 @@ class PeerScore(models.Model):
 
 
 class AppealState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("appeal state", "Open")
     UPHELD = "upheld", _("Upheld")
     ADJUSTED = "adjusted", _("Adjusted")
 

@@ -76,3 +76,15 @@ def test_chinese_is_served(client, db):
         assert translation.gettext("Leads") != "Leads"
     r = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "登录" in r.content.decode()
+
+
+def test_an_open_state_is_not_said_as_the_link_that_opens_a_record():
+    """'Open' is both a state (a period not yet closed, a cycle under way, an appeal waiting) and the
+    link that opens a record (查看); the states are translated in their own context."""
+    from finance.models import PeriodState
+    from performance.models import AppealState, CycleState
+
+    with translation.override("zh-hans"):
+        link = translation.gettext("Open")
+        states = {str(PeriodState.OPEN.label), str(CycleState.OPEN.label), str(AppealState.OPEN.label)}
+    assert link == "查看" and link not in states and not any(s == "Open" for s in states)
