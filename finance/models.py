@@ -583,7 +583,7 @@ class Invoice(LifecycleModel):
         source=InvoiceState.DRAFT,
         target=InvoiceState.ISSUED,
         permission=may("finance.issue_invoice"),
-        custom={"label": _("Issue")},
+        custom={"label": pgettext_lazy("invoice step", "Issue")},  # 开具, not a project issue (问题)
     )
     def issue(self):
         """Numbered and sent to the customer (finance.services gives the number and the dates)."""

@@ -3,6 +3,7 @@ attempt of a delivery (the log)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ltc_portal.core.models import AuditedModel
 
@@ -33,7 +34,7 @@ class Webhook(AuditedModel):
 
 
 class DeliveryState(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("delivery state", "Pending")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
 

@@ -271,7 +271,7 @@ class AppraisalCycle(LifecycleModel):
 
 
 class AppraisalState(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("appraisal state", "Pending")
     SCORED = "scored", _("Scored")
     PUBLISHED = "published", _("Published")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
@@ -518,7 +518,7 @@ class BonusPool(LifecycleModel):
         source=[PoolState.DRAFT, PoolState.ALLOCATED],
         target=PoolState.ALLOCATED,
         permission=may("performance.run_cycle"),
-        custom={"label": _("Allocate")},
+        custom={"label": pgettext_lazy("bonus step", "Allocate")},  # 分配, not a receipt's 核销
     )
     def allocate(self):
         """Split by grade coefficient × contribution (performance.services writes the allocations)."""

@@ -88,3 +88,20 @@ def test_an_open_state_is_not_said_as_the_link_that_opens_a_record():
         link = translation.gettext("Open")
         states = {str(PeriodState.OPEN.label), str(CycleState.OPEN.label), str(AppealState.OPEN.label)}
     assert link == "查看" and link not in states and not any(s == "Open" for s in states)
+
+
+def test_one_english_word_for_two_things_gets_two_chinese_words():
+    """An invoice is issued (开具), a project has issues (问题); a receipt is allocated to invoices (核销),
+    a bonus pool is allocated to people (分配); a review waits for a decision, an appraisal for scoring
+    and a webhook for sending."""
+    from finance.models import Invoice
+    from integrations.models import DeliveryState
+    from ltc_portal.controls.models import ReviewState
+    from ltc_portal.core.fsm import transition_labels
+    from performance.models import AppraisalState, BonusPool
+
+    with translation.override("zh-hans"):
+        assert transition_labels(Invoice)["issue"] != translation.gettext("Issue")  # the project's 问题
+        assert transition_labels(BonusPool)["allocate"] != translation.gettext("Allocate")  # a receipt's 核销
+        pending = {str(ReviewState.PENDING.label), str(AppraisalState.PENDING.label), str(DeliveryState.PENDING.label)}
+    assert len(pending) == 3
