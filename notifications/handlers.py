@@ -11,7 +11,8 @@ and their e-mails go out after commit.
 Overdue issues and invoices are found by the daily sweep (``notifications.tasks``)."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, F, Value
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, F, Max, Value
 from django.db.models.functions import Cast, Coalesce, Concat, JSONObject
 from django.urls import NoReverseMatch, reverse
 
@@ -20,6 +21,7 @@ from finance.models import AccountingRun, VarianceAlert
 from ltc_portal.controls import registry
 from ltc_portal.controls.models import GateReview
 from ltc_portal.core.events import CREATED, Event, on
+from ltc_portal.core.models import TransitionLog
 from ltc_portal.core.roles import Role, user_display
 from performance.models import Appeal, Appraisal, AppraisalCycle, AppraisalState
 
@@ -109,10 +111,15 @@ def gate_decided(event: Event) -> None:
 
 
 def _issue_note(issue: ProjectIssue) -> Note:
+    # one note per assignment: the step's own log row (written before its event) names it, so an issue
+    # given back to an earlier owner tells them again, and a handler run twice for one step tells once
+    step = TransitionLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(ProjectIssue), object_id=issue.pk
+    ).aggregate(last=Max("pk"))["last"]
     return Note(
         recipient_id=issue.owner_id,
         kind=Kind.ISSUE_ASSIGNED,
-        key=f"issue:{issue.pk}:assigned:{issue.owner_id}",
+        key=f"issue:{issue.pk}:assigned:{issue.owner_id}:{step}",
         params={"title": issue.title, "project": str(issue.project), "due": issue.due_date.isoformat()},
         url=_url("delivery:project-detail", issue.project_id) + "#issues",
         subject=issue,

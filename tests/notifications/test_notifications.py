@@ -134,6 +134,18 @@ def test_an_issue_tells_its_owner_when_given_and_when_reassigned(cast, project, 
     assert [e.transition for e in history(mine)][-1] == "reassign"
     delivery.issue_update(issue=issue, user=cast.pm, data={"title": "Rack space missing (B3)"})
     assert len(notes(engineer, Kind.ISSUE_ASSIGNED)) == 2  # a change that is no reassignment tells nobody
+    # given away and back again: the engineer is told again (a new assignment), once
+    other = make_user("n-engineer-2", roles=["delivery"])
+    delivery.issue_update(issue=issue, user=cast.pm, data={"owner": other})
+    delivery.issue_update(issue=issue, user=cast.pm, data={"owner": engineer})
+    assert len(notes(other, Kind.ISSUE_ASSIGNED)) == 1 and len(notes(engineer, Kind.ISSUE_ASSIGNED)) == 3
+    # the handler run again for that same step (a retried event) tells nobody twice
+    from ltc_portal.core.events import Event
+    from notifications.handlers import issue_assigned
+
+    issue.refresh_from_db()
+    issue_assigned(Event(subject=issue, transition="reassign", user=cast.pm))
+    assert len(notes(engineer, Kind.ISSUE_ASSIGNED)) == 3
 
 
 def test_the_overdue_sweep_tells_once_whatever_how_often_it_runs(cast, make_user, django_capture_on_commit_callbacks):
