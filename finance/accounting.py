@@ -44,7 +44,7 @@ from django.utils.translation import gettext_noop
 from contracts.models import ContractAmendment
 from delivery.models import Milestone, MilestoneState, Project, ProjectState, RiskResponse
 from delivery.services import risks_raise_by_portal
-from ltc_portal.core.events import mail_after_commit
+from ltc_portal.core.events import mail_after_commit, mail_wanted
 from ltc_portal.core.fsm import run_effect, said
 from ltc_portal.core.roles import Role
 from opportunities.models import CostCategory
@@ -1026,9 +1026,12 @@ def raise_variance_alerts(period: AccountingPeriod, accounts: list[MonthlyAccoun
         .exclude(email="")
         .values_list("email", flat=True)
     )
+    pm_emails = {p.pm.email for p in projects.values() if p.pm_id}
+    wanted = mail_wanted(finance_emails | pm_emails)  # not those who turned the portal's e-mails off
     messages = []
     for pid, project in projects.items():
-        recipients = sorted(finance_emails | ({project.pm.email} if project.pm_id and project.pm.email else set()))
+        pm = {project.pm.email} if project.pm_id and project.pm.email else set()
+        recipients = sorted((finance_emails | pm) & wanted)
         if recipients:
             subject = _("Cost alert: %(project)s (%(period)s)") % {"project": project.name, "period": period.period}
             messages.append((str(subject), str(descriptions[pid]), settings.DEFAULT_FROM_EMAIL, recipients))

@@ -10,11 +10,14 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+
+from ltc_portal.core.events import mutes_mail
 
 from . import services
 from .kinds import render, subject_line
@@ -28,8 +31,28 @@ EMAIL_BATCH = 500
 EMAIL_MAX_AGE = datetime.timedelta(days=2)
 
 
-def _email_wanted():
-    return Q(recipient__is_active=True) & ~Q(recipient__email="") & ~Q(recipient__notification_settings__email=False)
+def _wants_email(prefix: str = "") -> Q:
+    """The one rule of who is e-mailed: an active person with an address who has not turned e-mail off
+    (``prefix`` reaches the person from another model, e.g. a notification's ``recipient__``)."""
+    return (
+        Q(**{f"{prefix}is_active": True})
+        & ~Q(**{f"{prefix}email": ""})
+        & ~Q(**{f"{prefix}notification_settings__email": False})
+    )
+
+
+def _email_wanted() -> Q:
+    return _wants_email("recipient__")
+
+
+@mutes_mail
+def e_mail_turned_off(addresses: set[str]) -> set[str]:
+    """Of the portal's people among ``addresses``, those none of whom wants e-mail: the overdue-invoice
+    reminders and the cost alerts finance mails itself heed the setting too (two queries)."""
+    people = get_user_model().objects.filter(email__in=addresses)
+    return set(people.values_list("email", flat=True)) - set(
+        people.filter(_wants_email()).values_list("email", flat=True)
+    )
 
 
 @shared_task(acks_late=True)

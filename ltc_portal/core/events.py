@@ -90,6 +90,27 @@ def after_commit(func: Callable[[], Any]) -> None:
     transaction.on_commit(func)
 
 
+#: who asked for no e-mail: ``func(addresses) -> those of them muted``, registered by the app that
+#: keeps the person's setting (notifications); the portal's own mailers ask ``mail_wanted`` first
+_MUTERS: list[Callable[[set[str]], set[str]]] = []
+
+
+def mutes_mail(func: Callable[[set[str]], set[str]]) -> Callable[[set[str]], set[str]]:
+    """Register a source of muted addresses (decorator)."""
+    _MUTERS.append(func)
+    return func
+
+
+def mail_wanted(addresses) -> set[str]:
+    """The addresses among ``addresses`` whose people still want the portal's e-mails (one query per
+    registered source, whatever their number)."""
+    wanted = {a for a in addresses if a}
+    for muted in _MUTERS:
+        if wanted:
+            wanted -= muted(wanted)
+    return wanted
+
+
 def mail_after_commit(messages: list[tuple]) -> None:
     """Send ``(subject, body, from, recipients)`` messages once the transaction commits. A mail server
     that fails is logged, never turned into an error of the step that is already committed."""

@@ -261,15 +261,21 @@ def test_the_command_runs_a_period_and_refuses_bad_input(worked_example, capsys)
         call_command("run_monthly_accounting", "--period", "2026-13")
 
 
-def test_a_cost_overrun_raises_one_risk_and_one_mail_per_period(cast, mailoutbox, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("pm_wants_mail", [True, False], ids=["pm-mailed", "pm-turned-e-mail-off"])
+def test_a_cost_overrun_raises_one_risk_and_one_mail_per_period(
+    cast, mailoutbox, django_capture_on_commit_callbacks, pm_wants_mail
+):
     """Budget 100,000 with one of two equal milestones accepted: EV 50,000; AC 60,000 → cost variance
-    20 % (over the 10 % setting) and CPI 0.8333 (under 0.9)."""
+    20 % (over the 10 % setting) and CPI 0.8333 (under 0.9). A PM who turned e-mail off is not mailed."""
     from delivery.models import Risk
+    from notifications.services import notification_settings_update
 
     project = project_in_build(cast, budget_total=Decimal("100000.00"))
     cast.pm.email, cast.finance.email = "pm@example.com", "fin@example.com"
     cast.pm.save()
     cast.finance.save()
+    if not pm_wants_mail:
+        notification_settings_update(user=cast.pm, email=False)
     m1, _m2 = (
         delivery.milestone_create(
             project=project, user=cast.pm, data={"name": n, "planned_start": day(1), "planned_end": day(9)}
@@ -284,7 +290,8 @@ def test_a_cost_overrun_raises_one_risk_and_one_mail_per_period(cast, mailoutbox
     assert (account.cost_variance_percent, account.cpi) == (Decimal("20.00"), Decimal("0.8333"))
     risks = Risk.objects.filter(project=project, category="Cost variance")
     assert risks.count() == 1 and risks.get().owner == cast.pm and risks.get().exposure == 16
-    assert len(mailoutbox) == 1 and set(mailoutbox[0].to) == {"pm@example.com", "fin@example.com"}
+    mailed = {"pm@example.com", "fin@example.com"} if pm_wants_mail else {"fin@example.com"}
+    assert len(mailoutbox) == 1 and set(mailoutbox[0].to) == mailed
     assert "20.00%" in mailoutbox[0].body
     with django_capture_on_commit_callbacks(execute=True):
         run()

@@ -142,3 +142,27 @@ def test_a_contract_is_fulfilled_when_fully_invoiced_and_closed_when_paid(cast):
     from ltc_portal.core.fsm import history
 
     assert [e.transition for e in history(contract)][-2:] == ["fulfil", "close"]
+
+
+def test_who_turned_e_mail_off_gets_no_overdue_reminder(cast, mailoutbox, django_capture_on_commit_callbacks):
+    """The notification setting "e-mail me" covers the reminders finance's job mails itself (the cost
+    alerts: tests/finance/test_accounting.py)."""
+    from notifications.services import notification_settings_update
+
+    project = project_in_build(cast)
+    cast.owner.email, cast.finance.email = "ar@example.com", "fin@example.com"
+    cast.owner.save()
+    cast.finance.save()
+    notification_settings_update(user=cast.finance, email=False)
+    advance = project.contract.payment_milestones.get(trigger="on_signing")
+    invoice = finance.invoice_create(user=cast.finance, data={"payment_milestone": advance})
+    finance.invoice_transition(
+        invoice=invoice, name="issue", user=cast.finance, issue_date=TODAY - datetime.timedelta(days=40)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        [reminder] = send_overdue_reminders(TODAY)
+    assert [m.to for m in mailoutbox] == [["ar@example.com"]] and reminder.recipients == ["ar@example.com"]
+    notification_settings_update(user=cast.owner, email=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        [later] = [r for r in send_overdue_reminders(TODAY + datetime.timedelta(days=5)) if r.level == 15]
+    assert later.recipients == [] and len(mailoutbox) == 1  # nobody left to write to: no mail at all
