@@ -6,7 +6,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from .models import GateReview, ReviewState
-from .selectors import decidable_roles, reviews_waiting_for, role_label, web_evidence
+from .selectors import decidable_roles, reviews_waiting_for, role_label, stored_checklist, web_evidence
 
 #: reviews shown in a panel (the "My decisions" page has them all)
 SHOWN = 10
@@ -24,7 +24,10 @@ def decisions_context(request) -> dict | None:
                 "review": review,
                 "roles": [role_label(r) for r in decidable_roles(review, request.user)],
                 "days": (now - review.created_at).days,
-                "checklist": review.context.get("checklist") or [],
+                # what was checked at the request, said in the reader's language
+                "checklist": stored_checklist(
+                    [i for i in review.context.get("checklist_requested") or [] if isinstance(i, dict) and "check" in i]
+                ),
                 "evidence": web_evidence(review),
             }
         )

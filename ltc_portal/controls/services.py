@@ -40,7 +40,8 @@ def gate_request(
     subject = lock(subject)
     if not st.can_request(subject, user):
         raise PermissionDenied(_("Only %(who)s may request %(code)s.") % {"who": st.requester, "code": code})
-    blockers = request_blockers(definition, subject, user)
+    checklist = run_checklist(definition, subject)
+    blockers = request_blockers(definition, subject, user, checklist=checklist)
     if blockers:
         raise TransitionRefused(_("%(code)s cannot be requested yet.") % {"code": code}, blockers)
     try:
@@ -53,7 +54,12 @@ def gate_request(
                 comment=comment,
                 evidence=list(evidence or []),
                 required_roles=required_roles_for(definition, subject),
-                context={**registry.request_context(definition, subject), **(context or {})},
+                context={
+                    **registry.request_context(definition, subject),
+                    **(context or {}),
+                    # what passed at the request, for the deciders' list ("checklist" is kept at approval)
+                    "checklist_requested": [vars(item) for item in checklist],
+                },
                 created_by=user,
                 updated_by=user,
             )

@@ -11,11 +11,12 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from delivery import services as delivery
 from finance import services as finance
 from finance.models import MonthlyAccount
+from ltc_portal.controls import registry
 from ltc_portal.controls import services as gates
 from ltc_portal.controls.models import GateReview
 from tests.finance.test_accounting import entry, project_in_build, run
@@ -49,6 +50,15 @@ def test_a_director_decides_from_the_home_page(cast, web):
         later, _ = home(web, cast.director)
     assert re.search(r"requested by [^<,]+, 3 days ago", later)
     assert 'href="https://docs.example/ati"' in page and "javascript:" not in page  # only web links
+    # the checklist it passed at the request is in the list, in the reader's language
+    checklist = page[page.index('class="list-unstyled small mb-0 mt-1 gate-checklist"') :].split("</ul>")[0]
+    assert "Customer recorded." in checklist and "Expected value above zero." in checklist
+    zh = web.get("/", headers={"accept-language": "zh-hans"}).content.decode()
+    with translation.override("zh-hans"):
+        assert str(registry.passed_sentence("opportunity.customer_recorded")) in zh
+    # a rejection from the list needs its comment, and is kept with it
+    r = web.post(f"/gates/reviews/{review.pk}/decide/", {"decision": "reject", "comment": "", "next": "/"}, follow=True)
+    assert "Say why you reject." in r.content.decode() and GateReview.objects.get(pk=review.pk).state == "pending"
     r = web.post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve", "next": "/"})
     assert r.status_code == 302 and r.url == "/"
     assert GateReview.objects.get(pk=review.pk).state == "approved"
