@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from contracts.models import Contract, ContractState
 from contracts.selectors import contract_visible
 from delivery.models import ProjectState
 from delivery.selectors import project_visible
@@ -93,6 +94,12 @@ def _figures(user) -> dict | None:
     )
     opened = _in_base(opportunities.filter(created_at__gte=since), "expected_value", "currency", _day("created_at"))
     reached = flow.reached(Opportunity, opportunities, since)
+    bids = _in_base(
+        flow.cohort_that_reached(Opportunity, opportunities, since, OpportunityState.BIDDING),
+        "expected_value",
+        "currency",
+        _day("created_at"),
+    )
     contracts = contract_visible(user).filter(signed_date__gte=since_day)
     signed = _in_base(contracts, "value", "currency", F("signed_date"))
     # invoiced: every invoice issued and not voided (one written off later was invoiced all the same);
@@ -111,6 +118,7 @@ def _figures(user) -> dict | None:
     opp_days = flow.median_days_in_state(Opportunity, opportunities, since)
     lead_days = flow.median_days_in_state(Lead, lead_visible(user), since)
     invoice_days = flow.median_days_in_state(Invoice, invoices.filter(state__in=LIVE_INVOICE_STATES), since)
+    contract_days = flow.median_days_in_state(Contract, contract_visible(user), since)
 
     def days(medians, *states):
         values = [medians[s][1] for s in states if s in medians]
@@ -129,16 +137,22 @@ def _figures(user) -> dict | None:
             "key": "bid",
             "label": _("Bids"),
             "count": reached.get(OpportunityState.BIDDING, 0),
-            "value": None,
+            "value": bids["value"],
             "days": days(opp_days, OpportunityState.BIDDING, OpportunityState.CONTRACTING),
         },
-        {"key": "contract", "label": _("Contracts"), "count": signed["count"], "value": signed["value"], "days": None},
+        {
+            "key": "contract",
+            "label": _("Contracts"),
+            "count": signed["count"],
+            "value": signed["value"],
+            "days": days(contract_days, ContractState.DRAFT),  # drafted to signed
+        },
         {
             "key": "invoiced",
             "label": _("Invoiced"),
             "count": invoiced["count"],
             "value": invoiced["value"],
-            "days": None,
+            "days": days(invoice_days, "draft"),  # drafted to issued
         },
         {
             "key": "collected",
@@ -159,8 +173,9 @@ def _figures(user) -> dict | None:
         stage["conversion"] = conversion
     stages[0]["conversion"] = None
 
+    # the reasons of the same deals the lost and abandoned counts are of: those opened in the window
     leaks = list(
-        opportunities.filter(state__in=[OpportunityState.LOST, OpportunityState.ABANDONED], updated_at__gte=since)
+        opportunities.filter(state__in=[OpportunityState.LOST, OpportunityState.ABANDONED], created_at__gte=since)
         .order_by()
         .values("state", "loss_reason")
         .annotate(n=Count("pk"))
@@ -168,7 +183,9 @@ def _figures(user) -> dict | None:
     )
     for leak in leaks:
         leak["state_label"] = str(OpportunityState(leak["state"]).label)
-    missing = sorted(set(opened["missing"] + signed["missing"] + invoiced["missing"] + collected["missing"]))
+    missing = sorted(
+        set(opened["missing"] + bids["missing"] + signed["missing"] + invoiced["missing"] + collected["missing"])
+    )
     return {
         "flow_days": settings.FUNNEL_DAYS,
         "flow_currency": settings.BASE_CURRENCY,

@@ -23,15 +23,19 @@ def _state_changes(model, visible: QuerySet):
     ).exclude(source=F("target"))
 
 
+def _entries(model) -> QuerySet:
+    """The log rows by which a record of ``model`` entered a state after its first."""
+    ct = ContentType.objects.get_for_model(model)
+    return TransitionLog.objects.filter(content_type=ct).exclude(source=F("target")).exclude(source="")
+
+
 def reached(model, visible: QuerySet, since: datetime.datetime) -> dict[str, int]:
     """Of the records of ``visible`` created since ``since`` (their ``created_at``), how many ever
     entered each state after their first; ``""`` holds how many were created."""
-    ct = ContentType.objects.get_for_model(model)
     cohort = visible.filter(created_at__gte=since).order_by().values("pk")
     rows = (
-        TransitionLog.objects.filter(content_type=ct, object_id__in=cohort)
-        .exclude(source=F("target"))
-        .exclude(source="")
+        _entries(model)
+        .filter(object_id__in=cohort)
         .order_by()
         .values("target")
         .annotate(n=Count("object_id", distinct=True))
@@ -39,6 +43,12 @@ def reached(model, visible: QuerySet, since: datetime.datetime) -> dict[str, int
     counts = {r["target"]: r["n"] for r in rows}
     counts[""] = cohort.count()
     return counts
+
+
+def cohort_that_reached(model, visible: QuerySet, since: datetime.datetime, state: str) -> QuerySet:
+    """The records ``reached`` counts under ``state``: those of ``visible`` created since ``since``
+    that ever entered it."""
+    return visible.filter(created_at__gte=since, pk__in=_entries(model).filter(target=state).values("object_id"))
 
 
 def median_days_in_state(model, visible: QuerySet, since: datetime.datetime) -> dict[str, tuple[int, float]]:

@@ -117,6 +117,9 @@ def test_the_executive_sees_lead_to_cash_in_base_currency(web, cast, make_user):
     _pay(cast, invoice, "100000.00", "BANK-FLOW")
     lost = pass_ati(OpportunityFactory(owner=cast.owner, name="Gone"), cast)
     sales.opportunity_transition(opportunity=lost, name="lose", user=cast.owner, reason="Budget cut")
+    with _on(400):  # opened before the window: neither counted nor its reason listed, though lost today
+        old = pass_ati(OpportunityFactory(owner=cast.owner, name="Old deal"), cast)
+    sales.opportunity_transition(opportunity=old, name="lose", user=cast.owner, reason="Lost long ago")
     page = web.as_user(cast.executive).get("/").content.decode()
     flow = page[page.index('id="panel-ltc-flow"') :]
     counts = {k: flow.split(f'data-count="{k}">')[1].split("<")[0] for k in ("opportunity", "bid", "contract")}
@@ -125,7 +128,12 @@ def test_the_executive_sees_lead_to_cash_in_base_currency(web, cast, make_user):
         k: flow.split(f'data-value="{k}">')[1].split("<")[0].strip() for k in ("contract", "invoiced", "collected")
     }
     assert values == {"contract": "1,000,000", "invoiced": f"{invoice.total:,.0f}", "collected": "100,000"}
-    assert "Budget cut (1)" in flow and "Lost: 1" in flow
+    bid = flow.split('data-value="bid">')[1].split("<")[0].strip()  # the deal that reached bidding, valued
+    assert bid == f"{project.opportunity.expected_value:,.0f}"
+    # each stage has its cycle time: the contract drafted to signed, the invoice drafted to issued
+    for stage in ("contract", "invoiced"):
+        assert "under a day" in flow.split(f'data-days="{stage}">')[1].split("</td>")[0], stage
+    assert "Budget cut (1)" in flow and "Lost: 1" in flow and "Lost long ago" not in flow
     # the deals left their first stages at once: said as "under a day", not "about 0.0 days"
     opp_days = flow.split('data-days="opportunity">')[1].split("</td>")[0]
     assert "under a day" in opp_days and "0.0" not in flow.split('id="ltc-leakage"')[0]
