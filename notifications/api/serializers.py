@@ -1,3 +1,5 @@
+import re
+
 from rest_framework import serializers
 
 from notifications.models import Notification
@@ -13,7 +15,12 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_subject_type(self, obj) -> str | None:
-        return obj.subject_type.model if obj.subject_type_id else None
+        """The subject's kind in the API's words, as gate-reviews name theirs (``gate_review``,
+        ``project_issue``, ``variance_alert``, ``invoice``, ``appraisal``, ``appeal``)."""
+        if not obj.subject_type_id:
+            return None
+        model = obj.subject_type.model_class()
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower() if model else obj.subject_type.model
 
 
 class ReadAllSerializer(serializers.Serializer):

@@ -42,6 +42,8 @@ def notes(user, kind=None):
 
 
 def test_a_gate_request_tells_its_deciders_and_the_decision_tells_the_requester(cast, make_user):
+    from ltc_portal.core.events import Event
+
     other_director = make_user("n-director-2", roles=["sales_director"])
     opp = OpportunityFactory(owner=cast.owner)
     review = gates.gate_request(code="ATI", subject=opp, user=cast.owner, comment="Worth it")
@@ -58,10 +60,14 @@ def test_a_gate_request_tells_its_deciders_and_the_decision_tells_the_requester(
     gates.gate_decide(review=review, user=cast.director, decision="reject", comment="No budget yet")
     decided = notes(cast.owner, Kind.GATE_DECIDED)
     assert len(decided) == 1
+    from notifications.handlers import gate_decided
+
+    review.refresh_from_db()
+    gate_decided(Event(subject=review, transition="reject", user=cast.director, reason="No budget yet"))
+    assert len(notes(cast.owner, Kind.GATE_DECIDED)) == 1  # a retried handler tells nobody twice
     assert "was rejected by" in decided[0].message and "No budget yet" in decided[0].message
     assert decided[0].url == reverse("opportunities:opportunity-detail", args=[opp.pk])
     # handled again (a retried handler), nobody is told twice
-    from ltc_portal.core.events import Event
     from notifications.handlers import gate_requested
 
     gate_requested(Event(subject=review, transition="open", user=cast.owner))
@@ -191,7 +197,9 @@ def test_a_cost_alert_tells_the_pm_and_finance_once_however_often_the_period_run
     assert len(mailoutbox) == 1  # the accounting's own cost-alert e-mail, nothing more
 
 
-def test_publishing_a_cycle_and_deciding_an_appeal_tell_the_people(make_user, django_capture_on_commit_callbacks):
+def test_publishing_a_cycle_and_deciding_an_appeal_tell_the_people(
+    make_user, django_capture_on_commit_callbacks, mailoutbox
+):
     from tests.performance.test_incentives import published as published_fixture
 
     data = published_fixture.__wrapped__(make_user, django_capture_on_commit_callbacks)
@@ -205,6 +213,19 @@ def test_publishing_a_cycle_and_deciding_an_appeal_tell_the_people(make_user, dj
     performance.appeal_decide(appeal=mine.appeal_record, user=hr, decision="Evidence accepted", new_grade=new)
     [note] = notes(y, Kind.APPEAL_DECIDED)
     assert note.message == f"Your appeal on {data['cycle'].name} was adjusted. Your grade is now {new}."
+    # the handlers run again (a retried event): nobody is told twice
+    from ltc_portal.core.events import Event
+    from notifications.handlers import appeal_decided, cycle_published
+
+    cycle_published(Event(subject=data["cycle"], transition="publish", user=hr))
+    appeal_decided(Event(subject=mine, transition="finalise", user=hr, data={"appeal": mine.appeal_record.pk}))
+    assert len(notes(x, Kind.APPRAISAL_PUBLISHED)) == 1 and len(notes(y, Kind.APPEAL_DECIDED)) == 1
+    # and each is one e-mail to its person
+    send_notification_emails()
+    mailed = {(m.to[0], m.subject) for m in mailoutbox}
+    assert {to for to, _subject in mailed} >= {x.email, y.email}
+    assert sum(1 for m in mailoutbox if m.to == [y.email] and "appeal" in m.body.lower()) == 1
+    assert sum(1 for m in mailoutbox if m.to == [x.email]) == 1
 
 
 # Reading and marking: page and API ----------------------------------------------------------------
@@ -219,6 +240,12 @@ def raise_for(user, n, kind=Kind.ISSUE_OVERDUE):
             for i in range(n)
         ]
     )
+
+
+def test_the_api_names_the_subject_in_its_own_words(cast, api):
+    review = gates.gate_request(code="ATI", subject=OpportunityFactory(owner=cast.owner), user=cast.owner)
+    [note] = api.as_user(cast.director).get("/api/v1/notifications/").json()["results"]
+    assert (note["subject_type"], note["subject_id"]) == ("gate_review", review.pk)  # snake_case, as gate-reviews'
 
 
 def test_the_api_lists_and_marks_only_your_own(cast, api):
@@ -276,6 +303,13 @@ def test_the_page_shows_the_badge_opens_marks_read_and_turns_e_mail_off(cast, we
     html = page.get(reverse("notifications:list")).content.decode()
     assert 'id="email-switch" name="email" checked' not in html
     assert page.get(reverse("notifications:read-all")).status_code == 405
+    raise_for(cast.pm, 3, kind=Kind.GATE_DECIDED)
+    r = page.post(reverse("notifications:read-all"), follow=True)
+    assert r.redirect_chain[-1][0] == reverse("notifications:list")
+    assert not Notification.objects.filter(recipient=cast.pm, read_at__isnull=True).exists()
+    assert Notification.objects.get(recipient=cast.owner).read_at is None  # only one's own
+    bell = r.content.decode().split('id="notification-badge"')[1].split("</a>")[0]
+    assert "text-bg-danger" not in bell  # the bell shows no count any more
 
 
 def test_nobody_reads_or_marks_anothers_notification_through_the_service(cast):
