@@ -74,6 +74,24 @@ def test_contracts_and_projects_follow_their_opportunity(make_user, api, other_s
     assert api.as_user(other_sales).get(API, {"q": project.name}).json() == []
 
 
+def test_invoices_are_found_by_number_by_whoever_reads_their_contract(make_user, api, other_sales):
+    from tests.finance.factories import invoice_every_payment
+
+    cast = Cast(make_user, prefix="i")
+    project = project_in_plan_with_contract(cast, number="INVS-2026-007")
+    [invoice] = invoice_every_payment(project, cast)
+    for reader in (cast.finance, cast.owner):
+        hits = [h for h in api.as_user(reader).get(API, {"q": invoice.number.lower()}).json() if h["type"] == "invoice"]
+        assert [(h["id"], h["title"]) for h in hits] == [(invoice.pk, invoice.number)], reader
+        assert hits[0]["url"] == f"/contracts/{project.contract.pk}/"  # its contract, which they may open
+    assert [h for h in api.as_user(other_sales).get(API, {"q": invoice.number}).json()] == []
+
+
+def test_a_lead_is_found_by_phone(api, sales):
+    LeadFactory(owner=sales, company_name="Phone Lead Ltd", phone="+86 139 0000 4242")
+    assert types_and_titles(api.as_user(sales).get(API, {"q": "0000 4242"})) == {("lead", "Phone Lead Ltd")}
+
+
 def test_chinese_text_is_found(api, sales):
     LeadFactory(owner=sales, company_name="成都天府政务服务中心", contact_name="李娜")
     assert types_and_titles(api.as_user(sales).get(API, {"q": "天府政务"})) == {("lead", "成都天府政务服务中心")}
