@@ -19,6 +19,7 @@ from finance.models import MonthlyAccount
 from ltc_portal.controls import registry
 from ltc_portal.controls import services as gates
 from ltc_portal.controls.models import GateReview
+from opportunities import services as sales
 from tests.finance.test_accounting import entry, project_in_build, run
 from tests.opportunities.factories import Cast, OpportunityFactory, project_in_plan_with_contract
 
@@ -161,8 +162,9 @@ def test_finance_sees_what_to_invoice_and_the_cash_forecast(cast, web):
     page, _ = home(web, cast.finance)
     assert 'data-chart="home-cash-chart"' in page and 'id="home-cash-chart"' in page
     due = project.contract.payment_milestones.filter(state="due").first()
-    if due is not None:  # the advance falls due at signing: finance is told to invoice it
-        assert 'id="home-to-invoice"' in page and due.name in page
+    assert due is not None  # the advance falls due at signing: finance is told to invoice it
+    assert 'id="home-to-invoice"' in page and due.name in page
+    assert "Periods to close" in page and 'id="panel-finance"' in page
 
 
 def test_sales_sees_their_customers_overdue_invoices_only(cast, web, make_user):
@@ -234,3 +236,75 @@ def test_the_welcome_line_says_what_the_home_holds_for_each_kind_of_person(cast,
     page, _ = home(web, boss)
     assert "You are an administrator" in page and "You hold no role yet" not in page  # not told to ask for one
     assert 'id="panel-finance"' in page  # and the company-wide panels are there
+
+
+def test_sales_sees_their_best_open_leads_by_score_and_none_of_anothers(cast, web, make_user):
+    from leads.models import Lead
+    from tests.leads.factories import LeadFactory
+
+    other = make_user("h-other-leads", roles=["sales"])
+    weak = LeadFactory(owner=cast.owner, company_name="Mine weak")
+    strong = LeadFactory(owner=cast.owner, company_name="Mine strong", ready=True)
+    LeadFactory(owner=cast.owner, company_name="Mine disqualified", ready=True, state="disqualified")
+    LeadFactory(owner=other, company_name="Theirs strong", ready=True)
+    assert Lead.objects.get(pk=strong.pk).score > Lead.objects.get(pk=weak.pk).score
+    page, _ = home(web, cast.owner)
+    best = page[page.index('id="panel-best-leads"') :].split("</table>")[0]
+    assert best.index("Mine strong") < best.index("Mine weak")
+    assert "Mine disqualified" not in best and "Theirs strong" not in best
+
+
+def test_every_panel_costs_the_same_queries_for_twice_the_rows(cast, web, make_user, settings):
+    """Each panel of each role, refreshed on its own (computed afresh), for one world of records and
+    for twice as many: the same number of queries."""
+    from performance import services as performance
+    from tests.finance.factories import invoice_every_payment
+    from tests.leads.factories import CustomerFactory
+
+    settings.STUCK_DEAL_DAYS = 0  # every open deal counts as stuck: the panel has rows
+    hr = make_user("h-hr-q", roles=["hr"])
+
+    def world(n):
+        project = project_in_build(cast, number=f"Q-2026-{n:03d}")
+        invoice_every_payment(project, cast, when=TODAY - datetime.timedelta(days=90))  # overdue
+        delivery.milestone_create(
+            project=project, user=cast.pm, data={"name": f"M{n}", "planned_end": TODAY + datetime.timedelta(days=5)}
+        )
+        opp = OpportunityFactory(owner=cast.owner, name=f"Q deal {n}", expected_close_date=TODAY)
+        gates.gate_request(code="ATI", subject=opp, user=cast.owner)
+        with time_machine.travel(timezone.now() - datetime.timedelta(days=2)):  # logged, in its stage since
+            sales.opportunity_create(
+                user=cast.owner,
+                data={"customer": CustomerFactory(owner=cast.owner), "name": f"Q stuck {n}", "expected_value": 1000},
+            )
+        start = TODAY - datetime.timedelta(days=60 + n)
+        performance.cycle_create(
+            user=hr, data={"name": f"Q cycle {n}", "kind": "monthly", "start": start, "end": start.replace(day=28)}
+        )
+
+    panels = {
+        cast.owner: ["pipeline", "closing", "customer-overdue", "my-requests", "leads"],
+        cast.director: ["decisions", "funnel", "stuck", "pipeline"],
+        cast.pm: ["my-projects", "milestones-due"],
+        cast.finance: ["finance"],
+        cast.executive: ["ltc-flow"],
+        hr: ["hr"],
+    }
+
+    def counts():
+        out = {}
+        for person, keys in panels.items():
+            client = web.as_user(person)
+            client.get("/")  # content types and the session cached, as in a running server
+            for key in keys:
+                with CaptureQueriesContext(connection) as queries:
+                    r = client.get(f"/home/panels/{key}/?refresh=1")
+                assert r.status_code == 200 and r.content.strip(), (person.username, key)  # it has rows
+                out[(person.username, key)] = len(queries)
+        return out
+
+    world(1)
+    one = counts()
+    for n in (2, 3):
+        world(n)
+    assert counts() == one

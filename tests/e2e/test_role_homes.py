@@ -12,15 +12,21 @@ from tests.e2e.conftest import screenshot
 
 #: demo user → (panels their home must show, text that must be in them, panels it must not show)
 HOMES = {
-    "sales": ({"panel-pipeline": "Validating", "panel-my-requests": "ATI"}, ["panel-ltc-flow", "panel-finance"]),
+    "sales": (
+        {"panel-pipeline": "Validating", "panel-my-requests": "ATI", "panel-best-leads": "深圳前海数据科技有限公司"},
+        ["panel-ltc-flow", "panel-finance"],
+    ),
     "sales2": ({"panel-pipeline": "GBP", "panel-my-requests": "Northwind"}, ["panel-ltc-flow", "panel-funnel"]),
     "solution": ({"panel-funnel": "Validating"}, ["panel-pipeline", "panel-finance", "panel-my-projects"]),
     "director": ({"panel-decisions": "ATI", "panel-funnel": "Validating", "panel-pipeline": "Bidding"}, ["panel-hr"]),
     "pmo": ({"panel-decisions": "DRA", "panel-funnel": "Analysis"}, ["panel-ltc-flow"]),
-    "pm": ({"panel-my-projects": "一网统管数据中台"}, ["panel-decisions", "panel-funnel", "panel-finance"]),
+    "pm": (
+        {"panel-my-projects": "DR3", "panel-milestones-due": "District pilot live"},
+        ["panel-decisions", "panel-funnel", "panel-finance"],
+    ),
     "finance": ({"panel-finance": "DSO"}, ["panel-funnel", "panel-hr"]),
     "executive": ({"panel-ltc-flow": "Contracts", "panel-pipeline": "Bidding"}, ["panel-finance"]),
-    "hr": ({"panel-hr": "近30天"}, ["panel-pipeline", "panel-ltc-flow"]),
+    "hr": ({"panel-hr": "appraisals to calibrate"}, ["panel-pipeline", "panel-ltc-flow"]),
     "admin": ({"panel-ltc-flow": "Contracts", "panel-finance": "DSO", "panel-hr": "近30天"}, ["panel-my-projects"]),
 }
 
