@@ -1,6 +1,8 @@
 """Global search (issue 10 §3): one box, only what the user may read, grouped by type; odd input is
 answered in words (never a 500); a constant number of queries whatever the data."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -149,3 +151,34 @@ def test_query_count_is_constant(api, director, sales):
         OpportunityFactory(customer=customer, owner=sales, name=f"Initech deal {i}")
     assert count_queries(client, "initech") == few
     assert len(client.get(API, {"q": "initech"}).json()) == 4 * search.PER_TYPE
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's (pg_trgm)")
+def test_every_searched_column_has_its_trigram_index_and_postgres_uses_it():
+    expected = {
+        "leads_lead": ("lead_search_trgm", ["company_name", "contact_name", "email", "phone", "need"]),
+        "leads_customer": ("customer_search_trgm", ["name", "tax_id"]),
+        "leads_contact": ("contact_search_trgm", ["name", "email", "phone"]),
+        "opportunities_opportunity": ("opportunity_search_trgm", ["name"]),
+        "contracts_contract": ("contract_search_trgm", ["number"]),
+        "delivery_project": ("project_search_trgm", ["name"]),
+        "finance_invoice": ("invoice_search_trgm", ["number"]),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE indexdef LIKE '%%gin_trgm_ops%%'")
+        found = {(table, name): definition for table, name, definition in cursor.fetchall()}
+        for table, (name, columns) in expected.items():
+            definition = found.get((table, name))
+            assert definition is not None and "USING gin" in definition, (table, name)
+            # on UPPER(column), the expression Django's icontains compares
+            assert all(
+                re.search(rf"upper\(\(?{column}\)?(::text)?\) gin_trgm_ops", definition) for column in columns
+            ), definition
+        # with sequential scans priced out (a test table is tiny), the search's own query reads the index
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    from finance.models import Invoice
+    from leads.models import Lead
+
+    # (unordered: on a tiny table the planner would rather walk an index in the list's order)
+    assert "invoice_search_trgm" in Invoice.objects.order_by().filter(number__icontains="INV-42").explain()
+    assert "lead_search_trgm" in Lead.objects.order_by().filter(phone__icontains="0000 4242").explain()
