@@ -3,6 +3,8 @@ evenly split to the cent (largest remainder) so that it adds up to the pool exac
 
 import datetime
 import io
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -186,3 +188,9 @@ def test_hr_home_shows_each_cycles_progress(published, web):
         appraisal=Appraisal.objects.get(cycle=published["cycle"], employee=x), name="acknowledge", user=x
     )
     assert progress() == "1 of 3 acknowledged · 1 appealed"
+    page = client.get("/").content.decode()
+    assert re.search(r"Appeals waiting</a>: <strong>1</strong>", page)
+    chart = json.loads(re.search(r'<script id="home-grade-chart" type="application/json">(.*?)</script>', page)[1])
+    grades = dict(zip(chart["data"]["labels"], chart["data"]["datasets"][0]["data"], strict=True))
+    graded = Appraisal.objects.filter(cycle=published["cycle"]).exclude(final_grade="")
+    assert sum(grades.values()) == graded.count() and grades["S"] == graded.filter(final_grade="S").count() >= 1
