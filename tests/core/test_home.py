@@ -105,6 +105,9 @@ def test_a_pm_sees_each_project_with_its_health_in_constant_queries(cast, web, m
     assert MonthlyAccount.objects.filter(project=project).exists()
     page, few = home(web, cast.pm)
     assert 'id="panel-my-projects"' in page and project.name in page and "Core switch" in page
+    account = MonthlyAccount.objects.get(project=project)
+    row = page[page.index(f'href="/projects/{project.pk}/"') :].split("</tr>")[0]
+    assert f">{account.cpi:.2f}<" in row and f">{account.spi:.2f}<" in row  # the last account's CPI and SPI
     # past DR1, the next gate is the handover's (DR3), not yet requested
     assert re.search(rf'data-next-gate="{project.pk}"><span[^>]*>DR3</span>\s*<span[^>]*>Not requested<', page)
     for n in range(2, 5):
@@ -308,3 +311,22 @@ def test_every_panel_costs_the_same_queries_for_twice_the_rows(cast, web, make_u
     for n in (2, 3):
         world(n)
     assert counts() == one
+
+
+def test_a_pm_decides_a_dr2_change_within_their_limit_from_the_home(cast, web, make_user):
+    from tests.delivery.test_execution import TestDR2
+
+    project = project_in_plan_with_contract(cast)
+    change = TestDR2().setup_change(project, cast, make_user("h-eng", roles=["delivery"]), Decimal("30000"))
+    review = gates.gate_request(code="DR2", subject=change, user=change.created_by)
+    page, _ = home(web, cast.pm)
+    decisions = page[page.index('id="panel-decisions"') :].split('id="panel-', 2)[1]
+    assert (
+        "<strong>DR2</strong>" in decisions
+        and "Extra access points" in decisions
+        and f'action="/gates/reviews/{review.pk}/decide/"' in decisions
+    )
+    web.post(f"/gates/reviews/{review.pk}/decide/", {"decision": "approve", "next": "/"})
+    assert GateReview.objects.get(pk=review.pk).state == "approved"
+    page, _ = home(web, cast.pm)
+    assert 'id="panel-decisions"' not in page
