@@ -10,7 +10,8 @@ from .selectors import appeal_list, cycle_distribution
 
 
 def _count_progress(cycles) -> None:
-    """Each cycle's people, how many have acknowledged (or are final) and how many appealed: one query."""
+    """Each cycle's people, how many are settled (acknowledged, or final: an appeal decided or the cycle
+    closed) and how many appealed and wait for the decision: one query."""
     counts: dict[int, dict[str, int]] = {}
     for row in Appraisal.objects.filter(cycle__in=cycles).order_by().values("cycle", "state").annotate(n=Count("pk")):
         counts.setdefault(row["cycle"], {})[row["state"]] = row["n"]

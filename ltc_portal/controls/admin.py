@@ -18,7 +18,7 @@ from ltc_portal.core.roles import user_roles
 
 from . import selectors, services
 from .models import Decision, GateDecision, GateDefinition, GateReview, ReviewState
-from .selectors import role_labels
+from .selectors import role_labels, stored_checklist
 
 
 def _subject_url(subject) -> str | None:
@@ -89,6 +89,18 @@ class DecideForm(forms.Form):
         self.fields["role"].choices = [(r, selectors.role_label(r)) for r in roles]
 
 
+def _checklist_html(review, key: str):
+    """A checklist kept on the review (``context[key]``), in the reader's language, as ✔/✘ lines."""
+    items = review.context.get(key) if isinstance(review.context, dict) else None
+    items = stored_checklist([i for i in items or [] if isinstance(i, dict) and "check" in i])
+    if not items:
+        return "—"
+    return format_html(
+        '<ul class="gate-checklist">{}</ul>',
+        format_html_join("", "<li>{} {}</li>", (("✔" if i.passed else "✘", str(i.message)) for i in items)),
+    )
+
+
 @admin.register(GateReview)
 class GateReviewAdmin(PortalAdmin):
     list_display = ("id", "decide_link", "gate_code", "subject_link", "state", "requested_by", "roles", "created_at")
@@ -105,6 +117,7 @@ class GateReviewAdmin(PortalAdmin):
         "evidence",
         "roles",
         "shown_at_request",
+        "checklist_at_request",
         "checklist_at_approval",
         "state",
         "created_at",
@@ -148,18 +161,13 @@ class GateReviewAdmin(PortalAdmin):
     def shown_at_request(self, obj):
         return selectors.review_summary(obj) or "—"
 
+    @admin.display(description=gettext_lazy("checklist at the request"))
+    def checklist_at_request(self, obj):
+        return _checklist_html(obj, "checklist_requested")
+
     @admin.display(description=gettext_lazy("checklist at the final approval"))
     def checklist_at_approval(self, obj):
-        items = obj.context.get("checklist") if isinstance(obj.context, dict) else None
-        items = [i for i in items or [] if isinstance(i, dict)]
-        if not items:
-            return "—"
-        return format_html(
-            '<ul class="gate-checklist">{}</ul>',
-            format_html_join(
-                "", "<li>{} {}</li>", (("✔" if i.get("passed") else "✘", str(i.get("message", ""))) for i in items)
-            ),
-        )
+        return _checklist_html(obj, "checklist")
 
     @admin.display(description=gettext_lazy("decide"))
     def decide_link(self, obj):

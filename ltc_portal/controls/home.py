@@ -16,14 +16,15 @@ def decisions_context(request) -> dict | None:
     waiting = reviews_waiting_for(request.user)
     if not waiting:
         return None
-    now = timezone.now()
+    today = timezone.localdate()
     rows = []
     for review in waiting[:SHOWN]:
         rows.append(
             {
                 "review": review,
                 "roles": [role_label(r) for r in decidable_roles(review, request.user)],
-                "days": (now - review.created_at).days,
+                # calendar days in the reader's time zone: yesterday 23:00 is "1 day ago", not "today"
+                "days": (today - timezone.localdate(review.created_at)).days,
                 # what was checked at the request, said in the reader's language
                 "checklist": stored_checklist(
                     [i for i in review.context.get("checklist_requested") or [] if isinstance(i, dict) and "check" in i]

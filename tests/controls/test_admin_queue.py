@@ -8,6 +8,7 @@ import pytest
 from django.utils import translation
 
 from delivery import services as delivery
+from ltc_portal.controls import registry
 from ltc_portal.controls import services as gates
 from tests.delivery.test_execution import pass_dr1, staff_and_plan
 from tests.opportunities.factories import Cast, OpportunityFactory, project_in_plan_with_contract
@@ -91,6 +92,12 @@ def test_dr2_decide_page_shows_cost_and_contract_value_impact(client, cast, make
     kept = review.context["checklist"]
     assert kept and all(f"<li>✔ {item['message']}</li>" in page for item in kept)
     assert '"sentences"' not in page and "&quot;summary&quot;" not in page and "&quot;checklist&quot;" not in page
+    assert "Checklist at the request" in page and review.context["checklist_requested"]
+    # in the reader's language, whoever approved
+    zh = client.get(f"/admin/controls/gatereview/{review.pk}/change/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    with translation.override("zh-hans"):
+        sentences = [str(registry.passed_sentence(item["check"])) for item in kept if item["passed"]]
+    assert sentences and all(f"<li>✔ {s}</li>" in zh for s in sentences)
 
 
 def test_a_change_with_no_impact_says_so(cast, make_user):

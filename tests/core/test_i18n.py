@@ -101,7 +101,7 @@ def test_one_english_word_for_two_things_gets_two_chinese_words():
     from performance.models import AppraisalState, BonusPool
 
     with translation.override("zh-hans"):
-        assert transition_labels(Invoice)["issue"] != translation.gettext("Issue")  # the project's 问题
-        assert transition_labels(BonusPool)["allocate"] != translation.gettext("Allocate")  # a receipt's 核销
+        assert translation.gettext("Issue") == "问题" and transition_labels(Invoice)["issue"] == "开具"
+        assert translation.gettext("Allocate") == "核销" and transition_labels(BonusPool)["allocate"] == "分配"
         pending = {str(ReviewState.PENDING.label), str(AppraisalState.PENDING.label), str(DeliveryState.PENDING.label)}
     assert len(pending) == 3
