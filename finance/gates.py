@@ -107,9 +107,11 @@ def dr1_context(definition, project) -> dict:
     if definition.code != DR1:
         return {}
     budget = selectors.budget_submitted(project)
-    row = selectors.budget_variance(project, budget) if budget is not None else None
-    if row is None or row.estimate is None:
+    if budget is None:
         return {}
+    row = selectors.budget_variance(project, budget)
+    if row is None or row.estimate is None:
+        return {"budget_id": budget.pk, "budget_version": budget.version}  # the version DR1 approves
     summary = said(
         gettext_noop(
             "Budget v%(v)s: %(budget)s %(cur)s against the estimate (概算) %(estimate)s %(cur)s; variance "
@@ -123,6 +125,7 @@ def dr1_context(definition, project) -> dict:
         cur=row.currency,
     )
     return {
+        "budget_id": budget.pk,  # the version the deciders are shown is the one DR1 approves
         "budget_version": budget.version,
         "budget_total": str(budget.total),
         "estimate_total": str(row.estimate),

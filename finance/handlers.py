@@ -1,11 +1,13 @@
 """How finance reacts to delivery's decisions (domain events, run in the same transaction):
-DR1 approved approves the submitted budget; DR1 rejected rejects it; an approved change with a cost
+DR1 approved approves the budget version its deciders were shown (others waiting are set aside); DR1
+rejected rejects it; an approved change with a cost
 impact makes the next budget version, approved by that decision."""
 
 from django.utils.translation import gettext_noop
 
 from delivery.models import DR1, ChangeRequest, Project
 from ltc_portal.controls.models import GateReview
+from ltc_portal.controls.selectors import latest_review
 from ltc_portal.core.events import Event, on
 from ltc_portal.core.fsm import said
 
@@ -14,7 +16,14 @@ from .services import budget_approve_submitted, budget_reject_submitted, budget_
 
 @on(Project, "dr1")
 def dr1_approved(event: Event) -> None:
-    budget_approve_submitted(project=event.subject, user=event.user, reason=said(gettext_noop("DR1 approved")))
+    review = latest_review(event.subject, DR1)  # approved a moment ago: it names the version it was shown
+    budget_approve_submitted(
+        project=event.subject,
+        user=event.user,
+        reason=said(gettext_noop("DR1 approved")),
+        gate_review_id=review.pk if review else None,
+        budget_id=(review.context or {}).get("budget_id") if review else None,
+    )
 
 
 @on(GateReview, "reject")

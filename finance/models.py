@@ -114,12 +114,15 @@ class Budget(LifecycleModel):
 
     @transition(
         state,
-        source=BudgetState.SUBMITTED,
+        source=[BudgetState.SUBMITTED, BudgetState.DRAFT],
         target=BudgetState.REJECTED,
-        custom={"label": _("Reject"), "internal": _("A budget is rejected when DR1 rejects it.")},
+        custom={
+            "label": _("Reject"),
+            "internal": _("A budget is rejected when DR1 rejects it, or set aside when DR1 approves another version."),
+        },
     )
     def reject(self):
-        """DR1 rejected: this version is not the budget; the PM drafts a new version."""
+        """DR1 rejected it, or approved another version: this version is not the budget."""
 
 
 class BudgetLine(models.Model):

@@ -52,6 +52,9 @@ def budget_create(request):
     project = get_object_or_404(project_list(request.user), pk=int(raw))
     if not request.user.has_perm("delivery.change_project", project):
         raise PermissionDenied(_("Only the project's PM or the PMO draft its budget."))
+    if budget_approved(project):  # the service refuses it too, in the same words (and before any draft)
+        messages.info(request, CHANGED_THROUGH_DR2)
+        return redirect("delivery:project-detail", pk=project.pk)
     draft = project.budgets.filter(state=BudgetState.DRAFT).first()
     if draft is not None:
         messages.info(
@@ -59,9 +62,6 @@ def budget_create(request):
             _("The project already has a draft budget (version %(v)s): change or submit it.") % {"v": draft.version},
         )
         return redirect("finance:budget-edit", pk=draft.pk)
-    if budget_approved(project):  # the service refuses it too, in the same words
-        messages.info(request, CHANGED_THROUGH_DR2)
-        return redirect("delivery:project-detail", pk=project.pk)
     latest = project.budgets.order_by("-version").prefetch_related("lines").first()
     form = BudgetForm(request.POST or None)
     # a new version starts from the latest one's lines

@@ -46,10 +46,10 @@ def budget_create(*, project: Project, user: User, data: dict) -> Budget:
         raise ValidationError(
             {"currency": [_("A budget is in the project currency (%(cur)s).") % {"cur": project.currency}]}
         )
+    if budget_approved(project):  # first: a draft left from before DR1 can be neither changed nor submitted
+        raise TransitionRefused(str(CHANGED_THROUGH_DR2))
     if project.budgets.filter(state__in=[BudgetState.DRAFT]).exists():
         raise TransitionRefused(_("The project already has a draft budget: change or submit it."))
-    if budget_approved(project):
-        raise TransitionRefused(str(CHANGED_THROUGH_DR2))
     version = (project.budgets.aggregate(v=Max("version"))["v"] or 0) + 1
     budget = Budget(
         project=project, version=version, currency=currency, note=data.get("note", ""), created_by=user, updated_by=user
@@ -95,13 +95,20 @@ def budget_transition(*, budget: Budget, name: str, user: User, reason: str = ""
 
 
 def budget_approve_submitted(
-    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None
+    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None, budget_id=None
 ) -> Budget | None:
-    """DR1 approved: the latest submitted version becomes the approved (current) budget."""
-    budget = budget_submitted(project)
+    """DR1 approved: the version its deciders were shown (``budget_id``, kept on the review when it was
+    requested; else the latest submitted) becomes the approved (current) budget, and every other draft
+    or submitted version is set aside (rejected): no gate would approve it any more."""
+    budget = project.budgets.filter(pk=budget_id, state=BudgetState.SUBMITTED).first() if budget_id else None
+    budget = budget or budget_submitted(project)
     if budget is None:
         return None
-    return run_effect(budget, "approve", user=user, reason=reason, gate_review_id=gate_review_id)
+    approved = run_effect(budget, "approve", user=user, reason=reason, gate_review_id=gate_review_id)
+    aside = said(gettext_noop("Set aside: DR1 approved version %(v)s"), v=budget.version)
+    for other in project.budgets.filter(state__in=[BudgetState.DRAFT, BudgetState.SUBMITTED]).order_by("version"):
+        run_effect(other, "reject", user=user, reason=aside, gate_review_id=gate_review_id)
+    return approved
 
 
 def budget_reject_submitted(

@@ -104,22 +104,51 @@ def test_after_dr1_the_budget_changes_only_through_dr2(cast, web, api):
     )
 
 
-def test_a_draft_made_before_dr1_is_not_submitted_once_another_version_is_approved(cast, web, api):
-    """v2 drafted while v1 waited for DR1: once DR1 approves v1 no gate would ever approve v2, so its
-    submission (and any change to it) is refused by the service, the API and the page alike, in the
-    words of the rule."""
+def _submitted_v1(cast):
     from tests.finance.test_accounting import project_in_plan_with_contract
 
     project = project_in_plan_with_contract(cast)
     v1 = project.budgets.get(version=1)
     finance.budget_update(budget=v1, user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("800")}]})
     finance.budget_transition(budget=v1, name="submit", user=cast.pm)
-    v2 = finance.budget_create(
-        project=project, user=cast.pm, data={"lines": [{"category": "labour", "amount": Decimal("900")}]}
+    return project, v1
+
+
+def test_dr1_approves_the_version_its_deciders_were_shown_and_sets_the_others_aside(cast):
+    """v1 shown to DR1's deciders; v2 drafted (and v3 submitted) while they decide: DR1 approves v1, and
+    the versions no gate would approve any more are rejected as set aside, with the reason."""
+    from ltc_portal.core.fsm import history
+
+    project, v1 = _submitted_v1(cast)
+    review = gates.gate_request(code="DR1", subject=project, user=cast.pm)
+    assert review.context["budget_id"] == v1.pk
+    lines = {"lines": [{"category": "labour", "amount": Decimal("900")}]}
+    v2 = finance.budget_transition(
+        budget=finance.budget_create(project=project, user=cast.pm, data=lines), name="submit", user=cast.pm
     )
+    v3 = finance.budget_create(project=project, user=cast.pm, data=lines)  # a draft, not submitted
+    approve(review, cast.finance, cast.pmo)
+    states = dict(project.budgets.values_list("version", "state"))
+    assert states == {1: "approved", 2: "rejected", 3: "rejected"}  # v2 was the latest submitted, but unseen
+    for aside in (v2, v3):
+        assert history(aside)[-1].reason == "Set aside: DR1 approved version 1"
+    from finance.selectors import budget_current
+
+    assert budget_current(project).pk == v1.pk  # the accounting's budget is the one DR1 saw
+
+
+def test_a_draft_left_from_before_dr1_is_neither_submitted_nor_changed(cast, web, api):
+    """A draft that outlived DR1 (data from before DR1 set drafts aside): no gate would approve it, so
+    its submission and any change to it are refused by the service, the API and the page alike, in the
+    words of the rule."""
+    from finance.models import Budget
+
+    project, v1 = _submitted_v1(cast)
     approve(gates.gate_request(code="DR1", subject=project, user=cast.pm), cast.finance, cast.pmo)
     v1.refresh_from_db()
     assert v1.state == "approved"
+    v2 = Budget.objects.create(project=project, version=2, currency=project.currency, total=0)  # as old data left it
+    v2.lines.create(category="labour", amount=Decimal("900"))
 
     with pytest.raises(TransitionRefused) as refused:
         finance.budget_transition(budget=v2, name="submit", user=cast.pm)
@@ -138,5 +167,10 @@ def test_a_draft_made_before_dr1_is_not_submitted_once_another_version_is_approv
     assert r.redirect_chain[-1][0] == f"/finance/budgets/{v2.pk}/"
     panel = web.get(f"/projects/{project.pk}/").content.decode()
     assert f'href="/finance/budgets/{v2.pk}/edit/"' not in panel and 'id="new-budget"' not in panel
+    # a new version asked for while that draft exists is refused for the rule, not sent to the draft
+    with pytest.raises(TransitionRefused, match="change request approved at DR2"):
+        finance.budget_create(project=project, user=cast.pm, data={"lines": []})
+    r = web.get(f"/finance/budgets/new/?project={project.pk}", follow=True)
+    assert "change request approved at DR2" in r.content.decode() and "change or submit it" not in r.content.decode()
     v2.refresh_from_db()
     assert v2.state == "draft" and project.budgets.filter(state="approved").count() == 1
