@@ -317,6 +317,10 @@ def test_risk_and_issue_pages_create_edit_and_move(web, cast, project, eng):
     )
     issue = project.issues.get()
     assert r.status_code == 302 and issue.risk == risk
+    # the issue's page offers "resolve" with the resolution it takes, and comes back to the page
+    edit = client.get(f"/projects/issues/{issue.pk}/edit/").content.decode()
+    resolve = edit[edit.index('data-transition="resolve"') :].split("</li>")[0]
+    assert 'name="resolution"' in resolve and 'name="next" value="edit"' in resolve
     r = client.post(f"/projects/issues/{issue.pk}/transitions/resolve/", {"resolution": ""}, follow=True)
     assert "Record how the issue was resolved first." in r.content.decode()
     client.post(f"/projects/issues/{issue.pk}/transitions/resolve/", {"resolution": "Replaced optics"})
