@@ -15,7 +15,7 @@ from delivery.models import Project, ProjectState
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import AppendOnlyModel, AuditedModel, LifecycleModel
-from ltc_portal.core.money import CurrencyField, MoneyField, validate_currency
+from ltc_portal.core.money import CurrencyField, MoneyField, money_text, validate_currency
 from opportunities.models import CostCategory
 
 
@@ -138,7 +138,7 @@ class BudgetLine(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="budgetline_not_negative")]
 
     def __str__(self):
-        return f"{self.get_category_display()} {self.amount}"
+        return f"{self.get_category_display()} {money_text(self.amount)}"
 
 
 # Cost actuals, rates and periods (DOMAIN.md §5.2) --------------------------------------------------
@@ -302,7 +302,7 @@ class CostEntry(LifecycleModel):
         ]
 
     def __str__(self):
-        return f"{self.project} · {self.date} · {self.amount} {self.currency}"
+        return f"{self.project} · {self.date} · {money_text(self.amount, self.currency)}"
 
     def save(self, *args, **kwargs):
         self.period = self.date.strftime("%Y-%m") if self.date else ""
@@ -665,7 +665,7 @@ class Receipt(AuditedModel):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_amount_positive")]
 
     def __str__(self):
-        return f"{self.reference} · {self.amount} {self.currency}"
+        return f"{self.reference} · {money_text(self.amount, self.currency)}"
 
 
 class ReceiptAllocation(AppendOnlyModel):

@@ -20,7 +20,7 @@ from ltc_portal.controls.selectors import gate_approved
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.indexes import trigram_index
 from ltc_portal.core.models import LifecycleModel
-from ltc_portal.core.money import CurrencyField, MoneyField, default_currency, quantize
+from ltc_portal.core.money import CurrencyField, MoneyField, default_currency, money_text, quantize
 
 # The sales gates (DOMAIN.md §4) the code names; their definitions are data (controls migrations).
 ATI, ATB, ATC = "ATI", "ATB", "ATC"
@@ -381,4 +381,4 @@ class EstimateLine(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="estimateline_not_negative")]
 
     def __str__(self):
-        return f"{self.get_category_display()} {self.amount}"
+        return f"{self.get_category_display()} {money_text(self.amount)}"

@@ -21,7 +21,7 @@ from django_fsm import FSMField, transition
 from delivery.models import ProjectRole
 from ltc_portal.core.fsm import check, may
 from ltc_portal.core.models import AuditedModel, LifecycleModel
-from ltc_portal.core.money import CurrencyField, MoneyField
+from ltc_portal.core.money import CurrencyField, MoneyField, money_text
 
 
 class Grade(models.TextChoices):
@@ -507,7 +507,7 @@ class BonusPool(LifecycleModel):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="bonuspool_positive")]
 
     def __str__(self):
-        return f"{self.cycle} · {self.amount} {self.currency}"
+        return f"{self.cycle} · {money_text(self.amount, self.currency)}"
 
     def coefficients(self) -> dict[str, Decimal]:
         merged = {**DEFAULT_COEFFICIENTS, **(self.grade_coefficients or {})}
@@ -550,7 +550,7 @@ class BonusAllocation(models.Model):
         constraints = [models.UniqueConstraint(fields=["pool", "employee"], name="bonusallocation_once")]
 
     def __str__(self):
-        return f"{self.employee_id}: {self.amount}"
+        return f"{self.employee_id}: {money_text(self.amount)}"
 
 
 # Training catalogue -----------------------------------------------------------------------------------------

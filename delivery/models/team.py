@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ltc_portal.core.models import AuditedModel
-from ltc_portal.core.money import MoneyField
+from ltc_portal.core.money import MoneyField, money_text
 
 
 class ProjectRole(models.TextChoices):
@@ -109,7 +109,7 @@ class Delegation(AuditedModel):
         ]
 
     def __str__(self):
-        return f"{self.grantee} · {self.get_scope_display()} ≤ {self.limit_amount}"
+        return f"{self.grantee} · {self.get_scope_display()} ≤ {money_text(self.limit_amount)}"
 
     def active_on(self, day=None) -> bool:
         day = day or timezone.localdate()
