@@ -1,7 +1,7 @@
 """How finance reacts to delivery's decisions (domain events, run in the same transaction):
 DR1 approved approves the budget version its deciders were shown (others waiting are set aside); DR1
-rejected rejects it; an approved change with a cost
-impact makes the next budget version, approved by that decision."""
+rejected rejects that version; an approved change with a cost impact makes the next budget version,
+approved by that decision."""
 
 from django.utils.translation import gettext_noop
 
@@ -35,6 +35,7 @@ def dr1_rejected(event: Event) -> None:
             user=event.user,
             gate_review_id=review.pk,
             reason=said(gettext_noop("DR1 rejected: %(why)s"), why=event.reason),
+            budget_id=(review.context or {}).get("budget_id"),
         )
 
 

@@ -100,8 +100,7 @@ def budget_approve_submitted(
     """DR1 approved: the version its deciders were shown (``budget_id``, kept on the review when it was
     requested; else the latest submitted) becomes the approved (current) budget, and every other draft
     or submitted version is set aside (rejected): no gate would approve it any more."""
-    budget = project.budgets.filter(pk=budget_id, state=BudgetState.SUBMITTED).first() if budget_id else None
-    budget = budget or budget_submitted(project)
+    budget = _shown_or_latest_submitted(project, budget_id)
     if budget is None:
         return None
     approved = run_effect(budget, "approve", user=user, reason=reason, gate_review_id=gate_review_id)
@@ -111,11 +110,17 @@ def budget_approve_submitted(
     return approved
 
 
+def _shown_or_latest_submitted(project: Project, budget_id) -> Budget | None:
+    """The submitted version DR1's deciders were shown (``budget_id``), else the latest submitted."""
+    budget = project.budgets.filter(pk=budget_id, state=BudgetState.SUBMITTED).first() if budget_id else None
+    return budget or budget_submitted(project)
+
+
 def budget_reject_submitted(
-    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None
+    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None, budget_id=None
 ) -> Budget | None:
-    """DR1 rejected: the submitted version is rejected; the PM drafts a new one."""
-    budget = budget_submitted(project)
+    """DR1 rejected: the version its deciders were shown is rejected; the PM drafts a new one."""
+    budget = _shown_or_latest_submitted(project, budget_id)
     if budget is None:
         return None
     return run_effect(budget, "reject", user=user, reason=reason, gate_review_id=gate_review_id)

@@ -137,6 +137,17 @@ def test_dr1_approves_the_version_its_deciders_were_shown_and_sets_the_others_as
     assert budget_current(project).pk == v1.pk  # the accounting's budget is the one DR1 saw
 
 
+def test_dr1_rejects_the_version_its_deciders_were_shown(cast):
+    project, v1 = _submitted_v1(cast)
+    review = gates.gate_request(code="DR1", subject=project, user=cast.pm)
+    lines = {"lines": [{"category": "labour", "amount": Decimal("900")}]}
+    finance.budget_transition(
+        budget=finance.budget_create(project=project, user=cast.pm, data=lines), name="submit", user=cast.pm
+    )
+    gates.gate_decide(review=review, user=cast.finance, decision="reject", comment="Too thin on travel")
+    assert dict(project.budgets.values_list("version", "state")) == {1: "rejected", 2: "submitted"}
+
+
 def test_a_draft_left_from_before_dr1_is_neither_submitted_nor_changed(cast, web, api):
     """A draft that outlived DR1 (data from before DR1 set drafts aside): no gate would approve it, so
     its submission and any change to it are refused by the service, the API and the page alike, in the
