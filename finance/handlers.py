@@ -16,13 +16,11 @@ from .services import budget_approve_submitted, budget_reject_submitted, budget_
 
 @on(Project, "dr1")
 def dr1_approved(event: Event) -> None:
-    review = latest_review(event.subject, DR1)  # approved a moment ago: it names the version it was shown
     budget_approve_submitted(
         project=event.subject,
         user=event.user,
         reason=said(gettext_noop("DR1 approved")),
-        gate_review_id=review.pk if review else None,
-        budget_id=(review.context or {}).get("budget_id") if review else None,
+        review=latest_review(event.subject, DR1),  # approved a moment ago
     )
 
 
@@ -33,9 +31,8 @@ def dr1_rejected(event: Event) -> None:
         budget_reject_submitted(
             project=review.subject,
             user=event.user,
-            gate_review_id=review.pk,
             reason=said(gettext_noop("DR1 rejected: %(why)s"), why=event.reason),
-            budget_id=(review.context or {}).get("budget_id"),
+            review=review,
         )
 
 

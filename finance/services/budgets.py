@@ -94,36 +94,38 @@ def budget_transition(*, budget: Budget, name: str, user: User, reason: str = ""
     return run_transition(budget, name, user=user, reason=reason)
 
 
-def budget_approve_submitted(
-    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None, budget_id=None
-) -> Budget | None:
-    """DR1 approved: the version its deciders were shown (``budget_id``, kept on the review when it was
-    requested; else the latest submitted) becomes the approved (current) budget, and every other draft
-    or submitted version is set aside (rejected): no gate would approve it any more."""
-    budget = _shown_or_latest_submitted(project, budget_id)
+def budget_approve_submitted(*, project: Project, user: User | None, reason: str, review=None) -> Budget | None:
+    """DR1 approved (``review``): the version its deciders were shown becomes the approved (current)
+    budget, and every other draft or submitted version is set aside (rejected): no gate would approve
+    it any more."""
+    budget = _shown_or_latest_submitted(project, review)
     if budget is None:
         return None
-    approved = run_effect(budget, "approve", user=user, reason=reason, gate_review_id=gate_review_id)
+    review_id = review.pk if review is not None else None
+    approved = run_effect(budget, "approve", user=user, reason=reason, gate_review_id=review_id)
     aside = said(gettext_noop("Set aside: DR1 approved version %(v)s"), v=budget.version)
     for other in project.budgets.filter(state__in=[BudgetState.DRAFT, BudgetState.SUBMITTED]).order_by("version"):
-        run_effect(other, "reject", user=user, reason=aside, gate_review_id=gate_review_id)
+        run_effect(other, "reject", user=user, reason=aside, gate_review_id=review_id)
     return approved
 
 
-def _shown_or_latest_submitted(project: Project, budget_id) -> Budget | None:
-    """The submitted version DR1's deciders were shown (``budget_id``), else the latest submitted."""
-    budget = project.budgets.filter(pk=budget_id, state=BudgetState.SUBMITTED).first() if budget_id else None
+def _shown_or_latest_submitted(project: Project, review) -> Budget | None:
+    """The submitted version DR1's deciders were shown (``budget_id``, kept on the review when it was
+    requested: finance.gates.dr1_context), else the latest submitted (a review from before that)."""
+    context = review.context if review is not None and isinstance(review.context, dict) else {}
+    shown = context.get("budget_id")
+    budget = project.budgets.filter(pk=shown, state=BudgetState.SUBMITTED).first() if isinstance(shown, int) else None
     return budget or budget_submitted(project)
 
 
-def budget_reject_submitted(
-    *, project: Project, user: User | None, reason: str, gate_review_id: int | None = None, budget_id=None
-) -> Budget | None:
-    """DR1 rejected: the version its deciders were shown is rejected; the PM drafts a new one."""
-    budget = _shown_or_latest_submitted(project, budget_id)
+def budget_reject_submitted(*, project: Project, user: User | None, reason: str, review=None) -> Budget | None:
+    """DR1 rejected (``review``): the version its deciders were shown is rejected; the PM drafts a new one."""
+    budget = _shown_or_latest_submitted(project, review)
     if budget is None:
         return None
-    return run_effect(budget, "reject", user=user, reason=reason, gate_review_id=gate_review_id)
+    return run_effect(
+        budget, "reject", user=user, reason=reason, gate_review_id=review.pk if review is not None else None
+    )
 
 
 @transaction.atomic

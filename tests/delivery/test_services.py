@@ -166,6 +166,12 @@ def test_a_draft_left_from_before_dr1_is_neither_submitted_nor_changed(cast, web
     assert any("change request approved at DR2" in r for r in refused.value.reasons)
     r = api.as_user(cast.pm).post(f"/api/v1/budgets/{v2.pk}/transitions/submit/", {}, format="json")
     assert r.status_code == 409 and "change request approved at DR2" in str(r.json())
+    # nor is it approved or set aside by hand: those are the gates' steps, never run through a door
+    for step in ("approve_with_change", "reject"):
+        r = api.as_user(cast.pm).post(f"/api/v1/budgets/{v2.pk}/transitions/{step}/", {}, format="json")
+        assert r.status_code == 409 and "not a step you run yourself" in str(r.json()), step
+        r = web.as_user(cast.pm).post(f"/finance/budgets/{v2.pk}/transitions/{step}/", follow=True)
+        assert "not a step you run yourself" in r.content.decode(), step
     page = web.as_user(cast.pm).get(f"/finance/budgets/{v2.pk}/").content.decode()
     assert "change request approved at DR2" in page
     assert 'data-transition="submit" data-kind="blocked"' in page
